@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test lingerwatch has, after installing what a fresh machine lacks.
+# Any failing step fails the whole run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n==> %s\n' "$*"; }
+
+step "install missing tools"
+scripts/install-deps.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, -D warnings)"
+cargo clippy --locked --all-targets -- -D warnings
+
+step "cargo test"
+cargo test --locked
+
+step "static musl build"
+scripts/build-static.sh

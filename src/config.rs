@@ -1,0 +1,551 @@
+//! Configuration from `WATCHDOG_*` variables and command-line flags (flags win), checked
+//! at start-up. A bad value is one clear line naming the variable or flag, the value and
+//! the accepted form; the program then exits 2.
+//!
+//! The value parsers are pure (`&str` in, value or [`Expected`] out) so they can be fuzzed;
+//! start-up is the one place allowed to allocate.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::parse::cmdline::{PatternError, PatternSet};
+use crate::scan::{InitNames, ScanConfig};
+
+/// One setting: its variable, its flag, its default and what it does. `--help` and
+/// `.env.example` are both made from this table.
+pub struct Setting {
+    pub env: &'static str,
+    pub flag: &'static str,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+pub const DEFAULT_INIT_NAMES: &str = "tini,dumb-init,docker-init,catatonit,systemd,init";
+
+pub const SETTINGS: &[Setting] = &[
+    Setting { env: "WATCHDOG_PROC_ENABLED", flag: "", default: "true", help: "false keeps the daemon running but idle (no scans)" },
+    Setting { env: "WATCHDOG_PROC_PATTERNS", flag: "--pattern", default: "pytest", help: "comma-separated substrings of the space-joined cmdline; a process matches when any is found (flag repeatable)" },
+    Setting { env: "WATCHDOG_PROC_EXCLUDE", flag: "--exclude", default: "", help: "comma-separated substrings that exclude a matching process (flag repeatable)" },
+    Setting { env: "WATCHDOG_PROC_AGE_MIN", flag: "--age-min", default: "60", help: "alert on a match older than this many minutes" },
+    Setting { env: "WATCHDOG_PROC_AGE_S", flag: "--age-s", default: "", help: "the same threshold in seconds; overrides WATCHDOG_PROC_AGE_MIN" },
+    Setting { env: "WATCHDOG_PROC_ORPHANS_ONLY", flag: "--orphans-only", default: "false", help: "only orphans (parent is pid 1 or an init) qualify" },
+    Setting { env: "WATCHDOG_PROC_INIT_NAMES", flag: "--init-names", default: DEFAULT_INIT_NAMES, help: "comms of the inits that adopt orphans" },
+    Setting { env: "WATCHDOG_PROC_ROOT", flag: "--proc-root", default: "/proc", help: "where the host's /proc is mounted" },
+    Setting { env: "WATCHDOG_PROC_INTERVAL_S", flag: "--interval-s", default: "30", help: "seconds between scans" },
+    Setting { env: "WATCHDOG_PROC_COOLDOWN_S", flag: "--cooldown-s", default: "1800", help: "seconds between repeated alerts about one process" },
+    Setting { env: "WATCHDOG_WEBHOOK_URL", flag: "--webhook-url", default: "", help: "where alerts go (http:// or https://); unset prints them to stdout as JSON lines" },
+    Setting { env: "WATCHDOG_WEBHOOK_FORMAT", flag: "--format", default: "json", help: "json, slack, discord, telegram or alertmanager" },
+    Setting { env: "WATCHDOG_WEBHOOK_TIMEOUT_S", flag: "--timeout-s", default: "5", help: "timeout of one webhook request, in seconds" },
+    Setting { env: "WATCHDOG_TELEGRAM_CHAT_ID", flag: "--telegram-chat-id", default: "", help: "chat_id for the telegram format" },
+    Setting { env: "WATCHDOG_LANG", flag: "--lang", default: "en", help: "language of the alert text: en or ru" },
+    Setting { env: "WATCHDOG_HOST_LABEL", flag: "--host-label", default: "", help: "the host's name in alerts; empty uses the kernel hostname" },
+    Setting { env: "WATCHDOG_HEARTBEAT_FILE", flag: "--heartbeat-file", default: "/tmp/lingerwatch.heartbeat", help: "file the daemon stamps after each tick; `lingerwatch health` reads it" },
+];
+
+/// The accepted form of a value, for the error line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expected(pub &'static str);
+
+/// A refused setting: where it came from, what it was, what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub source: String,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}={:?} is not valid: expected {}",
+            self.source, self.value, self.expected
+        )
+    }
+}
+
+pub fn parse_bool(s: &str) -> Result<bool, Expected> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(Expected("true or false (also 1/0, yes/no, on/off)")),
+    }
+}
+
+/// A whole number within `min..=max`.
+pub fn parse_u64_in(s: &str, min: u64, max: u64, expected: &'static str) -> Result<u64, Expected> {
+    let v = crate::parse::parse_u64(s.trim().as_bytes()).ok_or(Expected(expected))?;
+    if v < min || v > max {
+        return Err(Expected(expected));
+    }
+    Ok(v)
+}
+
+/// Splits a comma-separated list; blanks around items and empty items are dropped.
+pub fn split_list(s: &str) -> impl Iterator<Item = &str> {
+    s.split(',').map(str::trim).filter(|p| !p.is_empty())
+}
+
+const PATTERN_EXPECTED: &str =
+    "comma-separated substrings, at most 16, each 1 to 128 bytes (e.g. pytest,tox)";
+
+pub fn push_patterns(set: &mut PatternSet, list: &str) -> Result<(), Expected> {
+    for p in split_list(list) {
+        set.push(p.as_bytes()).map_err(|e| match e {
+            PatternError::Empty | PatternError::TooLong | PatternError::TooMany => {
+                Expected(PATTERN_EXPECTED)
+            }
+        })?;
+    }
+    Ok(())
+}
+
+pub fn parse_init_names(list: &str) -> Result<InitNames, Expected> {
+    const EXPECTED: &str =
+        "comma-separated process names (comm), at most 16, each at most 15 bytes";
+    let mut names = InitNames::new();
+    for n in split_list(list) {
+        let name = heapless::Vec::from_slice(n.as_bytes()).map_err(|_| Expected(EXPECTED))?;
+        if n.len() > 15 {
+            return Err(Expected(EXPECTED));
+        }
+        names.push(name).map_err(|_| Expected(EXPECTED))?;
+    }
+    Ok(names)
+}
+
+/// Where alerts go and in what shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Slack,
+    Discord,
+    Telegram,
+    Alertmanager,
+}
+
+pub fn parse_format(s: &str) -> Result<Format, Expected> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "json" => Ok(Format::Json),
+        "slack" => Ok(Format::Slack),
+        "discord" => Ok(Format::Discord),
+        "telegram" => Ok(Format::Telegram),
+        "alertmanager" => Ok(Format::Alertmanager),
+        _ => Err(Expected(
+            "one of json, slack, discord, telegram, alertmanager",
+        )),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ru,
+}
+
+pub fn parse_lang(s: &str) -> Result<Lang, Expected> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "en" | "" => Ok(Lang::En),
+        "ru" => Ok(Lang::Ru),
+        _ => Err(Expected("en or ru")),
+    }
+}
+
+pub fn parse_webhook_url(s: &str) -> Result<String, Expected> {
+    let s = s.trim();
+    let ok = (s.starts_with("http://") || s.starts_with("https://"))
+        && s.split_once("://")
+            .is_some_and(|(_, rest)| !rest.is_empty() && !rest.starts_with('/'))
+        && !s.bytes().any(|b| b.is_ascii_control() || b == b' ');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(Expected(
+            "an http:// or https:// URL with a host, e.g. https://hooks.slack.com/services/…",
+        ))
+    }
+}
+
+/// What the command line asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    Run,
+    Scan,
+    Health,
+    Help,
+    Version,
+}
+
+/// Everything the program needs, validated.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub command: Command,
+    pub scan: ScanConfig,
+    pub proc_root: PathBuf,
+    pub enabled: bool,
+    pub interval_s: u64,
+    pub cooldown_s: u64,
+    pub webhook_url: Option<String>,
+    pub format: Format,
+    pub timeout_s: u64,
+    pub telegram_chat_id: Option<String>,
+    pub lang: Lang,
+    pub host_label: Option<String>,
+    pub heartbeat_file: PathBuf,
+    pub json: bool,
+    pub once: bool,
+    pub dry_run: bool,
+}
+
+const AGE_MIN_EXPECTED: &str = "a whole number of minutes, 0 to 525600 (e.g. 60)";
+const AGE_S_EXPECTED: &str = "a whole number of seconds, 0 to 31536000 (e.g. 3600)";
+const INTERVAL_EXPECTED: &str = "a whole number of seconds, 1 to 86400 (e.g. 30)";
+const COOLDOWN_EXPECTED: &str = "a whole number of seconds, 0 to 31536000 (e.g. 1800)";
+const TIMEOUT_EXPECTED: &str = "a whole number of seconds, 1 to 300 (e.g. 5)";
+
+/// Settings as read so far; environment first, then flags over it.
+struct Builder {
+    patterns: (String, String),
+    pattern_flags: Vec<String>,
+    exclude: Option<(String, String)>,
+    exclude_flags: Vec<String>,
+    age_min: u64,
+    age_s: Option<u64>,
+    cfg: Config,
+}
+
+impl Builder {
+    /// Applies one setting, named by its variable, from `source` (the variable or flag).
+    fn apply(&mut self, env: &str, source: &str, v: &str) -> Result<(), Expected> {
+        let c = &mut self.cfg;
+        match env {
+            "WATCHDOG_PROC_ENABLED" => c.enabled = parse_bool(v)?,
+            "WATCHDOG_PROC_PATTERNS" if source.starts_with("--") => {
+                self.pattern_flags.push(v.to_owned())
+            }
+            "WATCHDOG_PROC_PATTERNS" => self.patterns = (source.to_owned(), v.to_owned()),
+            "WATCHDOG_PROC_EXCLUDE" if source.starts_with("--") => {
+                self.exclude_flags.push(v.to_owned())
+            }
+            "WATCHDOG_PROC_EXCLUDE" => self.exclude = Some((source.to_owned(), v.to_owned())),
+            "WATCHDOG_PROC_AGE_MIN" => {
+                self.age_min = parse_u64_in(v, 0, 525_600, AGE_MIN_EXPECTED)?
+            }
+            "WATCHDOG_PROC_AGE_S" => {
+                self.age_s = Some(parse_u64_in(v, 0, 31_536_000, AGE_S_EXPECTED)?)
+            }
+            "WATCHDOG_PROC_ORPHANS_ONLY" => c.scan.orphans_only = parse_bool(v)?,
+            "WATCHDOG_PROC_INIT_NAMES" => c.scan.init_names = parse_init_names(v)?,
+            "WATCHDOG_PROC_ROOT" => c.proc_root = PathBuf::from(v),
+            "WATCHDOG_PROC_INTERVAL_S" => {
+                c.interval_s = parse_u64_in(v, 1, 86_400, INTERVAL_EXPECTED)?
+            }
+            "WATCHDOG_PROC_COOLDOWN_S" => {
+                c.cooldown_s = parse_u64_in(v, 0, 31_536_000, COOLDOWN_EXPECTED)?
+            }
+            "WATCHDOG_WEBHOOK_URL" => c.webhook_url = Some(parse_webhook_url(v)?),
+            "WATCHDOG_WEBHOOK_FORMAT" => c.format = parse_format(v)?,
+            "WATCHDOG_WEBHOOK_TIMEOUT_S" => {
+                c.timeout_s = parse_u64_in(v, 1, 300, TIMEOUT_EXPECTED)?
+            }
+            "WATCHDOG_TELEGRAM_CHAT_ID" => c.telegram_chat_id = Some(v.trim().to_owned()),
+            "WATCHDOG_LANG" => c.lang = parse_lang(v)?,
+            "WATCHDOG_HOST_LABEL" => c.host_label = Some(v.trim().to_owned()),
+            "WATCHDOG_HEARTBEAT_FILE" => c.heartbeat_file = PathBuf::from(v),
+            _ => return Err(Expected("a known setting")),
+        }
+        Ok(())
+    }
+}
+
+/// Reads the configuration from `env` (a lookup, so tests need not touch the process
+/// environment) and `args` (without the program name).
+pub fn load(
+    env: impl Fn(&str) -> Option<String>,
+    args: impl IntoIterator<Item = OsString>,
+) -> Result<Config, ConfigError> {
+    let err = |source: &str, value: &str, e: Expected| ConfigError {
+        source: source.to_owned(),
+        value: value.to_owned(),
+        expected: e.0,
+    };
+    let mut b = Builder {
+        patterns: ("WATCHDOG_PROC_PATTERNS".into(), "pytest".into()),
+        pattern_flags: Vec::new(),
+        exclude: None,
+        exclude_flags: Vec::new(),
+        age_min: 60,
+        age_s: None,
+        cfg: Config {
+            command: Command::Run,
+            scan: ScanConfig {
+                include: PatternSet::new(),
+                exclude: PatternSet::new(),
+                init_names: parse_init_names(DEFAULT_INIT_NAMES)
+                    .map_err(|e| err("default", DEFAULT_INIT_NAMES, e))?,
+                age_threshold_s: 0,
+                orphans_only: false,
+            },
+            proc_root: PathBuf::from("/proc"),
+            enabled: true,
+            interval_s: 30,
+            cooldown_s: 1800,
+            webhook_url: None,
+            format: Format::Json,
+            timeout_s: 5,
+            telegram_chat_id: None,
+            lang: Lang::En,
+            host_label: None,
+            heartbeat_file: PathBuf::from("/tmp/lingerwatch.heartbeat"),
+            json: false,
+            once: false,
+            dry_run: false,
+        },
+    };
+
+    // Environment first; a variable set to blanks counts as unset.
+    for st in SETTINGS {
+        if let Some(v) = env(st.env).filter(|v| !v.trim().is_empty()) {
+            b.apply(st.env, st.env, &v)
+                .map_err(|e| err(st.env, &v, e))?;
+        }
+    }
+
+    // Then flags.
+    let mut command = None;
+    let mut parser = lexopt::Parser::from_args(args);
+    let usage = |what: String| ConfigError {
+        source: "command line".into(),
+        value: what,
+        expected: "a command (run, scan, health) and flags from --help",
+    };
+    loop {
+        let name = match parser.next() {
+            Ok(Some(lexopt::Arg::Long(name))) => format!("--{name}"),
+            Ok(Some(lexopt::Arg::Short(c))) => format!("-{c}"),
+            Ok(Some(lexopt::Arg::Value(v))) => {
+                let word = v.to_string_lossy().into_owned();
+                command = match (command, word.as_str()) {
+                    (None, "run") => Some(Command::Run),
+                    (None, "scan") => Some(Command::Scan),
+                    (None, "health") => Some(Command::Health),
+                    (None, "help") => Some(Command::Help),
+                    _ => return Err(usage(word)),
+                };
+                continue;
+            }
+            Ok(None) => break,
+            Err(e) => return Err(usage(e.to_string())),
+        };
+        match name.as_str() {
+            "-h" | "--help" => command = Some(Command::Help),
+            "-V" | "--version" => command = Some(Command::Version),
+            "--json" => b.cfg.json = true,
+            "--once" => b.cfg.once = true,
+            "--dry-run" => b.cfg.dry_run = true,
+            "--orphans-only" => b.cfg.scan.orphans_only = true,
+            flag => {
+                let Some(st) = SETTINGS
+                    .iter()
+                    .find(|s| !s.flag.is_empty() && s.flag == flag)
+                else {
+                    return Err(usage(name));
+                };
+                let v = parser
+                    .value()
+                    .map_err(|e| usage(e.to_string()))?
+                    .into_string()
+                    .map_err(|v| err(flag, &v.to_string_lossy(), Expected("UTF-8 text")))?;
+                b.apply(st.env, flag, &v).map_err(|e| err(flag, &v, e))?;
+            }
+        }
+    }
+
+    let mut cfg = b.cfg;
+    cfg.command = command.unwrap_or(Command::Run);
+    cfg.scan.age_threshold_s = b.age_s.unwrap_or(b.age_min.saturating_mul(60));
+    let patterns: Vec<(String, String)> = if b.pattern_flags.is_empty() {
+        vec![b.patterns]
+    } else {
+        b.pattern_flags
+            .into_iter()
+            .map(|p| ("--pattern".to_owned(), p))
+            .collect()
+    };
+    for (src, list) in &patterns {
+        push_patterns(&mut cfg.scan.include, list).map_err(|e| err(src, list, e))?;
+    }
+    if cfg.scan.include.is_empty() {
+        let (src, list) = patterns.first().cloned().unwrap_or_default();
+        return Err(err(&src, &list, Expected(PATTERN_EXPECTED)));
+    }
+    let excludes: Vec<(String, String)> = if b.exclude_flags.is_empty() {
+        b.exclude.into_iter().collect()
+    } else {
+        b.exclude_flags
+            .into_iter()
+            .map(|p| ("--exclude".to_owned(), p))
+            .collect()
+    };
+    for (src, list) in &excludes {
+        push_patterns(&mut cfg.scan.exclude, list).map_err(|e| err(src, list, e))?;
+    }
+    if cfg.format == Format::Telegram
+        && cfg.webhook_url.is_some()
+        && cfg.telegram_chat_id.as_deref().unwrap_or("").is_empty()
+    {
+        return Err(err(
+            "WATCHDOG_TELEGRAM_CHAT_ID",
+            "",
+            Expected("the chat id (e.g. -1001234567890) when WATCHDOG_WEBHOOK_FORMAT=telegram"),
+        ));
+    }
+    Ok(cfg)
+}
+
+/// The `--help` text.
+pub fn help_text() -> String {
+    let mut s = String::from(concat!(
+        "lingerwatch ",
+        env!("CARGO_PKG_VERSION"),
+        ": watch /proc for matching processes that lived too long, and tell a webhook.\n\n",
+        "Usage: lingerwatch [run] [flags]     watch and alert (the default)\n",
+        "       lingerwatch scan [--json]     list matches once; exit 1 if any is over the threshold\n",
+        "       lingerwatch health            exit 0 if the daemon ticked within three intervals\n\n",
+        "Flags: --once (one tick, then exit), --dry-run (print bodies, send nothing), --json,\n",
+        "       -h/--help, -V/--version, and the per-setting flags below.\n\n",
+        "Settings (flag wins over variable; default in brackets):\n",
+    ));
+    for st in SETTINGS {
+        let flag = if st.flag.is_empty() {
+            String::new()
+        } else {
+            format!(" / {}", st.flag)
+        };
+        s.push_str(&format!(
+            "  {}{} [{}]\n      {}\n",
+            st.env, flag, st.default, st.help
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load_with(env: &[(&str, &str)], args: &[&str]) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        load(
+            move |k| env.get(k).cloned(),
+            args.iter().map(OsString::from),
+        )
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let c = load_with(&[], &[]).unwrap();
+        assert_eq!(c.command, Command::Run);
+        assert_eq!(c.scan.age_threshold_s, 3600);
+        assert_eq!(c.scan.include.len(), 1);
+        assert!(c.scan.exclude.is_empty());
+        assert_eq!(c.scan.init_names.len(), 6);
+        assert_eq!((c.interval_s, c.cooldown_s, c.timeout_s), (30, 1800, 5));
+        assert_eq!(c.format, Format::Json);
+        assert!(c.enabled && c.webhook_url.is_none());
+    }
+
+    #[test]
+    fn flags_win_over_environment_and_age_s_overrides_age_min() {
+        let c = load_with(
+            &[
+                ("WATCHDOG_PROC_AGE_MIN", "5"),
+                ("WATCHDOG_PROC_PATTERNS", "tox,nox"),
+            ],
+            &["scan", "--age-min", "2", "--pattern", "pytest", "--json"],
+        )
+        .unwrap();
+        assert_eq!(c.command, Command::Scan);
+        assert_eq!(c.scan.age_threshold_s, 120);
+        assert_eq!(c.scan.include.len(), 1);
+        assert!(c.json);
+        let c = load_with(
+            &[("WATCHDOG_PROC_AGE_MIN", "5"), ("WATCHDOG_PROC_AGE_S", "7")],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.scan.age_threshold_s, 7);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_the_value_and_the_form() {
+        let e = load_with(&[("WATCHDOG_PROC_AGE_MIN", "abc")], &[]).unwrap_err();
+        assert_eq!(e.source, "WATCHDOG_PROC_AGE_MIN");
+        assert_eq!(e.to_string(), "WATCHDOG_PROC_AGE_MIN=\"abc\" is not valid: expected a whole number of minutes, 0 to 525600 (e.g. 60)");
+        let e = load_with(&[], &["--age-s", "-3"]).unwrap_err();
+        assert_eq!(e.source, "--age-s");
+        let e = load_with(&[("WATCHDOG_PROC_ORPHANS_ONLY", "maybe")], &[]).unwrap_err();
+        assert_eq!(e.source, "WATCHDOG_PROC_ORPHANS_ONLY");
+        let e = load_with(&[("WATCHDOG_PROC_PATTERNS", ",, ,")], &[]).unwrap_err();
+        assert_eq!(e.source, "WATCHDOG_PROC_PATTERNS");
+        let e = load_with(
+            &[("WATCHDOG_PROC_INIT_NAMES", "a-name-longer-than-15")],
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(e.source, "WATCHDOG_PROC_INIT_NAMES");
+        let e = load_with(&[("WATCHDOG_WEBHOOK_URL", "ftp://x")], &[]).unwrap_err();
+        assert_eq!(e.source, "WATCHDOG_WEBHOOK_URL");
+        let e = load_with(&[], &["--bogus", "1"]).unwrap_err();
+        assert_eq!(e.source, "command line");
+        let e = load_with(&[], &["frobnicate"]).unwrap_err();
+        assert_eq!(e.value, "frobnicate");
+        let e = load_with(&[("WATCHDOG_PROC_INTERVAL_S", "0")], &[]).unwrap_err();
+        assert_eq!(e.source, "WATCHDOG_PROC_INTERVAL_S");
+    }
+
+    #[test]
+    fn telegram_needs_a_chat_id() {
+        let e = load_with(
+            &[
+                ("WATCHDOG_WEBHOOK_FORMAT", "telegram"),
+                (
+                    "WATCHDOG_WEBHOOK_URL",
+                    "https://api.telegram.org/botX/sendMessage",
+                ),
+            ],
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(e.source, "WATCHDOG_TELEGRAM_CHAT_ID");
+    }
+
+    #[test]
+    fn help_lists_every_variable_with_its_default() {
+        let h = help_text();
+        for s in SETTINGS {
+            assert!(h.contains(s.env), "{}", s.env);
+            assert!(h.contains(&format!("[{}]", s.default)), "{}", s.env);
+        }
+    }
+
+    #[test]
+    fn value_parsers() {
+        assert_eq!(parse_bool(" YES "), Ok(true));
+        assert_eq!(parse_bool("0"), Ok(false));
+        assert!(parse_bool("").is_err());
+        assert_eq!(
+            parse_u64_in("18446744073709551616", 0, u64::MAX, "x"),
+            Err(Expected("x"))
+        );
+        assert_eq!(split_list(" a, ,b ,").collect::<Vec<_>>(), ["a", "b"]);
+        assert!(parse_webhook_url("http://127.0.0.1:9/x").is_ok());
+        assert!(parse_webhook_url("http:///x").is_err());
+        assert!(parse_webhook_url("https://a b").is_err());
+    }
+}

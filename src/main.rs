@@ -1,0 +1,16 @@
+//! The `lingerwatch` command: read the configuration, run what it asks, map the outcome to
+//! an exit code (0 fine, 1 something over the threshold, 2 bad configuration or `/proc`).
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let config =
+        match lingerwatch::config::load(|k| std::env::var(k).ok(), std::env::args_os().skip(1)) {
+            Ok(config) => config,
+            Err(e) => {
+                eprintln!("lingerwatch: {e}");
+                return ExitCode::from(2);
+            }
+        };
+    ExitCode::from(lingerwatch::app::run(&config))
+}

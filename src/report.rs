@@ -1,0 +1,120 @@
+//! What `lingerwatch scan` prints: a table for people, or one JSON object per line.
+//!
+//! Pure; never panics; writes through ufmt into any writer, so rendering a line needs no
+//! allocation.
+
+use ufmt::{uWrite, uwrite};
+
+use crate::scan::Found;
+use crate::text::{
+    write_centis, write_duration, write_json_escaped, write_printable, FixedBuf, CUT_MARKER,
+};
+
+/// Writes one match as a compact JSON object (no newline).
+pub fn write_json_line<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W::Error> {
+    uwrite!(
+        w,
+        "{{\"pid\":{},\"ppid\":{},\"start_ticks\":{},\"age_s\":{},\"cpu_s\":",
+        f.pid,
+        f.ppid,
+        f.start_ticks,
+        f.age_s()
+    )?;
+    write_centis(w, f.cpu_centis)?;
+    w.write_str(",\"state\":\"")?;
+    write_json_escaped(w, &[f.state])?;
+    w.write_str("\",\"orphan\":")?;
+    w.write_str(if f.orphan { "true" } else { "false" })?;
+    w.write_str(",\"parent\":\"")?;
+    write_json_escaped(w, &f.parent)?;
+    w.write_str("\",\"container\":")?;
+    match &f.container {
+        Some(c) => uwrite!(w, "\"{}\"", c.id_str())?,
+        None => w.write_str("null")?,
+    }
+    w.write_str(",\"cmdline\":\"")?;
+    write_json_escaped(w, f.cmdline.as_bytes())?;
+    if f.cmdline.truncated() {
+        w.write_str(CUT_MARKER)?;
+    }
+    uwrite!(
+        w,
+        "\",\"descendants\":{},\"over_threshold\":",
+        f.descendants
+    )?;
+    w.write_str(if f.over_threshold { "true" } else { "false" })?;
+    w.write_str("}")
+}
+
+/// The table header.
+pub fn write_table_header<W: uWrite + ?Sized>(w: &mut W) -> Result<(), W::Error> {
+    w.write_str(
+        "    PID    PPID      AGE      CPU S ORPHAN PARENT          CONTAINER    DESC CMDLINE\n",
+    )
+}
+
+/// Writes `text` padded to `width` characters, right-aligned or left-aligned.
+fn cell<W: uWrite + ?Sized>(
+    w: &mut W,
+    text: &str,
+    width: usize,
+    right: bool,
+) -> Result<(), W::Error> {
+    let n = text.chars().count();
+    let pad = |w: &mut W| -> Result<(), W::Error> {
+        for _ in n..width {
+            w.write_str(" ")?;
+        }
+        Ok(())
+    };
+    if right {
+        pad(w)?;
+        w.write_str(text)
+    } else {
+        w.write_str(text)?;
+        pad(w)
+    }
+}
+
+/// Writes one match as a table row, newline included. Control characters in the cmdline
+/// or comm are replaced, so a process cannot forge rows.
+pub fn write_table_row<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W::Error> {
+    let mut b = FixedBuf::<96>::new();
+    let _ = uwrite!(b, "{}", f.pid);
+    cell(w, b.as_str(), 7, true)?;
+    b.clear();
+    let _ = uwrite!(b, "{}", f.ppid);
+    w.write_str(" ")?;
+    cell(w, b.as_str(), 7, true)?;
+    b.clear();
+    let _ = write_duration(&mut b, f.age_s());
+    let _ = b.write_str(if f.over_threshold { "!" } else { "" });
+    w.write_str(" ")?;
+    cell(w, b.as_str(), 8, true)?;
+    b.clear();
+    let _ = write_centis(&mut b, f.cpu_centis);
+    w.write_str(" ")?;
+    cell(w, b.as_str(), 8, true)?;
+    w.write_str(" ")?;
+    write_printable(w, &[f.state])?;
+    w.write_str(if f.orphan { " yes    " } else { " no     " })?;
+    b.clear();
+    let _ = write_printable(&mut b, &f.parent);
+    cell(w, b.as_str(), 16, false)?;
+    cell(
+        w,
+        f.container.as_ref().map_or("-", |c| c.short_id()),
+        12,
+        false,
+    )?;
+    b.clear();
+    let _ = uwrite!(b, "{}", f.descendants);
+    w.write_str(" ")?;
+    cell(w, b.as_str(), 4, true)?;
+    w.write_str(" ")?;
+    write_printable(w, f.cmdline.as_bytes())?;
+    if f.cmdline.truncated() {
+        w.write_str(CUT_MARKER)?;
+    }
+    w.write_str("\n")
+}

@@ -1,0 +1,338 @@
+//! Text helpers shared by the renderers: a fixed-capacity ufmt writer, JSON string escaping
+//! of arbitrary bytes, and cutting at a UTF-8 boundary.
+//!
+//! Pure; never panics; no allocation.
+
+use core::convert::Infallible;
+
+/// The marker appended where text was cut to fit (U+2026 HORIZONTAL ELLIPSIS).
+pub const CUT_MARKER: &str = "\u{2026}";
+
+/// A byte buffer of fixed capacity that ufmt writes into. Writing past the end keeps what
+/// fits (cut at a UTF-8 boundary) and sets `overflowed`, so a long message is a value, not
+/// a panic or an allocation.
+pub struct FixedBuf<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+    overflowed: bool,
+}
+
+impl<const N: usize> Default for FixedBuf<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> FixedBuf<N> {
+    pub const fn new() -> Self {
+        FixedBuf {
+            bytes: [0; N],
+            len: 0,
+            overflowed: false,
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.overflowed = false;
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+
+    /// The text written so far; `write_str` only ever stores whole characters.
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(self.as_bytes()).unwrap_or("")
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// True when something did not fit.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    /// Cuts the text back to at most `len` bytes, at a character boundary.
+    pub fn truncate(&mut self, len: usize) {
+        if len < self.len {
+            let keep = utf8_floor(self.as_str().as_bytes(), len);
+            self.len = keep;
+        }
+    }
+
+    pub fn push_bytes_utf8(&mut self, s: &str) {
+        let room = N.saturating_sub(self.len);
+        let take = if s.len() <= room {
+            s.len()
+        } else {
+            self.overflowed = true;
+            utf8_floor(s.as_bytes(), room)
+        };
+        if let (Some(dst), Some(src)) = (
+            self.bytes.get_mut(self.len..self.len.saturating_add(take)),
+            s.as_bytes().get(..take),
+        ) {
+            dst.copy_from_slice(src);
+            self.len = self.len.saturating_add(take);
+        }
+    }
+}
+
+impl<const N: usize> ufmt::uWrite for FixedBuf<N> {
+    type Error = Infallible;
+
+    fn write_str(&mut self, s: &str) -> Result<(), Infallible> {
+        self.push_bytes_utf8(s);
+        Ok(())
+    }
+}
+
+/// The largest `n <= max` such that `bytes[..n]` does not end inside a UTF-8 sequence that
+/// continues past `max`. Invalid bytes before the cut are left for the escaper to replace.
+pub fn utf8_floor(bytes: &[u8], max: usize) -> usize {
+    if max >= bytes.len() {
+        return bytes.len();
+    }
+    // Step back over at most three continuation bytes to the lead byte of the character
+    // that `max` falls into; cut before that lead byte if the character straddles `max`.
+    let mut i = max;
+    let mut steps = 0u8;
+    while i > 0 && steps < 3 {
+        match bytes.get(i) {
+            Some(b) if (b & 0xC0) == 0x80 => {
+                i = i.saturating_sub(1);
+                steps = steps.saturating_add(1);
+            }
+            _ => break,
+        }
+    }
+    match bytes.get(i) {
+        Some(&b) if b >= 0xC0 => i,
+        _ => max,
+    }
+}
+
+/// The length of `bytes` without a UTF-8 sequence left incomplete at its end (what a cut
+/// through a character leaves behind).
+pub fn utf8_trim_incomplete(bytes: &[u8]) -> usize {
+    let n = bytes.len();
+    for back in 1..=n.min(3) {
+        let Some(&b) = bytes.get(n.saturating_sub(back)) else {
+            break;
+        };
+        if b & 0xC0 == 0x80 {
+            continue;
+        }
+        let need = match b {
+            0xF8.. => 1,
+            0xF0.. => 4,
+            0xE0.. => 3,
+            0xC0.. => 2,
+            _ => 1,
+        };
+        return if need > back {
+            n.saturating_sub(back)
+        } else {
+            n
+        };
+    }
+    n
+}
+
+/// Writes `bytes` as the inside of a JSON string: quotes, backslashes and control
+/// characters escaped, invalid UTF-8 replaced by U+FFFD, so any byte string gives valid
+/// JSON.
+pub fn write_json_escaped<W: ufmt::uWrite + ?Sized>(
+    w: &mut W,
+    bytes: &[u8],
+) -> Result<(), W::Error> {
+    for chunk in bytes.utf8_chunks() {
+        write_json_escaped_str(w, chunk.valid())?;
+        if !chunk.invalid().is_empty() {
+            w.write_str("\\ufffd")?;
+        }
+    }
+    Ok(())
+}
+
+fn write_json_escaped_str<W: ufmt::uWrite + ?Sized>(w: &mut W, s: &str) -> Result<(), W::Error> {
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0..=0x1F | 0x7F => None,
+            _ => continue,
+        };
+        if let Some(done) = s.get(start..i) {
+            w.write_str(done)?;
+        }
+        match escape {
+            Some(e) => w.write_str(e)?,
+            None => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+                let lo = HEX.get(usize::from(b & 0xF)).copied().unwrap_or(b'0');
+                let esc = [b'\\', b'u', b'0', b'0', hi, lo];
+                w.write_str(core::str::from_utf8(&esc).unwrap_or("\\ufffd"))?;
+            }
+        }
+        start = i.saturating_add(1);
+    }
+    if let Some(rest) = s.get(start..) {
+        w.write_str(rest)?;
+    }
+    Ok(())
+}
+
+/// Writes `bytes` for a terminal: invalid UTF-8 and control characters become U+FFFD so a
+/// hostile cmdline cannot move the cursor or forge lines in a table.
+pub fn write_printable<W: ufmt::uWrite + ?Sized>(w: &mut W, bytes: &[u8]) -> Result<(), W::Error> {
+    for chunk in bytes.utf8_chunks() {
+        let s = chunk.valid();
+        let mut start = 0;
+        for (i, c) in s.char_indices() {
+            if c.is_control() {
+                if let Some(done) = s.get(start..i) {
+                    w.write_str(done)?;
+                }
+                w.write_str("\u{fffd}")?;
+                start = i.saturating_add(c.len_utf8());
+            }
+        }
+        if let Some(rest) = s.get(start..) {
+            w.write_str(rest)?;
+        }
+        if !chunk.invalid().is_empty() {
+            w.write_str("\u{fffd}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `hundredths / 100` as a decimal with two places ("12.05"): ufmt has no floats.
+pub fn write_centis<W: ufmt::uWrite + ?Sized>(w: &mut W, hundredths: u64) -> Result<(), W::Error> {
+    let whole = hundredths / 100;
+    let frac = hundredths % 100;
+    ufmt::uwrite!(w, "{}.", whole)?;
+    if frac < 10 {
+        w.write_str("0")?;
+    }
+    ufmt::uwrite!(w, "{}", frac)
+}
+
+/// Writes a duration for people: "42s", "5m03s", "1h02m", "3d04h".
+pub fn write_duration<W: ufmt::uWrite + ?Sized>(w: &mut W, secs: u64) -> Result<(), W::Error> {
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    let two = |w: &mut W, v: u64| -> Result<(), W::Error> {
+        if v < 10 {
+            w.write_str("0")?;
+        }
+        ufmt::uwrite!(w, "{}", v)
+    };
+    if d > 0 {
+        ufmt::uwrite!(w, "{}d", d)?;
+        two(w, h)?;
+        w.write_str("h")
+    } else if h > 0 {
+        ufmt::uwrite!(w, "{}h", h)?;
+        two(w, m)?;
+        w.write_str("m")
+    } else if m > 0 {
+        ufmt::uwrite!(w, "{}m", m)?;
+        two(w, s)?;
+        w.write_str("s")
+    } else {
+        ufmt::uwrite!(w, "{}s", s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(bytes: &[u8]) -> String {
+        let mut b = FixedBuf::<256>::new();
+        let _ = write_json_escaped(&mut b, bytes);
+        b.as_str().to_owned()
+    }
+
+    #[test]
+    fn json_escapes_quotes_backslashes_controls_and_invalid_utf8() {
+        assert_eq!(json(b"a\"b\\c"), "a\\\"b\\\\c");
+        assert_eq!(json(b"x\ny\tz\r"), "x\\ny\\tz\\r");
+        assert_eq!(json(b"\x01\x1f\x7f"), "\\u0001\\u001f\\u007f");
+        assert_eq!(json(b"ok\xff\xfeok"), "ok\\ufffd\\ufffdok");
+        assert_eq!(json("жук".as_bytes()), "жук");
+    }
+
+    #[test]
+    fn fixed_buf_cuts_at_char_boundary_and_reports_overflow() {
+        let mut b = FixedBuf::<5>::new();
+        let _ = ufmt::uwrite!(b, "{}", "abжжж");
+        assert_eq!(b.as_str(), "abж");
+        assert!(b.overflowed());
+    }
+
+    #[test]
+    fn utf8_floor_never_splits_a_character() {
+        let s = "aж€😀".as_bytes();
+        for max in 0..=s.len() {
+            let n = utf8_floor(s, max);
+            assert!(n <= max);
+            assert!(core::str::from_utf8(&s[..n]).is_ok(), "max {max} gave {n}");
+        }
+        assert_eq!(utf8_floor(s, 2), 1);
+        assert_eq!(utf8_floor(s, 3), 3);
+    }
+
+    #[test]
+    fn utf8_trim_incomplete_drops_only_a_cut_character() {
+        let s = "aж€😀".as_bytes();
+        assert_eq!(utf8_trim_incomplete(s), s.len());
+        for cut in 0..=s.len() {
+            let n = utf8_trim_incomplete(&s[..cut]);
+            assert!(core::str::from_utf8(&s[..n]).is_ok(), "cut {cut}");
+            assert!(cut - n < 4);
+        }
+        assert_eq!(
+            utf8_trim_incomplete(b"ab\xff"),
+            3,
+            "invalid bytes are the escaper's"
+        );
+    }
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        let f = |s| {
+            let mut b = FixedBuf::<32>::new();
+            let _ = write_duration(&mut b, s);
+            b.as_str().to_owned()
+        };
+        assert_eq!(f(42), "42s");
+        assert_eq!(f(303), "5m03s");
+        assert_eq!(f(3720), "1h02m");
+        assert_eq!(f(273_600), "3d04h");
+    }
+
+    #[test]
+    fn printable_replaces_control_characters() {
+        let mut b = FixedBuf::<64>::new();
+        let _ = write_printable(&mut b, b"a\x1b[2Jb\n\xff");
+        assert_eq!(b.as_str(), "a\u{fffd}[2Jb\u{fffd}\u{fffd}");
+    }
+}

@@ -1,0 +1,283 @@
+//! The scanner on fake `/proc` trees: odd comms, truncated files, vanishing pids, kernel
+//! threads, zombies, huge and non-UTF-8 cmdlines, pid reuse, orphans and containers.
+#![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
+
+mod common;
+
+use common::{stat_line, FakeProc};
+use lingerwatch::parse::cgroup::Runtime;
+use lingerwatch::parse::cmdline::PatternSet;
+use lingerwatch::scan::{ScanConfig, ScanReport, Scanner};
+
+fn config(patterns: &[&str], age_s: u64) -> ScanConfig {
+    let mut include = PatternSet::new();
+    for p in patterns {
+        include.push(p.as_bytes()).unwrap();
+    }
+    ScanConfig {
+        include,
+        exclude: PatternSet::new(),
+        init_names: lingerwatch::config::parse_init_names(lingerwatch::config::DEFAULT_INIT_NAMES)
+            .unwrap(),
+        age_threshold_s: age_s,
+        orphans_only: false,
+    }
+}
+
+fn tck() -> u64 {
+    lingerwatch::sys::clock_ticks_per_second()
+}
+
+fn scan(fake: &FakeProc, cfg: ScanConfig, now_ms: u64) -> Box<ScanReport> {
+    let mut scanner = Scanner::new(fake.root(), cfg).unwrap();
+    let mut report = Box::<ScanReport>::default();
+    scanner.scan(now_ms, &mut report).unwrap();
+    report
+}
+
+const CID: &str = "4f1e9c0c2b7d3a8e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f7a8b9c0";
+
+#[test]
+fn orphan_under_tini_in_a_container_is_reported_with_age_cpu_and_container() {
+    let fake = FakeProc::new();
+    fake.add(1, "systemd", 0, 1, b"/sbin/init\0");
+    fake.add(900, "tini", 1, 100, b"/sbin/tini\0--\0sh\0");
+    // starttime 1000 ticks; now is 1000 s after boot + 1 hour.
+    fake.add(
+        950,
+        "pytest",
+        900,
+        10 * tck(),
+        b"/usr/bin/python3\0-m\0pytest\0tests/\0",
+    );
+    fake.set_cgroup(950, &format!("0::/system.slice/docker-{CID}.scope\n"));
+    let now_ms = (10 + 3601) * 1000;
+    let r = scan(&fake, config(&["pytest"], 3600), now_ms);
+    assert_eq!(r.found.len(), 1);
+    let f = &r.found[0];
+    assert_eq!((f.pid, f.ppid, f.start_ticks), (950, 900, 10 * tck()));
+    assert_eq!(f.age_s(), 3601);
+    assert!(f.over_threshold, "3601 s > 3600 s");
+    assert!(f.orphan, "adopted by tini");
+    assert_eq!(f.parent.as_slice(), b"tini");
+    assert_eq!(f.cpu_centis, 200 * 100 / tck());
+    assert_eq!(f.state, b'S');
+    let c = f.container.unwrap();
+    assert_eq!((c.runtime, c.id_str()), (Runtime::Docker, CID));
+    assert_eq!(f.cmdline.as_bytes(), b"/usr/bin/python3 -m pytest tests/");
+    assert_eq!(r.pids_seen, 3);
+}
+
+#[test]
+fn threshold_is_strictly_greater() {
+    let fake = FakeProc::new();
+    fake.add(10, "pytest", 5, 0, b"pytest\0");
+    fake.add(5, "bash", 1, 0, b"bash\0");
+    let r = scan(&fake, config(&["pytest"], 60), 60_999);
+    assert_eq!(r.found[0].age_s(), 60);
+    assert!(!r.found[0].over_threshold);
+    assert!(!r.found[0].orphan, "parent bash is alive");
+    let r = scan(&fake, config(&["pytest"], 60), 61_000);
+    assert!(r.found[0].over_threshold);
+}
+
+#[test]
+fn odd_comm_truncated_stat_and_missing_files_are_skipped_not_fatal() {
+    let fake = FakeProc::new();
+    // comm with ") (", a newline and a non-UTF-8 byte still parses.
+    fake.add_raw(
+        20,
+        Some(&stat_line(20, b"py) (t\nst\xff", b'R', 1, 1, 1, 5)),
+        Some(b"pytest\0a\0"),
+        Some(b"0::/\n"),
+    );
+    // Truncated after comm: skipped, counted as an error.
+    fake.add_raw(21, Some(b"21 (pytest"), Some(b"pytest\0"), None);
+    // Vanished between listing and reading: directory without files.
+    fake.add_raw(22, None, None, None);
+    // cmdline readable but stat already gone.
+    fake.add_raw(23, None, Some(b"pytest\0"), None);
+    // No cgroup file: still reported, no container.
+    fake.add_raw(
+        24,
+        Some(&stat_line(24, b"pytest", b'S', 1, 0, 0, 5)),
+        Some(b"pytest\0"),
+        None,
+    );
+    let r = scan(&fake, config(&["pytest"], 0), 10_000);
+    let pids: Vec<u32> = r.found.iter().map(|f| f.pid).collect();
+    assert_eq!(pids, [20, 24]);
+    assert_eq!(r.errors, 1, "the truncated stat");
+    assert_eq!(r.found[0].state, b'R');
+    assert!(r.found[1].container.is_none());
+}
+
+#[test]
+fn kernel_threads_and_zombies_have_empty_cmdlines_and_never_match() {
+    let fake = FakeProc::new();
+    fake.add_raw(
+        2,
+        Some(&stat_line(2, b"kthreadd", b'S', 0, 0, 0, 1)),
+        Some(b""),
+        Some(b"0::/\n"),
+    );
+    fake.add_raw(
+        3,
+        Some(&stat_line(3, b"pytest", b'I', 2, 0, 0, 1)),
+        Some(b""),
+        Some(b"0::/\n"),
+    );
+    fake.add_raw(
+        4,
+        Some(&stat_line(4, b"pytest", b'Z', 1, 0, 0, 1)),
+        Some(b""),
+        Some(b"0::/\n"),
+    );
+    let r = scan(&fake, config(&["pytest"], 0), 10_000);
+    assert!(r.found.is_empty());
+    assert_eq!(r.pids_seen, 3);
+}
+
+#[test]
+fn pattern_in_the_last_bytes_of_a_256_kib_cmdline_matches() {
+    let fake = FakeProc::new();
+    let mut cmd = vec![b'x'; 256 * 1024];
+    cmd.extend_from_slice(b"\0--run-pytest-here\0");
+    fake.add(30, "python3", 1, 5, &cmd);
+    let r = scan(&fake, config(&["run-pytest"], 0), 10_000);
+    assert_eq!(r.found.len(), 1);
+    let shown = &r.found[0].cmdline;
+    assert!(shown.truncated(), "shown cmdline is cut with a marker");
+    assert_eq!(
+        shown.as_bytes().len(),
+        lingerwatch::parse::cmdline::SHOWN_LEN
+    );
+}
+
+#[test]
+fn non_utf8_cmdline_is_kept_as_bytes_and_renders_as_valid_json() {
+    let fake = FakeProc::new();
+    fake.add(31, "pytest", 1, 5, b"pytest\0-k\0\"q\\\"\n\t\xff\xfe\0");
+    let r = scan(&fake, config(&["pytest"], 0), 10_000);
+    let mut out = lingerwatch::text::FixedBuf::<2048>::new();
+    lingerwatch::report::write_json_line(&mut out, &r.found[0]).unwrap();
+    let v: serde_json::Value = serde_json::from_str(out.as_str()).unwrap();
+    assert_eq!(v["cmdline"], "pytest -k \"q\\\"\n\t\u{fffd}\u{fffd}");
+    assert_eq!(v["pid"], 31);
+}
+
+#[test]
+fn reused_pid_with_a_new_starttime_is_a_new_process_and_not_its_own_parent() {
+    let fake = FakeProc::new();
+    fake.add(40, "pytest", 1, 100, b"pytest\0old\0");
+    let first = scan(&fake, config(&["pytest"], 0), 10_000_000);
+    fake.remove(40);
+    fake.add(40, "pytest", 1, 5000, b"pytest\0new\0");
+    let second = scan(&fake, config(&["pytest"], 0), 10_000_000);
+    assert_eq!(first.found[0].pid, second.found[0].pid);
+    assert_ne!(first.found[0].start_ticks, second.found[0].start_ticks);
+
+    // A child whose "parent" pid belongs to a process that started after it: the pid was
+    // reused, so it is not folded into that process.
+    fake.add(41, "pytest", 42, 200, b"pytest\0child\0");
+    fake.add(42, "pytest", 1, 9000, b"pytest\0reused\0");
+    let r = scan(&fake, config(&["pytest"], 0), 10_000_000);
+    assert_eq!(r.found.len(), 3);
+    assert!(r.found.iter().all(|f| f.descendants == 0));
+}
+
+#[test]
+fn wrapper_and_its_pytest_fold_into_one_line_with_a_descendant_count() {
+    let fake = FakeProc::new();
+    fake.add(50, "sh", 1, 10, b"sh\0-c\0pytest -n 2\0");
+    fake.add(
+        51,
+        "pytest",
+        50,
+        11,
+        b"/usr/bin/python3\0/usr/bin/pytest\0-n\x002\0",
+    );
+    fake.add(
+        52,
+        "python3",
+        51,
+        12,
+        b"/usr/bin/python3\0-c\0from xdist import pytest_worker\0",
+    );
+    fake.add(
+        53,
+        "python3",
+        51,
+        12,
+        b"/usr/bin/python3\0-c\0from xdist import pytest_worker\0",
+    );
+    fake.add(60, "pytest", 1, 10, b"pytest\0other\0");
+    let r = scan(&fake, config(&["pytest"], 0), 10_000);
+    let tops: Vec<(u32, u32)> = r.found.iter().map(|f| (f.pid, f.descendants)).collect();
+    assert_eq!(tops, [(50, 3), (60, 0)]);
+}
+
+#[test]
+fn never_matches_itself() {
+    let fake = FakeProc::new();
+    fake.add(
+        70,
+        "lingerwatch",
+        1,
+        5,
+        b"lingerwatch\0scan\0--pattern\0pytest\0",
+    );
+    fake.add(71, "pytest", 1, 5, b"pytest\0");
+    fake.set_self(70);
+    let r = scan(&fake, config(&["pytest"], 0), 10_000);
+    let pids: Vec<u32> = r.found.iter().map(|f| f.pid).collect();
+    assert_eq!(pids, [71]);
+}
+
+#[test]
+fn excludes_and_orphans_only() {
+    let fake = FakeProc::new();
+    fake.add(80, "pytest", 1, 5, b"pytest\0--collect-only\0");
+    fake.add(81, "pytest", 1, 5, b"pytest\0tests\0");
+    fake.add(82, "pytest", 79, 5, b"pytest\0tests\0");
+    fake.add(79, "make", 1, 1, b"make\0test\0");
+    let mut cfg = config(&["pytest"], 0);
+    cfg.exclude.push(b"--collect-only").unwrap();
+    cfg.orphans_only = true;
+    let r = scan(&fake, cfg, 10_000);
+    let got: Vec<(u32, bool, bool)> = r
+        .found
+        .iter()
+        .map(|f| (f.pid, f.orphan, f.over_threshold))
+        .collect();
+    assert_eq!(got, [(81, true, true), (82, false, false)]);
+}
+
+#[test]
+fn more_matches_than_the_table_holds_are_counted_not_lost_silently() {
+    let fake = FakeProc::new();
+    let n = lingerwatch::scan::MAX_FOUND as u32 + 10;
+    for pid in 1000..1000 + n {
+        fake.add(pid, "pytest", 1, 5, b"pytest\0");
+    }
+    let r = scan(&fake, config(&["pytest"], 0), 10_000);
+    assert_eq!(r.found.len(), lingerwatch::scan::MAX_FOUND);
+    assert_eq!(r.not_tracked, 10);
+}
+
+#[test]
+fn fake_tree_without_kernel_threads_is_not_the_host_namespace() {
+    use lingerwatch::scan::Visibility;
+    let fake = FakeProc::new();
+    fake.add(1, "init", 0, 1, b"init\0");
+    let mut s = Scanner::new(fake.root(), config(&["x"], 0)).unwrap();
+    assert_eq!(s.visibility(), Visibility::Restricted);
+    fake.add_raw(
+        2,
+        Some(&stat_line(2, b"kthreadd", b'S', 0, 0, 0, 1)),
+        Some(b""),
+        None,
+    );
+    assert_eq!(s.visibility(), Visibility::Host);
+    assert_eq!(s.boot_time_s(), Some(1764340110));
+}

@@ -1,0 +1,95 @@
+//! After start-up a scan allocates nothing: a counting global allocator watches the
+//! scanning thread while many scans of the real `/proc` run and processes come and go.
+#![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
+#![allow(unsafe_code)] // GlobalAlloc is an unsafe trait; the impl only forwards to System.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    // Const-initialised and without Drop, so reading it never allocates.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+// SAFETY: every method forwards to `System` unchanged; counting has no effect on memory.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn scans_of_the_real_proc_allocate_nothing_while_processes_come_and_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = common::unique_pytest_name("alloc");
+    // A matching orphan, so the match path (stat, cgroup, parent stat, folding) runs too.
+    let (orphan, _) = common::spawn_orphan(dir.path(), &name);
+    // A shell that keeps starting and ending short-lived processes during the scans.
+    let mut churn = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg("i=0; while [ $i -lt 3000 ]; do /bin/true; i=$((i+1)); done")
+        .spawn()
+        .unwrap();
+    let _churn_guard = common::Spawned { pid: churn.id() };
+
+    let mut include = lingerwatch::parse::cmdline::PatternSet::new();
+    include.push(name.as_bytes()).unwrap();
+    include.push(b"/bin/true").unwrap();
+    let cfg = lingerwatch::scan::ScanConfig {
+        include,
+        exclude: lingerwatch::parse::cmdline::PatternSet::new(),
+        init_names: lingerwatch::config::parse_init_names(lingerwatch::config::DEFAULT_INIT_NAMES)
+            .unwrap(),
+        age_threshold_s: 0,
+        orphans_only: false,
+    };
+    let mut scanner = lingerwatch::scan::Scanner::new(std::path::Path::new("/proc"), cfg).unwrap();
+    let mut report = Box::<lingerwatch::scan::ScanReport>::default();
+    scanner
+        .scan(lingerwatch::sys::boot_clock_ms(), &mut report)
+        .unwrap();
+
+    // The counter itself works: one allocation on this thread is seen.
+    COUNTING.with(|c| c.set(true));
+    drop(std::hint::black_box(Box::new(7u64)));
+    COUNTING.with(|c| c.set(false));
+    assert_eq!(ALLOCS.swap(0, Ordering::Relaxed), 1);
+
+    let mut saw_orphan = 0;
+    COUNTING.with(|c| c.set(true));
+    for _ in 0..300 {
+        scanner
+            .scan(lingerwatch::sys::boot_clock_ms(), &mut report)
+            .unwrap();
+        saw_orphan += report.found.iter().filter(|f| f.pid == orphan.pid).count();
+    }
+    COUNTING.with(|c| c.set(false));
+    let allocs = ALLOCS.load(Ordering::Relaxed);
+    assert_eq!(allocs, 0, "heap allocations during 300 scans");
+    assert_eq!(saw_orphan, 300, "every scan saw the orphan");
+    assert!(report.pids_seen > 1);
+    let _ = churn.kill();
+    let _ = churn.wait();
+}
