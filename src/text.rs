@@ -261,9 +261,96 @@ pub fn write_duration<W: ufmt::uWrite + ?Sized>(w: &mut W, secs: u64) -> Result<
     }
 }
 
+/// Writes `v` with at least `width` digits, zero-padded.
+pub fn write_zero_padded<W: ufmt::uWrite + ?Sized>(
+    w: &mut W,
+    v: u64,
+    width: usize,
+) -> Result<(), W::Error> {
+    let mut digits = 1usize;
+    let mut rest = v / 10;
+    while rest > 0 {
+        digits = digits.saturating_add(1);
+        rest /= 10;
+    }
+    for _ in digits..width {
+        w.write_str("0")?;
+    }
+    ufmt::uwrite!(w, "{}", v)
+}
+
+/// Writes seconds since the epoch as RFC 3339 UTC: "2026-11-28T17:42:45Z".
+pub fn write_rfc3339<W: ufmt::uWrite + ?Sized>(w: &mut W, epoch_s: u64) -> Result<(), W::Error> {
+    let (y, m, d) = civil_from_days(epoch_s / 86_400);
+    let secs = epoch_s % 86_400;
+    write_zero_padded(w, y, 4)?;
+    w.write_str("-")?;
+    write_zero_padded(w, m, 2)?;
+    w.write_str("-")?;
+    write_zero_padded(w, d, 2)?;
+    w.write_str("T")?;
+    write_zero_padded(w, secs / 3600, 2)?;
+    w.write_str(":")?;
+    write_zero_padded(w, secs / 60 % 60, 2)?;
+    w.write_str(":")?;
+    write_zero_padded(w, secs % 60, 2)?;
+    w.write_str("Z")
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's
+/// `civil_from_days`), for non-negative days.
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days.saturating_add(719_468);
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe
+        .saturating_sub(doe / 1460)
+        .saturating_add(doe / 36_524)
+        .saturating_sub(doe / 146_096))
+        / 365;
+    let doy = doe.saturating_sub(
+        (365u64.saturating_mul(yoe))
+            .saturating_add(yoe / 4)
+            .saturating_sub(yoe / 100),
+    );
+    let mp = (5u64.saturating_mul(doy).saturating_add(2)) / 153;
+    let d = doy
+        .saturating_sub((153u64.saturating_mul(mp).saturating_add(2)) / 5)
+        .saturating_add(1);
+    let m = if mp < 10 {
+        mp.saturating_add(3)
+    } else {
+        mp.saturating_sub(9)
+    };
+    let y = yoe
+        .saturating_add(era.saturating_mul(400))
+        .saturating_add(u64::from(m <= 2));
+    (y, m, d)
+}
+
+/// Cuts `buf` to at most `max_chars` characters; when it had more, the last kept
+/// character is the cut marker, so the result still fits.
+pub fn cut_to_chars<const N: usize>(buf: &mut FixedBuf<N>, max_chars: usize) {
+    let text = buf.as_str();
+    if text.chars().count() <= max_chars && !buf.overflowed() {
+        return;
+    }
+    let keep = max_chars.saturating_sub(1);
+    let end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
+    buf.truncate(end);
+    buf.overflowed = false;
+    if buf.len().saturating_add(CUT_MARKER.len()) > N {
+        // No room for the marker's bytes: make some.
+        let end = utf8_floor(buf.as_str().as_bytes(), N.saturating_sub(CUT_MARKER.len()));
+        buf.truncate(end);
+    }
+    buf.push_bytes_utf8(CUT_MARKER);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ufmt::uWrite;
 
     fn json(bytes: &[u8]) -> String {
         let mut b = FixedBuf::<256>::new();
@@ -314,6 +401,31 @@ mod tests {
             3,
             "invalid bytes are the escaper's"
         );
+    }
+
+    #[test]
+    fn rfc3339_dates() {
+        let f = |s| {
+            let mut b = FixedBuf::<32>::new();
+            let _ = write_rfc3339(&mut b, s);
+            b.as_str().to_owned()
+        };
+        assert_eq!(f(0), "1970-01-01T00:00:00Z");
+        assert_eq!(f(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(f(1_764_340_110), "2025-11-28T14:28:30Z");
+        assert_eq!(f(4_102_444_799), "2099-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn cut_to_chars_keeps_the_limit_with_a_marker() {
+        let mut b = FixedBuf::<64>::new();
+        let _ = b.write_str("жжжжжжжжжж");
+        cut_to_chars(&mut b, 5);
+        assert_eq!(b.as_str(), "жжжж\u{2026}");
+        let mut b = FixedBuf::<64>::new();
+        let _ = b.write_str("abc");
+        cut_to_chars(&mut b, 3);
+        assert_eq!(b.as_str(), "abc");
     }
 
     #[test]
