@@ -11,11 +11,13 @@ scripts/install-deps.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy (all targets, -D warnings)"
+step "cargo clippy (all targets, -D warnings; HTTPS and HTTP-only builds)"
 cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --all-targets --no-default-features -- -D warnings
 
 step "cargo test"
 cargo test --locked
 
-step "static musl build"
+step "static musl builds (HTTP-only, then the default HTTPS one)"
+scripts/build-static.sh --no-default-features
 scripts/build-static.sh

@@ -29,10 +29,8 @@ pub fn run(cfg: &Config) -> u8 {
             0
         }
         Command::Scan => scan_once(cfg),
-        Command::Run | Command::Health => {
-            eprintln!("lingerwatch: this command is not built yet; use `lingerwatch scan`");
-            2
-        }
+        Command::Run => crate::daemon::run(cfg),
+        Command::Health => health(cfg),
     }
 }
 
@@ -126,4 +124,31 @@ fn scan_once(cfg: &Config) -> u8 {
         }
     }
     u8::from(report.any_over_threshold())
+}
+
+fn health(cfg: &Config) -> u8 {
+    use crate::heartbeat::{check, Health};
+    let path = cfg.heartbeat_file.display();
+    match check(&cfg.heartbeat_file) {
+        Health::Healthy { age_ms } => {
+            println!(
+                "healthy: last tick {}.{:03}s ago ({path})",
+                age_ms / 1000,
+                age_ms % 1000
+            );
+            0
+        }
+        Health::Stale { age_ms, limit_ms } => {
+            println!(
+                "unhealthy: last tick {}s ago, more than three intervals ({}s): the daemon is stuck or gone ({path})",
+                age_ms / 1000,
+                limit_ms / 1000
+            );
+            1
+        }
+        Health::Missing => {
+            println!("unhealthy: no heartbeat in {path}: the daemon has not completed a tick");
+            1
+        }
+    }
 }

@@ -125,6 +125,18 @@ pub enum Format {
     Alertmanager,
 }
 
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Slack => "slack",
+            Format::Discord => "discord",
+            Format::Telegram => "telegram",
+            Format::Alertmanager => "alertmanager",
+        }
+    }
+}
+
 pub fn parse_format(s: &str) -> Result<Format, Expected> {
     match s.trim().to_ascii_lowercase().as_str() {
         "json" => Ok(Format::Json),
@@ -142,6 +154,15 @@ pub fn parse_format(s: &str) -> Result<Format, Expected> {
 pub enum Lang {
     En,
     Ru,
+}
+
+impl Lang {
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ru => "ru",
+        }
+    }
 }
 
 pub fn parse_lang(s: &str) -> Result<Lang, Expected> {

@@ -4,8 +4,15 @@
 //! Data flows one way: `/proc` bytes → [`sys`] (rustix, fixed buffers) → [`parse`] (pure)
 //! → [`scan`] result → alert state machine → render → deliver.
 
+pub mod alert;
 pub mod app;
 pub mod config;
+pub mod daemon;
+pub mod deliver;
+pub mod heartbeat;
+pub mod outbox;
+pub mod render;
+pub mod signals;
 
 // The scan path: nothing that `/proc` or a process hands us may panic it, so these
 // modules are held to no indexing, no unwrap and no unchecked arithmetic.

@@ -89,6 +89,26 @@ pub struct Found {
 }
 
 impl Found {
+    /// A process with only its identity set: for tests, fuzzing and benchmarks.
+    pub fn blank(pid: u32, start_ticks: u64) -> Self {
+        Found {
+            pid,
+            ppid: 0,
+            start_ticks,
+            age_ms: 0,
+            cpu_centis: 0,
+            state: b'S',
+            num_threads: 1,
+            rss_pages: 0,
+            orphan: false,
+            parent: Comm::new(),
+            container: None,
+            cmdline: ShownCmdline::default(),
+            descendants: 0,
+            over_threshold: false,
+        }
+    }
+
     pub fn age_s(&self) -> u64 {
         self.age_ms / 1000
     }

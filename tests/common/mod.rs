@@ -1,5 +1,8 @@
-//! Fake `/proc` trees in temp dirs, for what a live system cannot produce on demand.
+//! Fake `/proc` trees in temp dirs, for what a live system cannot produce on demand, and
+//! helpers for processes the tests start.
 #![allow(dead_code)]
+
+pub mod webhook;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -169,4 +172,11 @@ pub fn spawn_orphan(dir: &Path, name: &str) -> (Spawned, std::time::Instant) {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     (orphan, started)
+}
+
+/// SIGTERMs one pid that the test started.
+pub fn term(pid: u32) {
+    if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+    }
 }

@@ -1,0 +1,515 @@
+//! `lingerwatch run` end to end: the real binary, a real webhook on 127.0.0.1 that the
+//! test starts, real orphaned processes and fake `/proc` trees.
+#![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::webhook::{Answer, Webhook};
+use common::{bin, spawn_orphan, unique_pytest_name, FakeProc};
+
+/// A daemon this test started; SIGKILLed by pid if the test ends early.
+struct Daemon {
+    child: Child,
+    stderr: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let stderr = dir.path().join("stderr.log");
+        let hb = dir.path().join("heartbeat");
+        let mut cmd = Command::new(bin());
+        cmd.arg("run")
+            .args(args)
+            .env_clear()
+            .env("WATCHDOG_HEARTBEAT_FILE", &hb)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Daemon {
+            child: cmd.spawn().unwrap(),
+            stderr,
+            _dir: dir,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    fn heartbeat(&self) -> std::path::PathBuf {
+        self._dir.path().join("heartbeat")
+    }
+
+    fn term_and_time(&mut self) -> (Duration, Option<i32>) {
+        let t = Instant::now();
+        common::term(self.child.id());
+        let status = self.child.wait().unwrap();
+        (t.elapsed(), status.code())
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        common::kill(self.child.id());
+        let _ = self.child.wait();
+    }
+}
+
+fn status_of(v: &serde_json::Value) -> &str {
+    v["status"].as_str().unwrap_or("")
+}
+
+#[test]
+fn firing_then_reminder_after_cooldown_then_resolved_for_a_real_orphan() {
+    let hook = Webhook::start();
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique_pytest_name("e2e");
+    let (orphan, _) = spawn_orphan(dir.path(), &name);
+    let fired_at = Instant::now();
+    let mut d = Daemon::start(
+        &[
+            "--interval-s",
+            "1",
+            "--age-s",
+            "1",
+            "--cooldown-s",
+            "3",
+            "--webhook-url",
+            &hook.url(),
+        ],
+        &[
+            ("WATCHDOG_PROC_PATTERNS", &name),
+            ("WATCHDOG_HOST_LABEL", "ci-test-01"),
+        ],
+    );
+    let got = hook.wait_for(15, "FIRING", |d| d.iter().any(|v| status_of(v) == "firing"));
+    let firing = got.iter().find(|v| status_of(v) == "firing").unwrap();
+    assert_eq!(firing["pid"], orphan.pid);
+    assert_eq!(firing["host"], "ci-test-01");
+    assert_eq!(firing["kind"], "process");
+    assert_eq!(firing["orphan"], true);
+    assert_eq!(firing["ppid"], common::ppid_of(orphan.pid).unwrap());
+    assert_eq!(firing["descendants"], 0);
+    assert_eq!(
+        firing["container"],
+        serde_json::Value::Null,
+        "a host process"
+    );
+    assert_eq!(firing["state"], "S");
+    assert!(firing["age_s"].as_u64().unwrap() >= 2, "strictly over 1 s");
+    assert!(firing["cpu_s"].as_f64().unwrap() >= 0.0);
+    assert!(firing["start_ticks"].as_u64().unwrap() > 0);
+    assert!(firing["cmdline"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("{name} 600")));
+    let text = firing["text"].as_str().unwrap();
+    for want in [
+        "[FIRING]",
+        "ci-test-01",
+        &format!("process {}", orphan.pid),
+        "ORPHAN",
+        &format!("ps -o pid,ppid,etime,args -p {}", orphan.pid),
+        &format!("kill -TERM {}", orphan.pid),
+    ] {
+        assert!(text.contains(want), "{want:?} not in {text}");
+    }
+
+    let got = hook.wait_for(15, "REMINDER", |d| {
+        d.iter().any(|v| status_of(v) == "reminder")
+    });
+    let statuses: Vec<&str> = got.iter().map(status_of).collect();
+    assert_eq!(
+        statuses,
+        ["firing", "reminder"],
+        "nothing between firing and the reminder"
+    );
+    assert!(
+        fired_at.elapsed() >= Duration::from_secs(4),
+        "reminder only after the 3 s cooldown"
+    );
+    assert_eq!(got[1]["pid"], orphan.pid);
+
+    common::kill(orphan.pid);
+    let got = hook.wait_for(15, "RESOLVED", |d| {
+        d.iter().any(|v| status_of(v) == "resolved")
+    });
+    let resolved = got.iter().find(|v| status_of(v) == "resolved").unwrap();
+    assert_eq!(resolved["pid"], orphan.pid);
+    assert_eq!(resolved["start_ticks"], firing["start_ticks"]);
+    assert!(resolved["text"].as_str().unwrap().starts_with("[RESOLVED]"));
+    assert_eq!(got.iter().filter(|v| status_of(v) == "firing").count(), 1);
+    assert!(hook.requests().iter().all(|r| r.path == "/hook"));
+
+    let log = d.log();
+    assert!(log.contains("sent firing pid"), "{log}");
+    let (took, code) = d.term_and_time();
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    assert_eq!(code, Some(0));
+}
+
+/// A fake tree with `n` old matching processes, pids from 1000.
+fn fake_with(n: u32) -> FakeProc {
+    let fake = FakeProc::new();
+    for pid in 1000..1000 + n {
+        fake.add(
+            pid,
+            "pytest",
+            1,
+            1,
+            format!("pytest\0-k\0case{pid}\0").as_bytes(),
+        );
+    }
+    fake
+}
+
+fn fake_args<'a>(fake: &'a FakeProc, hook: &'a str) -> Vec<&'a str> {
+    vec![
+        "--proc-root",
+        fake.root().to_str().unwrap(),
+        "--interval-s",
+        "1",
+        "--age-s",
+        "1",
+        "--cooldown-s",
+        "3600",
+        "--webhook-url",
+        hook,
+    ]
+}
+
+#[test]
+fn outage_of_500s_then_refused_connections_loses_nothing_and_keeps_order() {
+    let mut hook = Webhook::start();
+    let url = hook.url();
+    let fake = fake_with(3);
+    hook.script(&[
+        Answer::Status(500),
+        Answer::Status(503),
+        Answer::Status(500),
+    ]);
+    let d = Daemon::start(&fake_args(&fake, &url), &[]);
+    // Three 500s, then the receiver goes away: connections are refused.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while hook.requests().len() < 3 {
+        assert!(Instant::now() < deadline, "no retries: {}", d.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    hook.stop();
+    // Meanwhile two processes exit.
+    fake.remove(1000);
+    fake.remove(1002);
+    std::thread::sleep(Duration::from_secs(3));
+    hook.restart();
+    let got = hook.wait_for(40, "all six messages", |d| d.len() >= 5);
+    std::thread::sleep(Duration::from_millis(1500));
+    let got2 = hook.delivered();
+    assert_eq!(got.len(), got2.len(), "no duplicates later");
+    let seen: Vec<(String, u64)> = got2
+        .iter()
+        .map(|v| (status_of(v).to_owned(), v["pid"].as_u64().unwrap()))
+        .collect();
+    let want: Vec<(String, u64)> = [
+        ("firing", 1000),
+        ("firing", 1001),
+        ("firing", 1002),
+        ("resolved", 1000),
+        ("resolved", 1002),
+    ]
+    .iter()
+    .map(|(s, p)| (s.to_string(), *p))
+    .collect();
+    assert_eq!(seen, want, "every message once, in order");
+    assert!(got2.iter().all(|v| v["dropped"] == 0));
+    let log = d.log();
+    assert!(log.contains("failed (HTTP 500), attempt 1"), "{log}");
+    assert!(
+        log.contains("Connection refused")
+            || log.contains("connection refused")
+            || log.contains("failed ("),
+        "{log}"
+    );
+}
+
+#[test]
+fn outbox_overflow_drops_oldest_and_reports_the_count_in_the_next_delivered_message() {
+    let mut hook = Webhook::start();
+    let url = hook.url();
+    hook.stop(); // refused from the start
+    let n = 100u32;
+    let fake = fake_with(n);
+    let d = Daemon::start(&fake_args(&fake, &url), &[]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !d.log().contains("delivery of firing pid 1000 failed") {
+        assert!(Instant::now() < deadline, "{}", d.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for pid in 1000..1000 + n {
+        fake.remove(pid);
+    }
+    // 100 FIRING + 100 RESOLVED into 128 places: 72 dropped, the oldest behind the front.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !d.log().contains("72 dropped so far") {
+        assert!(Instant::now() < deadline, "{}", d.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    hook.restart();
+    let got = hook.wait_for(60, "128 messages", |d| d.len() >= 128);
+    let seen: Vec<(String, u64)> = got
+        .iter()
+        .map(|v| (status_of(v).to_owned(), v["pid"].as_u64().unwrap()))
+        .collect();
+    let mut want = vec![("firing".to_owned(), 1000u64)];
+    want.extend((1073..1100).map(|p| ("firing".to_owned(), p)));
+    want.extend((1000..1100).map(|p| ("resolved".to_owned(), p)));
+    assert_eq!(seen, want);
+    assert_eq!(
+        got[0]["dropped"], 72,
+        "the next delivered message reports the drops"
+    );
+    assert!(got[0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("72 earlier alerts were dropped"));
+    assert_eq!(got[1]["dropped"], 0, "reported once");
+}
+
+#[test]
+fn refused_4xx_is_dropped_as_a_configuration_error_and_the_rest_goes_on() {
+    let hook = Webhook::start();
+    let fake = fake_with(2);
+    hook.script(&[Answer::Status(404)]);
+    let d = Daemon::start(&fake_args(&fake, &hook.url()), &[]);
+    let got = hook.wait_for(10, "second firing", |d| !d.is_empty());
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["pid"], 1001);
+    assert_eq!(hook.requests().len(), 2, "the 404 was not retried");
+    assert!(
+        d.log()
+            .contains("webhook refused firing pid 1000 with HTTP 404"),
+        "{}",
+        d.log()
+    );
+}
+
+#[test]
+fn sigterm_ends_the_daemon_within_a_second_while_a_request_hangs() {
+    let hook = Webhook::start();
+    hook.script(&[Answer::Never]);
+    let fake = fake_with(1);
+    let mut d = Daemon::start(
+        &fake_args(&fake, &hook.url()),
+        &[("WATCHDOG_WEBHOOK_TIMEOUT_S", "60")],
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while hook.requests().is_empty() {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let (took, code) = d.term_and_time();
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert_eq!(code, Some(0));
+    assert!(d.log().contains("stopping on SIGTERM"));
+}
+
+#[test]
+fn sigterm_ends_the_daemon_as_pid_1_of_its_own_pid_namespace() {
+    // `unshare` makes a new PID namespace whose init is lingerwatch, where signals without
+    // a handler are ignored: only blocking + sigtimedwait lets SIGTERM through.
+    let probe = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: unshare --pid needs root (CI runs as root)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut unshare = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "--kill-child"])
+        .arg(bin())
+        .args([
+            "run",
+            "--interval-s",
+            "1",
+            "--pattern",
+            "nothing-matches-this",
+        ])
+        .env("WATCHDOG_HEARTBEAT_FILE", dir.path().join("hb"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _guard = common::Spawned { pid: unshare.id() };
+    let mut init = None;
+    for _ in 0..200 {
+        let children =
+            std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", unshare.id()))
+                .unwrap_or_default();
+        if let Some(pid) = children.split_whitespace().next() {
+            init = Some(pid.parse::<u32>().unwrap());
+            if dir.path().join("hb").exists() {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let init = init.expect("lingerwatch started under unshare");
+    let _init_guard = common::Spawned { pid: init };
+    let t = Instant::now();
+    common::term(init);
+    let status = unshare.wait().unwrap();
+    let took = t.elapsed();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut unshare.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(
+        err.contains("lingerwatch is pid 1 here"),
+        "warns it sees only its namespace: {err}"
+    );
+    assert!(err.contains("stopping on SIGTERM"), "{err}");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn once_and_dry_run_print_the_firing_of_every_process_over_the_threshold() {
+    let fake = fake_with(3);
+    fake.add(2000, "pytest", 1, u64::MAX / 1000, b"pytest\0young\0");
+    let out = Command::new(bin())
+        .args([
+            "run",
+            "--once",
+            "--dry-run",
+            "--format",
+            "slack",
+            "--age-s",
+            "5",
+            "--webhook-url",
+            "http://127.0.0.1:9/never",
+        ])
+        .arg("--proc-root")
+        .arg(fake.root())
+        .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "over the threshold, as scan");
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "the young one is not over the threshold");
+    for (v, pid) in lines.iter().zip(1000..) {
+        let text = v["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("[FIRING]") && text.contains(&format!("process {pid}")),
+            "{text}"
+        );
+    }
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dry run"));
+}
+
+#[test]
+fn no_webhook_prints_json_lines_and_disabled_stays_idle_but_healthy() {
+    let fake = fake_with(1);
+    let root = fake.root().to_str().unwrap().to_owned();
+    let mut d = Daemon::start(
+        &[
+            "--proc-root",
+            &root,
+            "--interval-s",
+            "1",
+            "--age-s",
+            "1",
+            "--once",
+        ],
+        &[],
+    );
+    let status = d.child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    let mut out = String::new();
+    std::io::Read::read_to_string(d.child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!((status_of(&v), v["pid"].as_u64()), ("firing", Some(1000)));
+
+    let mut d = Daemon::start(
+        &["--proc-root", &root, "--interval-s", "1", "--age-s", "1"],
+        &[("WATCHDOG_PROC_ENABLED", "false")],
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    let health = Command::new(bin())
+        .arg("health")
+        .env("WATCHDOG_HEARTBEAT_FILE", d.heartbeat())
+        .output()
+        .unwrap();
+    assert_eq!(
+        health.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&health.stdout)
+    );
+    let (took, _) = d.term_and_time();
+    assert!(took < Duration::from_secs(1));
+    let mut out = String::new();
+    std::io::Read::read_to_string(d.child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert_eq!(out, "", "disabled: no scans, no alerts");
+    assert!(d.log().contains("DISABLED"));
+}
+
+#[test]
+fn a_scan_stuck_in_the_kernel_turns_health_bad() {
+    let fake = fake_with(1);
+    let root = fake.root().to_str().unwrap().to_owned();
+    let d = Daemon::start(&["--proc-root", &root, "--interval-s", "1"], &[]);
+    let health = |hb: &Path| {
+        let out = Command::new(bin())
+            .arg("health")
+            .env("WATCHDOG_HEARTBEAT_FILE", hb)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let wait_health = |want: i32, secs: u64| {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let (code, out) = health(&d.heartbeat());
+            if code == Some(want) {
+                return out;
+            }
+            assert!(Instant::now() < deadline, "health stayed {code:?}: {out}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    assert!(wait_health(0, 5).starts_with("healthy"));
+    // A FIFO as a cmdline blocks the open() of the next scan, as a cmdline read of a
+    // process in uninterruptible sleep can.
+    fake.add_raw(999, None, None, None);
+    let fifo = fake.pid_dir(999).join("cmdline");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let stuck = Instant::now();
+    let out = wait_health(1, 8);
+    assert!(
+        stuck.elapsed() >= Duration::from_secs(2),
+        "not before three intervals: {out}"
+    );
+    assert!(out.starts_with("unhealthy: last tick"), "{out}");
+    // Unblock it: the tick completes and health recovers.
+    let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+    std::fs::remove_file(&fifo).unwrap();
+    assert!(wait_health(0, 5).starts_with("healthy"));
+}
