@@ -93,3 +93,101 @@ fn scans_of_the_real_proc_allocate_nothing_while_processes_come_and_go() {
     let _ = churn.kill();
     let _ = churn.wait();
 }
+
+#[test]
+fn daemon_ticks_scan_alert_queue_and_render_without_allocating() {
+    use lingerwatch::alert::{AlertTable, Policy};
+    use lingerwatch::config::{Format, Lang};
+    use lingerwatch::outbox::{Outbox, Outcome};
+    use lingerwatch::render::{render_body, Body, Now, RenderContext, Text};
+
+    let dir = tempfile::tempdir().unwrap();
+    let name = common::unique_pytest_name("tick");
+    let mut include = lingerwatch::parse::cmdline::PatternSet::new();
+    include.push(name.as_bytes()).unwrap();
+    let cfg = lingerwatch::scan::ScanConfig {
+        include,
+        exclude: lingerwatch::parse::cmdline::PatternSet::new(),
+        init_names: lingerwatch::config::parse_init_names(lingerwatch::config::DEFAULT_INIT_NAMES)
+            .unwrap(),
+        age_threshold_s: 0,
+        orphans_only: false,
+    };
+    let mut scanner = lingerwatch::scan::Scanner::new(std::path::Path::new("/proc"), cfg).unwrap();
+    let mut report = Box::<lingerwatch::scan::ScanReport>::default();
+    let mut table = AlertTable::new(Policy {
+        cooldown_ms: 0,
+        refresh_each_tick: false,
+    });
+    let mut outbox = Box::new(Outbox::new(1000));
+    let mut text = Box::new(Text::new());
+    let mut body = Box::new(Body::new());
+    let mut slot = None;
+    let formats = [
+        Format::Json,
+        Format::Slack,
+        Format::Discord,
+        Format::Telegram,
+        Format::Alertmanager,
+    ];
+    let mut rendered = 0usize;
+    let mut resolved = 0usize;
+
+    // Ticks with a matching orphan alive (FIRING, then REMINDER every tick: cooldown 0),
+    // then killed (RESOLVED): every decision is queued and rendered in every format.
+    let (orphan, _) = common::spawn_orphan(dir.path(), &name);
+    // Over the threshold of 0 s means at least a whole second old.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let mut tick = |round: usize, counting: bool| {
+        let now_ms = lingerwatch::sys::boot_clock_ms();
+        COUNTING.with(|c| c.set(counting));
+        scanner.scan(now_ms, &mut report).unwrap();
+        table.tick(now_ms, &report, |e| {
+            outbox.push_event(e, now_ms);
+        });
+        while outbox.take_due(now_ms, &mut slot) {
+            let msg = slot.as_ref().unwrap();
+            let ctx = RenderContext {
+                format: formats[round % formats.len()],
+                lang: if round % 2 == 0 { Lang::En } else { Lang::Ru },
+                host: "host",
+                telegram_chat_id: "1",
+                threshold_s: 0,
+                interval_s: 30,
+                btime_s: Some(1_764_340_110),
+                clk_tck: 100,
+            };
+            let now = Now {
+                boot_ms: now_ms,
+                wall_s: 1_764_440_110,
+            };
+            render_body(&ctx, msg, 0, now, &mut text, &mut body);
+            rendered += usize::from(!body.is_empty());
+            resolved += usize::from(msg.kind == lingerwatch::alert::Kind::Resolved);
+            let seq = msg.seq;
+            outbox.settle(seq, Outcome::Delivered, 0, now_ms);
+        }
+        COUNTING.with(|c| c.set(false));
+    };
+    tick(0, false); // the first FIRING's slot is filled outside the count (start-up)
+    for round in 1..200 {
+        tick(round, true);
+    }
+    common::kill(orphan.pid);
+    while common::ppid_of(orphan.pid).is_some() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    for round in 200..210 {
+        tick(round, true);
+    }
+    assert_eq!(
+        ALLOCS.load(Ordering::Relaxed),
+        0,
+        "heap allocations during 209 daemon ticks"
+    );
+    assert!(
+        rendered >= 200,
+        "firing and reminders were rendered: {rendered}"
+    );
+    assert_eq!(resolved, 1, "and the RESOLVED once the orphan was killed");
+}
