@@ -175,6 +175,11 @@ pub fn parse_lang(s: &str) -> Result<Lang, Expected> {
 
 pub fn parse_webhook_url(s: &str) -> Result<String, Expected> {
     let s = s.trim();
+    if s.starts_with("https://") && !cfg!(feature = "https") {
+        return Err(Expected(
+            "an http:// URL: this build is HTTP-only (built with --no-default-features); use the default build for https://",
+        ));
+    }
     let ok = (s.starts_with("http://") || s.starts_with("https://"))
         && s.split_once("://")
             .is_some_and(|(_, rest)| !rest.is_empty() && !rest.starts_with('/'))
@@ -566,6 +571,7 @@ mod tests {
         );
         assert_eq!(split_list(" a, ,b ,").collect::<Vec<_>>(), ["a", "b"]);
         assert!(parse_webhook_url("http://127.0.0.1:9/x").is_ok());
+        assert_eq!(parse_webhook_url("https://hooks.slack.com/x").is_ok(), cfg!(feature = "https"));
         assert!(parse_webhook_url("http:///x").is_err());
         assert!(parse_webhook_url("https://a b").is_err());
     }
