@@ -18,6 +18,9 @@ cargo clippy --locked --all-targets --no-default-features -- -D warnings
 step "cargo test"
 cargo test --locked
 
+step "unit tests of the HTTP-only build"
+cargo test --locked --lib --no-default-features
+
 step "static musl builds (HTTP-only, then the default HTTPS one)"
 scripts/build-static.sh --no-default-features
 scripts/build-static.sh

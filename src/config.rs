@@ -571,7 +571,10 @@ mod tests {
         );
         assert_eq!(split_list(" a, ,b ,").collect::<Vec<_>>(), ["a", "b"]);
         assert!(parse_webhook_url("http://127.0.0.1:9/x").is_ok());
-        assert_eq!(parse_webhook_url("https://hooks.slack.com/x").is_ok(), cfg!(feature = "https"));
+        assert_eq!(
+            parse_webhook_url("https://hooks.slack.com/x").is_ok(),
+            cfg!(feature = "https")
+        );
         assert!(parse_webhook_url("http:///x").is_err());
         assert!(parse_webhook_url("https://a b").is_err());
     }
