@@ -542,7 +542,7 @@ mod tests {
                 ("WATCHDOG_WEBHOOK_FORMAT", "telegram"),
                 (
                     "WATCHDOG_WEBHOOK_URL",
-                    "https://api.telegram.org/botX/sendMessage",
+                    "http://127.0.0.1:9/botX/sendMessage",
                 ),
             ],
             &[],
