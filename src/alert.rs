@@ -235,6 +235,7 @@ impl AlertTable {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)] // test arithmetic on small constants
 mod tests {
     use super::*;
 

@@ -285,6 +285,31 @@ impl Builder {
     }
 }
 
+/// Where a pattern list comes from: the flags when any were given, else the variable, as
+/// (source, list) pairs for the error line.
+fn list_sources(
+    var: Option<(String, String)>,
+    flags: Vec<String>,
+    flag: &str,
+) -> Vec<(String, String)> {
+    if flags.is_empty() {
+        var.into_iter().collect()
+    } else {
+        flags.into_iter().map(|p| (flag.to_owned(), p)).collect()
+    }
+}
+
+fn fill_patterns(set: &mut PatternSet, sources: &[(String, String)]) -> Result<(), ConfigError> {
+    for (source, list) in sources {
+        push_patterns(set, list).map_err(|e| ConfigError {
+            source: source.clone(),
+            value: list.clone(),
+            expected: e.0,
+        })?;
+    }
+    Ok(())
+}
+
 /// Reads the configuration from `env` (a lookup, so tests need not touch the process
 /// environment) and `args` (without the program name).
 pub fn load(
@@ -391,32 +416,14 @@ pub fn load(
     let mut cfg = b.cfg;
     cfg.command = command.unwrap_or(Command::Run);
     cfg.scan.age_threshold_s = b.age_s.unwrap_or(b.age_min.saturating_mul(60));
-    let patterns: Vec<(String, String)> = if b.pattern_flags.is_empty() {
-        vec![b.patterns]
-    } else {
-        b.pattern_flags
-            .into_iter()
-            .map(|p| ("--pattern".to_owned(), p))
-            .collect()
-    };
-    for (src, list) in &patterns {
-        push_patterns(&mut cfg.scan.include, list).map_err(|e| err(src, list, e))?;
-    }
+    let patterns = list_sources(Some(b.patterns), b.pattern_flags, "--pattern");
+    fill_patterns(&mut cfg.scan.include, &patterns)?;
     if cfg.scan.include.is_empty() {
         let (src, list) = patterns.first().cloned().unwrap_or_default();
         return Err(err(&src, &list, Expected(PATTERN_EXPECTED)));
     }
-    let excludes: Vec<(String, String)> = if b.exclude_flags.is_empty() {
-        b.exclude.into_iter().collect()
-    } else {
-        b.exclude_flags
-            .into_iter()
-            .map(|p| ("--exclude".to_owned(), p))
-            .collect()
-    };
-    for (src, list) in &excludes {
-        push_patterns(&mut cfg.scan.exclude, list).map_err(|e| err(src, list, e))?;
-    }
+    let excludes = list_sources(b.exclude, b.exclude_flags, "--exclude");
+    fill_patterns(&mut cfg.scan.exclude, &excludes)?;
     if cfg.format == Format::Telegram
         && cfg.webhook_url.is_some()
         && cfg.telegram_chat_id.as_deref().unwrap_or("").is_empty()

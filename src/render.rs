@@ -354,34 +354,8 @@ fn write_json<W: uWrite + ?Sized>(
     json_str(w, ctx.host.as_bytes())?;
     match &msg.subject {
         Subject::Process(f) => {
-            uwrite!(
-                w,
-                ",\"kind\":\"process\",\"pid\":{},\"start_ticks\":{},\"age_s\":{},\"cpu_s\":",
-                f.pid,
-                f.start_ticks,
-                f.age_s()
-            )?;
-            write_centis(w, f.cpu_centis)?;
-            w.write_str(",\"state\":")?;
-            json_str(w, &[f.state])?;
-            uwrite!(
-                w,
-                ",\"orphan\":{},\"ppid\":{},\"parent\":",
-                if f.orphan { "true" } else { "false" },
-                f.ppid
-            )?;
-            json_str(w, &f.parent)?;
-            w.write_str(",\"container\":")?;
-            match &f.container {
-                Some(c) => json_str(w, c.id_str().as_bytes())?,
-                None => w.write_str("null")?,
-            }
-            uwrite!(w, ",\"descendants\":{},\"cmdline\":\"", f.descendants)?;
-            write_json_escaped(w, f.cmdline.as_bytes())?;
-            if f.cmdline.truncated() {
-                w.write_str(CUT_MARKER)?;
-            }
-            w.write_str("\"")?;
+            w.write_str(",\"kind\":\"process\",")?;
+            crate::report::write_process_fields(w, f)?;
         }
         Subject::Untracked(n) => uwrite!(w, ",\"kind\":\"untracked\",\"untracked\":{}", *n)?,
     }

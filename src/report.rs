@@ -10,11 +10,12 @@ use crate::text::{
     write_centis, write_duration, write_json_escaped, write_printable, FixedBuf, CUT_MARKER,
 };
 
-/// Writes one match as a compact JSON object (no newline).
-pub fn write_json_line<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W::Error> {
+/// Writes a process's fields as JSON members (no braces), shared by `scan --json` and the
+/// `json` webhook format: `"pid":…,"ppid":…,…,"cmdline":"…"`.
+pub fn write_process_fields<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W::Error> {
     uwrite!(
         w,
-        "{{\"pid\":{},\"ppid\":{},\"start_ticks\":{},\"age_s\":{},\"cpu_s\":",
+        "\"pid\":{},\"ppid\":{},\"start_ticks\":{},\"age_s\":{},\"cpu_s\":",
         f.pid,
         f.ppid,
         f.start_ticks,
@@ -32,16 +33,19 @@ pub fn write_json_line<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W
         Some(c) => uwrite!(w, "\"{}\"", c.id_str())?,
         None => w.write_str("null")?,
     }
-    w.write_str(",\"cmdline\":\"")?;
+    uwrite!(w, ",\"descendants\":{},\"cmdline\":\"", f.descendants)?;
     write_json_escaped(w, f.cmdline.as_bytes())?;
     if f.cmdline.truncated() {
         w.write_str(CUT_MARKER)?;
     }
-    uwrite!(
-        w,
-        "\",\"descendants\":{},\"over_threshold\":",
-        f.descendants
-    )?;
+    w.write_str("\"")
+}
+
+/// Writes one match as a compact JSON object (no newline): what `scan --json` prints.
+pub fn write_json_line<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W::Error> {
+    w.write_str("{")?;
+    write_process_fields(w, f)?;
+    w.write_str(",\"over_threshold\":")?;
     w.write_str(if f.over_threshold { "true" } else { "false" })?;
     w.write_str("}")
 }

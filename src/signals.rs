@@ -40,7 +40,10 @@ impl Termination {
         // Clamped to a day, so it fits a 32-bit time_t too (intervals are at most a day).
         let ts = libc::timespec {
             tv_sec: (timeout_ms / 1000).min(86_400).try_into().unwrap_or(0),
-            tv_nsec: (timeout_ms % 1000).saturating_mul(1_000_000).try_into().unwrap_or(0),
+            tv_nsec: (timeout_ms % 1000)
+                .saturating_mul(1_000_000)
+                .try_into()
+                .unwrap_or(0),
         };
         // SAFETY: `self.set` is an initialised sigset_t; a null siginfo pointer is allowed;
         // `ts` lives across the call.

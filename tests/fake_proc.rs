@@ -4,25 +4,9 @@
 
 mod common;
 
-use common::{stat_line, FakeProc};
+use common::{scan_config, stat_line, FakeProc};
 use lingerwatch::parse::cgroup::Runtime;
-use lingerwatch::parse::cmdline::PatternSet;
 use lingerwatch::scan::{ScanConfig, ScanReport, Scanner};
-
-fn config(patterns: &[&str], age_s: u64) -> ScanConfig {
-    let mut include = PatternSet::new();
-    for p in patterns {
-        include.push(p.as_bytes()).unwrap();
-    }
-    ScanConfig {
-        include,
-        exclude: PatternSet::new(),
-        init_names: lingerwatch::config::parse_init_names(lingerwatch::config::DEFAULT_INIT_NAMES)
-            .unwrap(),
-        age_threshold_s: age_s,
-        orphans_only: false,
-    }
-}
 
 fn tck() -> u64 {
     lingerwatch::sys::clock_ticks_per_second()
@@ -52,7 +36,7 @@ fn orphan_under_tini_in_a_container_is_reported_with_age_cpu_and_container() {
     );
     fake.set_cgroup(950, &format!("0::/system.slice/docker-{CID}.scope\n"));
     let now_ms = (10 + 3601) * 1000;
-    let r = scan(&fake, config(&["pytest"], 3600), now_ms);
+    let r = scan(&fake, scan_config(&["pytest"], 3600), now_ms);
     assert_eq!(r.found.len(), 1);
     let f = &r.found[0];
     assert_eq!((f.pid, f.ppid, f.start_ticks), (950, 900, 10 * tck()));
@@ -73,11 +57,11 @@ fn threshold_is_strictly_greater() {
     let fake = FakeProc::new();
     fake.add(10, "pytest", 5, 0, b"pytest\0");
     fake.add(5, "bash", 1, 0, b"bash\0");
-    let r = scan(&fake, config(&["pytest"], 60), 60_999);
+    let r = scan(&fake, scan_config(&["pytest"], 60), 60_999);
     assert_eq!(r.found[0].age_s(), 60);
     assert!(!r.found[0].over_threshold);
     assert!(!r.found[0].orphan, "parent bash is alive");
-    let r = scan(&fake, config(&["pytest"], 60), 61_000);
+    let r = scan(&fake, scan_config(&["pytest"], 60), 61_000);
     assert!(r.found[0].over_threshold);
 }
 
@@ -104,7 +88,7 @@ fn odd_comm_truncated_stat_and_missing_files_are_skipped_not_fatal() {
         Some(b"pytest\0"),
         None,
     );
-    let r = scan(&fake, config(&["pytest"], 0), 10_000);
+    let r = scan(&fake, scan_config(&["pytest"], 0), 10_000);
     let pids: Vec<u32> = r.found.iter().map(|f| f.pid).collect();
     assert_eq!(pids, [20, 24]);
     assert_eq!(r.errors, 1, "the truncated stat");
@@ -133,7 +117,7 @@ fn kernel_threads_and_zombies_have_empty_cmdlines_and_never_match() {
         Some(b""),
         Some(b"0::/\n"),
     );
-    let r = scan(&fake, config(&["pytest"], 0), 10_000);
+    let r = scan(&fake, scan_config(&["pytest"], 0), 10_000);
     assert!(r.found.is_empty());
     assert_eq!(r.pids_seen, 3);
 }
@@ -144,7 +128,7 @@ fn pattern_in_the_last_bytes_of_a_256_kib_cmdline_matches() {
     let mut cmd = vec![b'x'; 256 * 1024];
     cmd.extend_from_slice(b"\0--run-pytest-here\0");
     fake.add(30, "python3", 1, 5, &cmd);
-    let r = scan(&fake, config(&["run-pytest"], 0), 10_000);
+    let r = scan(&fake, scan_config(&["run-pytest"], 0), 10_000);
     assert_eq!(r.found.len(), 1);
     let shown = &r.found[0].cmdline;
     assert!(shown.truncated(), "shown cmdline is cut with a marker");
@@ -158,7 +142,7 @@ fn pattern_in_the_last_bytes_of_a_256_kib_cmdline_matches() {
 fn non_utf8_cmdline_is_kept_as_bytes_and_renders_as_valid_json() {
     let fake = FakeProc::new();
     fake.add(31, "pytest", 1, 5, b"pytest\0-k\0\"q\\\"\n\t\xff\xfe\0");
-    let r = scan(&fake, config(&["pytest"], 0), 10_000);
+    let r = scan(&fake, scan_config(&["pytest"], 0), 10_000);
     let mut out = lingerwatch::text::FixedBuf::<2048>::new();
     lingerwatch::report::write_json_line(&mut out, &r.found[0]).unwrap();
     let v: serde_json::Value = serde_json::from_str(out.as_str()).unwrap();
@@ -170,10 +154,10 @@ fn non_utf8_cmdline_is_kept_as_bytes_and_renders_as_valid_json() {
 fn reused_pid_with_a_new_starttime_is_a_new_process_and_not_its_own_parent() {
     let fake = FakeProc::new();
     fake.add(40, "pytest", 1, 100, b"pytest\0old\0");
-    let first = scan(&fake, config(&["pytest"], 0), 10_000_000);
+    let first = scan(&fake, scan_config(&["pytest"], 0), 10_000_000);
     fake.remove(40);
     fake.add(40, "pytest", 1, 5000, b"pytest\0new\0");
-    let second = scan(&fake, config(&["pytest"], 0), 10_000_000);
+    let second = scan(&fake, scan_config(&["pytest"], 0), 10_000_000);
     assert_eq!(first.found[0].pid, second.found[0].pid);
     assert_ne!(first.found[0].start_ticks, second.found[0].start_ticks);
 
@@ -181,7 +165,7 @@ fn reused_pid_with_a_new_starttime_is_a_new_process_and_not_its_own_parent() {
     // reused, so it is not folded into that process.
     fake.add(41, "pytest", 42, 200, b"pytest\0child\0");
     fake.add(42, "pytest", 1, 9000, b"pytest\0reused\0");
-    let r = scan(&fake, config(&["pytest"], 0), 10_000_000);
+    let r = scan(&fake, scan_config(&["pytest"], 0), 10_000_000);
     assert_eq!(r.found.len(), 3);
     assert!(r.found.iter().all(|f| f.descendants == 0));
 }
@@ -212,7 +196,7 @@ fn wrapper_and_its_pytest_fold_into_one_line_with_a_descendant_count() {
         b"/usr/bin/python3\0-c\0from xdist import pytest_worker\0",
     );
     fake.add(60, "pytest", 1, 10, b"pytest\0other\0");
-    let r = scan(&fake, config(&["pytest"], 0), 10_000);
+    let r = scan(&fake, scan_config(&["pytest"], 0), 10_000);
     let tops: Vec<(u32, u32)> = r.found.iter().map(|f| (f.pid, f.descendants)).collect();
     assert_eq!(tops, [(50, 3), (60, 0)]);
 }
@@ -229,7 +213,7 @@ fn never_matches_itself() {
     );
     fake.add(71, "pytest", 1, 5, b"pytest\0");
     fake.set_self(70);
-    let r = scan(&fake, config(&["pytest"], 0), 10_000);
+    let r = scan(&fake, scan_config(&["pytest"], 0), 10_000);
     let pids: Vec<u32> = r.found.iter().map(|f| f.pid).collect();
     assert_eq!(pids, [71]);
 }
@@ -241,7 +225,7 @@ fn excludes_and_orphans_only() {
     fake.add(81, "pytest", 1, 5, b"pytest\0tests\0");
     fake.add(82, "pytest", 79, 5, b"pytest\0tests\0");
     fake.add(79, "make", 1, 1, b"make\0test\0");
-    let mut cfg = config(&["pytest"], 0);
+    let mut cfg = scan_config(&["pytest"], 0);
     cfg.exclude.push(b"--collect-only").unwrap();
     cfg.orphans_only = true;
     let r = scan(&fake, cfg, 10_000);
@@ -260,7 +244,7 @@ fn more_matches_than_the_table_holds_are_counted_not_lost_silently() {
     for pid in 1000..1000 + n {
         fake.add(pid, "pytest", 1, 5, b"pytest\0");
     }
-    let r = scan(&fake, config(&["pytest"], 0), 10_000);
+    let r = scan(&fake, scan_config(&["pytest"], 0), 10_000);
     assert_eq!(r.found.len(), lingerwatch::scan::MAX_FOUND);
     assert_eq!(r.not_tracked, 10);
 }
@@ -270,7 +254,7 @@ fn fake_tree_without_kernel_threads_is_not_the_host_namespace() {
     use lingerwatch::scan::Visibility;
     let fake = FakeProc::new();
     fake.add(1, "init", 0, 1, b"init\0");
-    let mut s = Scanner::new(fake.root(), config(&["x"], 0)).unwrap();
+    let mut s = Scanner::new(fake.root(), scan_config(&["x"], 0)).unwrap();
     assert_eq!(s.visibility(), Visibility::Restricted);
     fake.add_raw(
         2,

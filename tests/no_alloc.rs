@@ -54,17 +54,7 @@ fn scans_of_the_real_proc_allocate_nothing_while_processes_come_and_go() {
         .unwrap();
     let _churn_guard = common::Spawned { pid: churn.id() };
 
-    let mut include = lingerwatch::parse::cmdline::PatternSet::new();
-    include.push(name.as_bytes()).unwrap();
-    include.push(b"/bin/true").unwrap();
-    let cfg = lingerwatch::scan::ScanConfig {
-        include,
-        exclude: lingerwatch::parse::cmdline::PatternSet::new(),
-        init_names: lingerwatch::config::parse_init_names(lingerwatch::config::DEFAULT_INIT_NAMES)
-            .unwrap(),
-        age_threshold_s: 0,
-        orphans_only: false,
-    };
+    let cfg = common::scan_config(&[&name, "/bin/true"], 0);
     let mut scanner = lingerwatch::scan::Scanner::new(std::path::Path::new("/proc"), cfg).unwrap();
     let mut report = Box::<lingerwatch::scan::ScanReport>::default();
     scanner
@@ -103,16 +93,7 @@ fn daemon_ticks_scan_alert_queue_and_render_without_allocating() {
 
     let dir = tempfile::tempdir().unwrap();
     let name = common::unique_pytest_name("tick");
-    let mut include = lingerwatch::parse::cmdline::PatternSet::new();
-    include.push(name.as_bytes()).unwrap();
-    let cfg = lingerwatch::scan::ScanConfig {
-        include,
-        exclude: lingerwatch::parse::cmdline::PatternSet::new(),
-        init_names: lingerwatch::config::parse_init_names(lingerwatch::config::DEFAULT_INIT_NAMES)
-            .unwrap(),
-        age_threshold_s: 0,
-        orphans_only: false,
-    };
+    let cfg = common::scan_config(&[&name], 0);
     let mut scanner = lingerwatch::scan::Scanner::new(std::path::Path::new("/proc"), cfg).unwrap();
     let mut report = Box::<lingerwatch::scan::ScanReport>::default();
     let mut table = AlertTable::new(Policy {

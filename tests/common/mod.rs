@@ -180,3 +180,20 @@ pub fn term(pid: u32) {
         let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
     }
 }
+
+/// A scan configuration with these include patterns, the default init names and a
+/// threshold in seconds.
+pub fn scan_config(patterns: &[&str], age_s: u64) -> lingerwatch::scan::ScanConfig {
+    let mut include = lingerwatch::parse::cmdline::PatternSet::new();
+    for p in patterns {
+        include.push(p.as_bytes()).unwrap();
+    }
+    lingerwatch::scan::ScanConfig {
+        include,
+        exclude: lingerwatch::parse::cmdline::PatternSet::new(),
+        init_names: lingerwatch::config::parse_init_names(lingerwatch::config::DEFAULT_INIT_NAMES)
+            .unwrap(),
+        age_threshold_s: age_s,
+        orphans_only: false,
+    }
+}
