@@ -21,6 +21,9 @@ cargo test --locked
 step "unit tests of the HTTP-only build"
 cargo test --locked --lib --no-default-features
 
+step "fuzz smoke: every target in fuzz/ for \${FUZZ_SECONDS:-20}s (nightly, cargo-fuzz)"
+scripts/fuzz-smoke.sh
+
 step "static musl builds (HTTP-only, then the default HTTPS one)"
 scripts/build-static.sh --no-default-features
 scripts/build-static.sh

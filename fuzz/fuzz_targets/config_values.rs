@@ -1,0 +1,59 @@
+//! Every configuration value parser, and the whole loader on arbitrary variables and
+//! arguments: never a panic, and values that come out are within their bounds.
+#![no_main]
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use lingerwatch::config::{self, SETTINGS};
+
+#[derive(Arbitrary, Debug)]
+struct Input<'a> {
+    value: &'a str,
+    min: u64,
+    max: u64,
+    env: Vec<(u8, &'a str)>,
+    args: Vec<&'a str>,
+}
+
+fuzz_target!(|input: Input<'_>| {
+    let v = input.value;
+    let _ = config::parse_bool(v);
+    if let Ok(n) = config::parse_u64_in(v, input.min, input.max, "x") {
+        assert!(input.min <= n && n <= input.max);
+    }
+    for item in config::split_list(v) {
+        assert!(!item.is_empty() && item.trim() == item);
+    }
+    let mut set = lingerwatch::parse::cmdline::PatternSet::new();
+    if config::push_patterns(&mut set, v).is_ok() {
+        assert_eq!(set.len(), config::split_list(v).count());
+    }
+    if let Ok(names) = config::parse_init_names(v) {
+        assert!(names.iter().all(|n| !n.is_empty() && n.len() <= 15));
+    }
+    let _ = config::parse_format(v);
+    let _ = config::parse_lang(v);
+    if let Ok(url) = config::parse_webhook_url(v) {
+        assert!(url.starts_with("http://") || url.starts_with("https://"));
+    }
+
+    let env: HashMap<String, String> = input
+        .env
+        .iter()
+        .map(|(i, val)| {
+            (
+                SETTINGS[usize::from(*i) % SETTINGS.len()].env.to_owned(),
+                (*val).to_owned(),
+            )
+        })
+        .collect();
+    let args: Vec<OsString> = input.args.iter().map(OsString::from).collect();
+    if let Ok(c) = config::load(|k| env.get(k).cloned(), args) {
+        assert!(!c.scan.include.is_empty());
+        assert!((1..=86_400).contains(&c.interval_s));
+        assert!((1..=300).contains(&c.timeout_s));
+    }
+});
