@@ -27,3 +27,10 @@ scripts/fuzz-smoke.sh
 step "static musl builds (HTTP-only, then the default HTTPS one)"
 scripts/build-static.sh --no-default-features
 scripts/build-static.sh
+
+# --- deploy (issue 4) ---
+step "deploy files: DaemonSet against the Kubernetes schemas, hadolint, compose config"
+scripts/lint-deploy.sh
+
+step "end to end on Docker: FROM scratch images, an orphan under tini, a webhook by service name"
+scripts/e2e-docker.sh

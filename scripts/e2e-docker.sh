@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# End to end on a real Docker engine, with images built FROM scratch on this machine:
+#   workload:    PID 1 is tini, which starts a shell (the "agent"), which starts a
+#                long-lived process with `pytest` in its arguments; the test SIGKILLs the
+#                agent, so the process is reparented onto tini: the incident of CONTEXT.md.
+#   receiver:    busybox httpd with a CGI that records each webhook body, reached by its
+#                service name (so name resolution works inside the scratch image).
+#   lingerwatch: pid: host, read-only root, no capabilities, uid 65534, thresholds of
+#                seconds.
+# It asserts FIRING (orphan, parent tini, the workload's container id), RESOLVED after the
+# process is killed, `docker stop` within 2 s, a healthy health check, and the PID
+# namespace warning of a lingerwatch without pid: host. Everything it creates is removed
+# on exit, pass or fail. Skipped with one line when no Docker engine answers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! docker info >/dev/null 2>&1; then
+  echo "e2e-docker: SKIPPED: no Docker engine answers (docker info failed)"
+  exit 0
+fi
+if docker compose version >/dev/null 2>&1; then
+  compose() { docker compose "$@"; }
+elif command -v docker-compose >/dev/null; then
+  compose() { docker-compose "$@"; }
+else
+  echo "e2e-docker: installing docker-compose"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+  compose() { docker-compose "$@"; }
+fi
+need=()
+[ -x /usr/bin/tini-static ] || need+=(tini)
+[ -x /bin/busybox ] || need+=(busybox-static)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+tag="e2e$$$(date +%s)"
+project="lwe2e${tag}"
+work=$(mktemp -d)
+fail() { echo "e2e-docker: FAIL: $*"; compose -p "$project" -f "$work/compose.yml" logs --no-color lingerwatch 2>/dev/null | tail -20 || true; exit 1; }
+cleanup() {
+  compose -p "$project" -f "$work/compose.yml" down -v --remove-orphans -t 1 >/dev/null 2>&1 || true
+  docker rm -f "${project}-nopid" >/dev/null 2>&1 || true
+  docker rmi -f "lingerwatch-e2e-workload:$tag" "lingerwatch-e2e-receiver:$tag" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "e2e-docker: building images (FROM scratch)"
+scripts/build-image.sh >/dev/null 2>&1 || scripts/build-image.sh
+
+# A scratch image with busybox applets as links.
+busybox_tree() {
+  mkdir -p "$1/bin"
+  cp /bin/busybox "$1/bin/busybox"
+  for applet in sh sleep kill cat head echo httpd; do ln -s busybox "$1/bin/$applet"; done
+}
+mkdir -p "$work/workload" "$work/receiver/www/cgi-bin"
+busybox_tree "$work/workload"
+cp /usr/bin/tini-static "$work/workload/tini"
+# tini runs the orchestrator (tini exits with its child, so that one stays), which runs
+# the agent, which runs pytest. The agent's own arguments do not hold the pattern.
+cat > "$work/workload/orchestrator" <<'SH'
+/bin/sh /agent &
+while :; do sleep 3600; done
+SH
+cat > "$work/workload/agent" <<'SH'
+echo $$ > /tmp/a.pid
+N=py
+/bin/sh -c 'echo $$ > /tmp/b.pid; sleep 100000; :' "${N}test-$TAG" &
+wait
+SH
+cat > "$work/workload/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY bin /bin
+COPY tini /tini
+COPY orchestrator agent /
+ENTRYPOINT ["/tini", "--", "/bin/sh", "/orchestrator"]
+DOCKERFILE
+busybox_tree "$work/receiver"
+cat > "$work/receiver/www/cgi-bin/hook" <<'CGI'
+#!/bin/sh
+head -c "$CONTENT_LENGTH" >> /data/bodies.jsonl
+echo >> /data/bodies.jsonl
+printf 'Status: 200 OK\r\nContent-Type: text/plain\r\n\r\nok\n'
+CGI
+chmod +x "$work/receiver/www/cgi-bin/hook"
+cat > "$work/receiver/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY bin /bin
+COPY www /www
+ENTRYPOINT ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"]
+DOCKERFILE
+docker build -q -t "lingerwatch-e2e-workload:$tag" "$work/workload" >/dev/null
+docker build -q -t "lingerwatch-e2e-receiver:$tag" "$work/receiver" >/dev/null
+
+pattern="pytest-e2e-$tag"
+cat > "$work/compose.yml" <<YAML
+services:
+  workload:
+    image: lingerwatch-e2e-workload:$tag
+    environment:
+      TAG: "e2e-$tag"
+    tmpfs: ["/tmp"]
+  receiver:
+    image: lingerwatch-e2e-receiver:$tag
+    tmpfs: ["/data:mode=1777"]
+  lingerwatch:
+    image: lingerwatch:dev
+    pid: host
+    read_only: true
+    cap_drop: [ALL]
+    security_opt: ["no-new-privileges:true"]
+    user: "65534:65534"
+    tmpfs: ["/tmp:size=1m,mode=1777"]
+    depends_on: [receiver]
+    environment:
+      WATCHDOG_PROC_PATTERNS: "$pattern"
+      WATCHDOG_PROC_AGE_S: "2"
+      WATCHDOG_PROC_INTERVAL_S: "1"
+      WATCHDOG_PROC_ORPHANS_ONLY: "true"
+      WATCHDOG_WEBHOOK_URL: "http://receiver:8080/cgi-bin/hook"
+      WATCHDOG_HOST_LABEL: "e2e"
+    healthcheck:
+      test: ["CMD", "/lingerwatch", "health"]
+      interval: 1s
+      timeout: 2s
+      retries: 3
+YAML
+compose -p "$project" -f "$work/compose.yml" up -d >/dev/null 2>&1 || compose -p "$project" -f "$work/compose.yml" up -d
+cid() { compose -p "$project" -f "$work/compose.yml" ps -q "$1"; }
+wl=$(cid workload); rx=$(cid receiver); lw=$(cid lingerwatch)
+wl_id=$(docker inspect -f '{{.Id}}' "$wl")
+
+bodies() { docker exec "$rx" cat /data/bodies.jsonl 2>/dev/null || true; }
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local until=$((SECONDS + $1)) what=$2; shift 2
+  until "$@"; do
+    [ $SECONDS -lt $until ] || fail "timed out waiting for $what"
+    sleep 0.5
+  done
+}
+has_status() { bodies | grep -q "\"status\":\"$1\""; }
+
+wait_for 20 "the workload's pytest process" docker exec "$wl" cat /tmp/b.pid >/dev/null
+sleep 3 # older than the 2 s threshold, but not yet an orphan: nothing may fire
+if has_status firing; then fail "fired while the agent was alive (orphans only)"; fi
+
+echo "e2e-docker: SIGKILL the agent shell; its pytest child is reparented onto tini"
+docker exec "$wl" sh -c 'kill -9 $(cat /tmp/a.pid)'
+wait_for 20 "FIRING" has_status firing
+host_pid=$(docker top "$wl" -eo pid,args | awk -v p="$pattern" 'index($0, p) {print $1; exit}')
+tini_pid=$(docker top "$wl" -eo pid,args | awk '$2 == "/tini" {print $1; exit}')
+[ -n "$host_pid" ] && [ -n "$tini_pid" ] || fail "cannot find the orphan or tini: $(docker top "$wl" -eo pid,ppid,args)"
+bodies | grep '"status":"firing"' | head -n 1 > "$work/firing.json"
+python3 - "$work/firing.json" "$host_pid" "$tini_pid" "$wl_id" "$pattern" <<'PY' || fail "FIRING body: $(cat "$work/firing.json")"
+import json, sys
+path, pid, tini, cid, pattern = sys.argv[1:]
+b = json.load(open(path))
+checks = {
+    "pid is the orphan": b["pid"] == int(pid),
+    "ppid is tini": b["ppid"] == int(tini),
+    "orphan": b["orphan"] is True,
+    "parent tini": b["parent"] == "tini",
+    "container id": b["container"] == cid,
+    "cmdline": pattern in b["cmdline"],
+    "host label": b["host"] == "e2e",
+    "text": "kill -TERM %s" % pid in b["text"],
+}
+bad = [k for k, ok in checks.items() if not ok]
+if bad:
+    sys.exit("failed: " + ", ".join(bad))
+print("e2e-docker: FIRING ok: pid %s orphan of tini in container %s" % (pid, cid[:12]))
+PY
+
+docker exec "$wl" sh -c 'kill -9 $(cat /tmp/b.pid)'
+wait_for 20 "RESOLVED" has_status resolved
+bodies | grep '"status":"resolved"' | grep -q "\"pid\":$host_pid," || fail "RESOLVED names another pid"
+echo "e2e-docker: RESOLVED ok"
+
+wait_for 20 "a healthy health check" sh -c "[ \"\$(docker inspect -f '{{.State.Health.Status}}' $lw)\" = healthy ]"
+echo "e2e-docker: health check healthy"
+
+start=$(date +%s%N)
+docker stop -t 10 "$lw" >/dev/null
+took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$took_ms" -lt 2000 ] || fail "docker stop took ${took_ms} ms"
+echo "e2e-docker: docker stop took ${took_ms} ms"
+
+out=$(docker run --name "${project}-nopid" --read-only --cap-drop ALL --user 65534:65534 \
+  --tmpfs /tmp lingerwatch:dev run --once --pattern "$pattern" 2>&1 || true)
+docker rm -f "${project}-nopid" >/dev/null 2>&1 || true
+case "$out" in
+  *"pid: host"*"hostPID: true"*) echo "e2e-docker: without pid: host it warns: $(grep -m1 warning <<<"$out")" ;;
+  *) fail "no PID namespace warning: $out" ;;
+esac
+echo "e2e-docker: all assertions passed"
