@@ -221,6 +221,8 @@ pub struct Config {
     pub heartbeat_file: PathBuf,
     pub json: bool,
     pub once: bool,
+    /// Run this many ticks back to back, then exit (benchmarks).
+    pub ticks: Option<u64>,
     pub dry_run: bool,
 }
 
@@ -351,6 +353,7 @@ pub fn load(
             heartbeat_file: PathBuf::from("/tmp/lingerwatch.heartbeat"),
             json: false,
             once: false,
+            ticks: None,
             dry_run: false,
         },
     };
@@ -396,6 +399,13 @@ pub fn load(
             "--once" => b.cfg.once = true,
             "--dry-run" => b.cfg.dry_run = true,
             "--orphans-only" => b.cfg.scan.orphans_only = true,
+            "--ticks" => {
+                let v = parser.value().map_err(|e| usage(e.to_string()))?;
+                let v = v.to_string_lossy();
+                let n = parse_u64_in(&v, 1, u64::MAX, "a number of ticks, at least 1")
+                    .map_err(|e| err("--ticks", &v, e))?;
+                b.cfg.ticks = Some(n);
+            }
             flag => {
                 let Some(st) = SETTINGS
                     .iter()
@@ -447,6 +457,7 @@ pub fn help_text() -> String {
         "       lingerwatch scan [--json]     list matches once; exit 1 if any is over the threshold\n",
         "       lingerwatch health            exit 0 if the daemon ticked within three intervals\n\n",
         "Flags: --once (one tick, then exit), --dry-run (print bodies, send nothing), --json,\n",
+        "       --ticks N (N ticks back to back, then exit: for benchmarks),\n",
         "       -h/--help, -V/--version, and the per-setting flags below.\n\n",
         "Settings (flag wins over variable; default in brackets):\n",
     ));

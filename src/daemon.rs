@@ -291,6 +291,7 @@ pub fn run(cfg: &Config) -> u8 {
     let mut last_error: Option<i32> = None;
     let mut warned_visibility = false;
     let mut next_tick_ms = boot_clock_ms();
+    let mut ticks_done: u64 = 0;
     loop {
         let now_ms = boot_clock_ms();
         let mut status = 0u8;
@@ -340,6 +341,18 @@ pub fn run(cfg: &Config) -> u8 {
         }
         if let Some(hb) = &heartbeat {
             let _ = hb.beat(boot_clock_ms(), cfg.interval_s);
+        }
+        ticks_done = ticks_done.saturating_add(1);
+        if let Some(n) = cfg.ticks {
+            if ticks_done < n {
+                continue;
+            }
+            // Let the delivery thread finish what is queued (bounded), then exit.
+            let deadline = boot_clock_ms().saturating_add(cfg.timeout_s.saturating_mul(1000));
+            while !shared.lock().is_empty() && boot_clock_ms() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            return status;
         }
         if cfg.once {
             while sender.send_one(&shared) {}

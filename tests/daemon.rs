@@ -513,3 +513,38 @@ fn a_scan_stuck_in_the_kernel_turns_health_bad() {
     std::fs::remove_file(&fifo).unwrap();
     assert!(wait_health(0, 5).starts_with("healthy"));
 }
+
+#[test]
+fn ticks_runs_back_to_back_and_exits_with_every_message_delivered() {
+    let fake = fake_with(2);
+    let out = Command::new(bin())
+        .args([
+            "run",
+            "--ticks",
+            "5",
+            "--age-s",
+            "1",
+            "--cooldown-s",
+            "0",
+            "--proc-root",
+        ])
+        .arg(fake.root())
+        .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let statuses: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["status"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    // Two processes: FIRING on the first tick, a REMINDER on each of the other four.
+    assert_eq!(statuses.len(), 10, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| *s == "firing").count(), 2);
+    assert_eq!(statuses.iter().filter(|s| *s == "reminder").count(), 8);
+}
