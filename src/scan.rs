@@ -326,13 +326,23 @@ fn examine(
 ) -> Result<Option<Found>, ReadError> {
     let mut matcher = Matcher::new(&cfg.include, &cfg.exclude);
     let mut shown = ShownCmdline::default();
-    proc.stream_pid(pid, PidFile::Cmdline, cmdline_buf, |chunk| {
-        shown.feed(chunk);
+    let capacity = cmdline_buf.len();
+    let mut first = true;
+    let total = proc.stream_pid(pid, PidFile::Cmdline, cmdline_buf, |chunk| {
+        // What is shown comes from the first chunk. Most cmdlines fit in one read and most
+        // do not match, so copy it now only when a second read will overwrite it.
+        if first && chunk.len() == capacity {
+            shown.feed(chunk);
+        }
+        first = false;
         matcher.feed(chunk);
         !(matcher.decided() && shown.truncated())
     })?;
     if !matcher.is_match() {
         return Ok(None);
+    }
+    if usize::try_from(total).is_ok_and(|t| t < capacity) {
+        shown.feed(cmdline_buf.get(..usize::try_from(total).unwrap_or(0)).unwrap_or(&[]));
     }
 
     let n = proc.read_pid(pid, PidFile::Stat, stat_buf)?;
