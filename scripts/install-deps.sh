@@ -6,6 +6,7 @@
 set -euo pipefail
 need_pkgs=()
 command -v file >/dev/null || need_pkgs+=(file)
+command -v objcopy >/dev/null || need_pkgs+=(binutils)
 command -v musl-gcc >/dev/null || need_pkgs+=(musl-tools)
 if [ "${1:-}" != "--build" ]; then
   command -v pgrep >/dev/null || need_pkgs+=(procps)
