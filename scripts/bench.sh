@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Reproduces BENCHMARKS.md: scan cost against the syscall floor and `pgrep -f`, per-pid
+# and marginal; the whole program against pgrep; allocations per daemon tick; peak RSS of
+# the real static daemons over many ticks on 4,000 processes; binary sizes; and the
+# daemon's CPU over 10 minutes against the floor's at the same rate.
+# It kills exactly the processes it started, by pid, also when interrupted.
+#   BENCH_N=0,1000,4000 BENCH_ROUNDS=31 BENCH_ALLOC_TICKS=10000 BENCH_RSS_TICKS=10000
+#   BENCH_CPU_SECONDS=600 scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export BENCH_PIDFILE
+BENCH_PIDFILE=$(mktemp)
+crowd_pids=()
+cleanup() {
+  # Ours only: the pids the harness and this script recorded.
+  while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done < "$BENCH_PIDFILE"
+  for pid in "${crowd_pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -f "$BENCH_PIDFILE"
+  [ -n "${crowd_dir:-}" ] && rm -rf "$crowd_dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+command -v pgrep >/dev/null || scripts/install-deps.sh
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+
+mkdir -p target/bench
+scripts/build-static.sh --no-default-features >/dev/null 2>&1
+cp target/x86_64-unknown-linux-musl/release/lingerwatch target/bench/lingerwatch-http
+scripts/build-static.sh >/dev/null 2>&1
+cp target/x86_64-unknown-linux-musl/release/lingerwatch target/bench/lingerwatch-https
+echo "binary size: HTTP-only $(stat -c %s target/bench/lingerwatch-http) bytes (budget 573440), HTTPS $(stat -c %s target/bench/lingerwatch-https) bytes (budget 2411724)"
+
+echo
+BENCH_LINGERWATCH_BIN=target/bench/lingerwatch-http cargo bench --bench scan 2>/dev/null
+
+# A crowd of sleeping processes for the daemon runs (1% with pytest in argv).
+spawn_crowd() {
+  crowd_dir=$(mktemp -d)
+  for i in $(seq 0 $(($1 - 1))); do
+    if [ $((i % 100)) -eq 0 ]; then name="pytest-bench-$i"; else name="worker-$i"; fi
+    ln -s /bin/sleep "$crowd_dir/$name"
+    "$crowd_dir/$name" 100000 </dev/null >/dev/null 2>&1 &
+    crowd_pids+=($!)
+  done
+}
+kill_crowd() {
+  for pid in "${crowd_pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  crowd_pids=()
+  rm -rf "$crowd_dir"
+}
+
+# Peak RSS: the real static daemons, --ticks back to back, every match alerting at once.
+rss_ticks=${BENCH_RSS_TICKS:-10000}
+spawn_crowd 4000
+sleep 1
+echo
+for build in http https; do
+  python3 - "target/bench/lingerwatch-$build" "$rss_ticks" "$build" <<'PY'
+import resource, subprocess, sys, time
+binary, ticks, build = sys.argv[1], sys.argv[2], sys.argv[3]
+t = time.monotonic()
+p = subprocess.run([binary, "run", "--ticks", ticks, "--age-s", "0", "--heartbeat-file", "/tmp/lingerwatch-bench.hb"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+budget = 1024 if build == "http" else 2560
+print(f"peak RSS of the {build} daemon over {ticks} ticks on 4000 extra processes: {peak_kib} KiB (budget {budget} KiB), {time.monotonic() - t:.0f} s")
+PY
+done
+kill_crowd
+
+# CPU: the HTTP-only daemon at its 30 s interval, 1000 extra processes, nothing to alert,
+# for BENCH_CPU_SECONDS, against the floor's CPU for the same number of scans.
+cpu_s=${BENCH_CPU_SECONDS:-600}
+spawn_crowd 1000
+sleep 1
+target/bench/lingerwatch-http run --heartbeat-file /tmp/lingerwatch-bench.hb >/dev/null 2>&1 &
+daemon=$!
+crowd_pids+=("$daemon")
+sleep "$cpu_s"
+ticks=$(( cpu_s / 30 + 1 ))
+ticks_used=$(awk '{print $14 + $15}' "/proc/$daemon/stat")
+clk=$(getconf CLK_TCK)
+kill -TERM "$daemon"; wait "$daemon" 2>/dev/null || true
+kill_crowd
+echo
+awk -v t="$ticks_used" -v c="$clk" -v s="$cpu_s" -v n="$ticks" \
+  'BEGIN { printf "daemon: %d ticks in %d s on 1000 extra processes used %.3f s of CPU (%.3f ms per tick)\n", n, s, t / c, t / c * 1000 / n }'
+floor_line=$(BENCH_MODE=floor-cpu BENCH_N=1000 BENCH_SCANS="$ticks" cargo bench --bench scan 2>/dev/null | tail -n 1)
+echo "$floor_line"
+floor_cpu=$(sed -n 's/.* used \([0-9.]*\) s of CPU.*/\1/p' <<<"$floor_line")
+awk -v t="$ticks_used" -v c="$clk" -v f="$floor_cpu" \
+  'BEGIN { printf "daemon CPU / floor CPU = %.2f  (budget <= 1.2)\n", (t / c) / f }'

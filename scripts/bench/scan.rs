@@ -1,0 +1,416 @@
+//! lingerwatch's cost against what users would otherwise run, measured in one run and
+//! interleaved (these machines are noisy: medians and ratios, never absolute verdicts).
+//!
+//! For N extra processes (0, 1000, 4000; about 1% with `pytest` in argv):
+//! - one in-process `Scanner::scan` of the real /proc;
+//! - the syscall floor: getdents64 of /proc into a fixed buffer, then per pid
+//!   open/read/close of `cmdline` into a fixed buffer, a substring test, and a `stat`
+//!   read for matches; nothing else;
+//! - `pgrep -f pytest` (procps), the tool a user would reach for.
+//!
+//! Then, at the largest N: `lingerwatch scan` as a whole process against `pgrep -f`, and
+//! zero heap allocations over many daemon ticks (scan, alert table, outbox, rendering),
+//! counted by a global allocator on this thread.
+//!
+//! It starts its processes itself and kills exactly those, by pid (also listed in
+//! $BENCH_PIDFILE so `scripts/bench.sh` can kill them if this is interrupted).
+#![allow(unsafe_code)] // the counting GlobalAlloc; it only forwards to System
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench may stop on a broken machine
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::Write;
+use std::mem::MaybeUninit;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use lingerwatch::alert::{AlertTable, Policy};
+use lingerwatch::config::{Format, Lang};
+use lingerwatch::outbox::{Outbox, Outcome};
+use lingerwatch::render::{render_body, Body, Now, RenderContext, Text};
+use lingerwatch::scan::{ScanReport, Scanner};
+use rustix::fs::{openat, Mode, OFlags, RawDir, SeekFrom, CWD};
+
+struct Counting;
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+// SAFETY: forwards every call to `System` unchanged.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.realloc(ptr, layout, size) }
+    }
+}
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The processes this bench started.
+struct Crowd {
+    children: Vec<Child>,
+    _dir: tempfile::TempDir,
+}
+
+impl Crowd {
+    /// `n` sleeping processes with varied argv; every hundredth has `pytest` in argv[0].
+    fn spawn(n: usize, pidfile: Option<&str>) -> Crowd {
+        let dir = tempfile::tempdir().unwrap();
+        let names = [
+            "python3",
+            "node",
+            "postgres",
+            "nginx-worker",
+            "java",
+            "ruby",
+            "gunicorn",
+            "celery",
+        ];
+        let mut children = Vec::with_capacity(n);
+        let mut list = pidfile.map(|p| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .unwrap()
+        });
+        for i in 0..n {
+            let name = if i % 100 == 0 {
+                format!("pytest-bench-{i}")
+            } else {
+                format!("{}-{i}", names[i % names.len()])
+            };
+            let link = dir.path().join(&name);
+            std::os::unix::fs::symlink("/bin/sleep", &link).unwrap();
+            let mut cmd = Command::new(&link);
+            cmd.arg("100000");
+            // Varied argv lengths (sleep adds its arguments up).
+            for _ in 0..(i % 7) {
+                cmd.arg("0");
+            }
+            let child = cmd
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            if let Some(f) = list.as_mut() {
+                writeln!(f, "{}", child.id()).unwrap();
+            }
+            children.push(child);
+        }
+        Crowd {
+            children,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Crowd {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+        }
+        for c in &mut self.children {
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The syscall floor: list /proc, read each cmdline, test a substring, read stat for
+/// matches. Returns (pids, matches).
+fn floor_scan(
+    proc_fd: &rustix::fd::OwnedFd,
+    dirbuf: &mut [MaybeUninit<u8>],
+    buf: &mut [u8; 4096],
+) -> (u32, u32) {
+    rustix::fs::seek(proc_fd, SeekFrom::Start(0)).unwrap();
+    let mut dir = RawDir::new(proc_fd, dirbuf);
+    let (mut pids, mut matches) = (0u32, 0u32);
+    let mut path = [0u8; 32];
+    while let Some(Ok(entry)) = dir.next() {
+        let name = entry.file_name().to_bytes();
+        if name.is_empty() || !name.iter().all(u8::is_ascii_digit) {
+            continue;
+        }
+        pids += 1;
+        path[..name.len()].copy_from_slice(name);
+        let tail = b"/cmdline\0";
+        path[name.len()..name.len() + tail.len()].copy_from_slice(tail);
+        let p = std::ffi::CStr::from_bytes_with_nul(&path[..name.len() + tail.len()]).unwrap();
+        let Ok(fd) = openat(proc_fd, p, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else {
+            continue;
+        };
+        let n = rustix::io::read(&fd, &mut buf[..]).unwrap_or(0);
+        drop(fd);
+        if buf[..n].windows(6).any(|w| w == b"pytest") {
+            matches += 1;
+            let tail = b"/stat\0";
+            path[name.len()..name.len() + tail.len()].copy_from_slice(tail);
+            let p = std::ffi::CStr::from_bytes_with_nul(&path[..name.len() + tail.len()]).unwrap();
+            if let Ok(fd) = openat(proc_fd, p, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) {
+                let _ = rustix::io::read(&fd, &mut buf[..]);
+            }
+        }
+    }
+    (pids, matches)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn time_process(cmd: &mut Command) -> f64 {
+    let t = Instant::now();
+    let status = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    let elapsed = t.elapsed().as_secs_f64();
+    assert!(status.code().is_some());
+    elapsed
+}
+
+struct Row {
+    n: usize,
+    pids: u32,
+    lw_s: f64,
+    floor_s: f64,
+    pgrep_s: f64,
+}
+
+/// CPU seconds (user + system) this process has used.
+fn cpu_self_s() -> f64 {
+    let mut u = MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; it is zeroed before and read after.
+    let u = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, u.as_mut_ptr());
+        u.assume_init()
+    };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
+/// `BENCH_MODE=floor-cpu`: the CPU that `BENCH_SCANS` floor scans cost with `BENCH_N`
+/// extra processes, to compare with the daemon's over the same number of ticks.
+fn floor_cpu() {
+    let n = env_u64("BENCH_N", 1000) as usize;
+    let scans = env_u64("BENCH_SCANS", 20);
+    let pidfile = std::env::var("BENCH_PIDFILE").ok();
+    let crowd = Crowd::spawn(n, pidfile.as_deref());
+    std::thread::sleep(Duration::from_millis(300));
+    let proc_fd = openat(
+        CWD,
+        "/proc",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .unwrap();
+    let mut dirbuf = vec![MaybeUninit::<u8>::uninit(); 16 * 1024];
+    let mut buf = [0u8; 4096];
+    let before = cpu_self_s();
+    let mut pids = 0;
+    for _ in 0..scans {
+        pids = floor_scan(&proc_fd, &mut dirbuf, &mut buf).0;
+    }
+    let cpu = cpu_self_s() - before;
+    println!(
+        "floor: {scans} scans of {pids} pids used {:.4} s of CPU ({:.3} ms per scan)",
+        cpu,
+        cpu * 1e3 / scans as f64
+    );
+    drop(crowd);
+}
+
+fn main() {
+    if std::env::var("BENCH_MODE").as_deref() == Ok("floor-cpu") {
+        return floor_cpu();
+    }
+    let ns: Vec<usize> = std::env::var("BENCH_N")
+        .unwrap_or_else(|_| "0,1000,4000".into())
+        .split(',')
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
+    let rounds = env_u64("BENCH_ROUNDS", 31) as usize;
+    let pidfile = std::env::var("BENCH_PIDFILE").ok();
+    let lw_bin = std::env::var("BENCH_LINGERWATCH_BIN").ok();
+
+    let cfg = lingerwatch::config::load(|_| None, [std::ffi::OsString::from("scan")]).unwrap();
+    let mut scanner = Scanner::new(std::path::Path::new("/proc"), cfg.scan.clone()).unwrap();
+    let mut report = Box::<ScanReport>::default();
+    let proc_fd = openat(
+        CWD,
+        "/proc",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .unwrap();
+    let mut dirbuf = vec![MaybeUninit::<u8>::uninit(); 16 * 1024];
+    let mut buf = [0u8; 4096];
+
+    println!("lingerwatch scan benchmark: {rounds} interleaved rounds per N, medians");
+    println!(
+        "{:>6} {:>6} | {:>10} {:>9} | {:>10} {:>9} | {:>10} {:>9} | {:>8} {:>8}",
+        "N",
+        "pids",
+        "lw ms",
+        "lw us/pid",
+        "floor ms",
+        "fl us/pid",
+        "pgrep ms",
+        "pg us/pid",
+        "lw/floor",
+        "pgrep/lw"
+    );
+    let mut rows = Vec::new();
+    let mut crowd_for_last = None;
+    for (idx, &n) in ns.iter().enumerate() {
+        let crowd = Crowd::spawn(n, pidfile.as_deref());
+        std::thread::sleep(Duration::from_millis(300));
+        let (mut lw, mut fl, mut pg) = (Vec::new(), Vec::new(), Vec::new());
+        let mut pids = 0;
+        for r in 0..rounds {
+            let t = Instant::now();
+            scanner
+                .scan(lingerwatch::sys::boot_clock_ms(), &mut report)
+                .unwrap();
+            lw.push(t.elapsed().as_secs_f64());
+            pids = report.pids_seen;
+            let t = Instant::now();
+            let (p, _) = floor_scan(&proc_fd, &mut dirbuf, &mut buf);
+            fl.push(t.elapsed().as_secs_f64());
+            pids = pids.max(p);
+            if r % 3 == 0 {
+                pg.push(time_process(Command::new("pgrep").args(["-f", "pytest"])));
+            }
+        }
+        let row = Row {
+            n,
+            pids,
+            lw_s: median(&mut lw),
+            floor_s: median(&mut fl),
+            pgrep_s: median(&mut pg),
+        };
+        let per = |s: f64| s * 1e6 / f64::from(row.pids.max(1));
+        println!("{:>6} {:>6} | {:>10.3} {:>9.2} | {:>10.3} {:>9.2} | {:>10.3} {:>9.2} | {:>8.2} {:>8.1}",
+            n, row.pids, row.lw_s * 1e3, per(row.lw_s), row.floor_s * 1e3, per(row.floor_s),
+            row.pgrep_s * 1e3, per(row.pgrep_s), row.lw_s / row.floor_s, row.pgrep_s / row.lw_s);
+        rows.push(row);
+        if idx + 1 == ns.len() {
+            crowd_for_last = Some(crowd);
+        }
+    }
+    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
+        let dp = f64::from(last.pids.saturating_sub(first.pids).max(1));
+        let m_lw = (last.lw_s - first.lw_s) * 1e6 / dp;
+        let m_fl = (last.floor_s - first.floor_s) * 1e6 / dp;
+        let m_pg = (last.pgrep_s - first.pgrep_s) * 1e6 / dp;
+        println!("\nmarginal cost of one more process (N={} -> N={}): lingerwatch {:.2} us, floor {:.2} us, pgrep -f {:.2} us",
+            first.n, last.n, m_lw, m_fl, m_pg);
+        println!(
+            "  lingerwatch / floor = {:.3}  (budget <= 1.15)",
+            m_lw / m_fl
+        );
+    }
+
+    // The whole program against pgrep, at the largest N.
+    if let Some(bin) = &lw_bin {
+        let n = ns.last().copied().unwrap_or(0);
+        let (mut lw, mut pg) = (Vec::new(), Vec::new());
+        for _ in 0..rounds.max(11) {
+            lw.push(time_process(Command::new(bin).args([
+                "scan",
+                "--pattern",
+                "pytest",
+            ])));
+            pg.push(time_process(Command::new("pgrep").args(["-f", "pytest"])));
+        }
+        let (lw, pg) = (median(&mut lw), median(&mut pg));
+        println!("\nwhole process at N={n}: `lingerwatch scan` {:.2} ms, `pgrep -f pytest` {:.2} ms: pgrep/lingerwatch = {:.1}x  (budget >= 5x)",
+            lw * 1e3, pg * 1e3, pg / lw);
+    }
+
+    // Zero allocations per daemon tick: scan, alert table, outbox, rendering.
+    let ticks = env_u64("BENCH_ALLOC_TICKS", 10_000);
+    let mut table = AlertTable::new(Policy {
+        cooldown_ms: 0,
+        refresh_each_tick: false,
+    });
+    let mut outbox = Box::new(Outbox::new(1000));
+    let mut text = Box::new(Text::new());
+    let mut body = Box::new(Body::new());
+    let mut slot = None;
+    let mut scan_cfg = cfg.scan.clone();
+    scan_cfg.age_threshold_s = 0;
+    let mut scanner = Scanner::new(std::path::Path::new("/proc"), scan_cfg).unwrap();
+    let formats = [
+        Format::Json,
+        Format::Slack,
+        Format::Discord,
+        Format::Telegram,
+        Format::Alertmanager,
+    ];
+    let mut rendered = 0u64;
+    let start = Instant::now();
+    for t in 0..=ticks {
+        // The first tick is start-up (it fills the outbox's message slot).
+        COUNTING.with(|c| c.set(t > 0));
+        let now_ms = lingerwatch::sys::boot_clock_ms();
+        scanner.scan(now_ms, &mut report).unwrap();
+        table.tick(now_ms, &report, |e| {
+            outbox.push_event(e, now_ms);
+        });
+        while outbox.take_due(now_ms, &mut slot) {
+            let msg = slot.as_ref().unwrap();
+            let ctx = RenderContext {
+                format: formats[(t as usize) % formats.len()],
+                lang: if t % 2 == 0 { Lang::En } else { Lang::Ru },
+                host: "bench",
+                telegram_chat_id: "1",
+                threshold_s: 0,
+                interval_s: 30,
+                btime_s: Some(1_764_340_110),
+                clk_tck: 100,
+            };
+            render_body(
+                &ctx,
+                msg,
+                0,
+                Now {
+                    boot_ms: now_ms,
+                    wall_s: 1_764_440_110,
+                },
+                &mut text,
+                &mut body,
+            );
+            rendered += 1;
+            let seq = msg.seq;
+            outbox.settle(seq, Outcome::Delivered, 0, now_ms);
+        }
+        COUNTING.with(|c| c.set(false));
+    }
+    println!("\nallocations over {ticks} daemon ticks (scan of {} pids, {} alerts per tick, {rendered} bodies rendered): {}  (budget 0) in {:.1} s",
+        report.pids_seen, report.found.len(), ALLOCS.load(Ordering::Relaxed), start.elapsed().as_secs_f64());
+    drop(crowd_for_last);
+}
