@@ -76,6 +76,9 @@ proptest! {
         let mut shown = ShownCmdline::default();
         for c in cmd.chunks(size) { shown.feed(c); }
         prop_assert!(joined.starts_with(shown.as_bytes()));
+        // No character cut in half (the cmdline fuzz target's corrected property).
+        let full = String::from_utf8_lossy(&joined);
+        prop_assert!(full.starts_with(String::from_utf8_lossy(shown.as_bytes()).as_ref()));
         prop_assert_eq!(shown.truncated(), joined.len() > SHOWN_LEN);
         if !shown.truncated() { prop_assert_eq!(shown.as_bytes(), &joined[..]); }
         else { prop_assert!(shown.as_bytes().len() + 3 >= SHOWN_LEN); }

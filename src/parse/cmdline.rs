@@ -401,6 +401,22 @@ mod tests {
         assert_eq!(s.push(b"x"), Err(PatternError::TooMany));
     }
 
+    /// Found by the `cmdline` fuzz target (its property was too strict, the code right):
+    /// an invalid lead byte just before a character cut in half stays, only the cut
+    /// character goes, and decoded, what is shown is a prefix of the decoded original.
+    #[test]
+    fn cut_after_an_invalid_lead_byte_keeps_it_and_drops_only_the_cut_character() {
+        let mut cmd = vec![b'a'; SHOWN_LEN - 2];
+        cmd.extend_from_slice(b"\xc3\xc3\xa9tail");
+        let mut s = ShownCmdline::default();
+        s.feed(&cmd);
+        assert!(s.truncated());
+        assert_eq!(s.as_bytes().len(), SHOWN_LEN - 1, "only the cut \\xc3\\xa9 is dropped");
+        assert_eq!(s.as_bytes().last(), Some(&0xc3));
+        let full = String::from_utf8_lossy(&cmd);
+        assert!(full.starts_with(String::from_utf8_lossy(s.as_bytes()).as_ref()));
+    }
+
     #[test]
     fn shown_cmdline_joins_and_cuts_at_utf8_boundary() {
         let mut s = ShownCmdline::default();
