@@ -237,7 +237,7 @@ pub fn run(cfg: &Config) -> u8 {
         outbox: Mutex::new(Outbox::new(interval_ms)),
         wake: Condvar::new(),
     });
-    let mut sender = Sender {
+    let sender = Sender {
         target,
         settings: RenderSettings {
             format: cfg.format,
@@ -253,7 +253,11 @@ pub fn run(cfg: &Config) -> u8 {
         text: Box::new(Text::new()),
         body: Box::new(Body::new()),
     };
-    if !cfg.once {
+    // `--once` sends from this thread before it exits; otherwise a thread of its own does.
+    let mut once_sender = None;
+    if cfg.once {
+        once_sender = Some(sender);
+    } else {
         let shared = Arc::clone(&shared);
         let spawned = std::thread::Builder::new()
             .name("deliver".into())
@@ -263,23 +267,6 @@ pub fn run(cfg: &Config) -> u8 {
             eprintln!("lingerwatch: cannot start the delivery thread: {e}");
             return 2;
         }
-        // The sender moved into the thread; `--once` keeps it here instead.
-        sender = Sender {
-            target: Target::Stdout,
-            settings: RenderSettings {
-                format: cfg.format,
-                lang: cfg.lang,
-                host: String::new(),
-                chat_id: String::new(),
-                threshold_s: 0,
-                interval_s: 0,
-                btime_s: None,
-                clk_tck: 1,
-            },
-            slot: None,
-            text: Box::new(Text::new()),
-            body: Box::new(Body::new()),
-        };
     }
 
     let mut table = AlertTable::new(Policy {
@@ -354,7 +341,7 @@ pub fn run(cfg: &Config) -> u8 {
             }
             return status;
         }
-        if cfg.once {
+        if let Some(sender) = once_sender.as_mut() {
             while sender.send_one(&shared) {}
             let left = shared.lock().len();
             if left > 0 {

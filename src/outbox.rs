@@ -6,8 +6,6 @@
 //! when nothing but them is left, oldest first. Every drop is counted, and the count is
 //! reported in the next message delivered.
 
-use heapless::Vec;
-
 use crate::alert::{Event, Key, Kind};
 use crate::scan::Found;
 
@@ -69,7 +67,9 @@ pub enum Outcome {
 
 #[derive(Debug)]
 pub struct Outbox {
-    queue: Vec<Message, OUTBOX_CAPACITY>,
+    /// Reserved for [`OUTBOX_CAPACITY`] at start-up and never grown past it: no allocation
+    /// after `new`, and memory only as it is used.
+    queue: Vec<Message>,
     next_seq: u64,
     /// Failed attempts of the front message.
     attempts: u32,
@@ -93,7 +93,7 @@ impl Outbox {
     /// `tick_ms` is the scan interval: backoff counts in ticks.
     pub fn new(tick_ms: u64) -> Self {
         Outbox {
-            queue: Vec::new(),
+            queue: Vec::with_capacity(OUTBOX_CAPACITY),
             next_seq: 0,
             attempts: 0,
             retry_at_ms: 0,
@@ -162,7 +162,7 @@ impl Outbox {
             }
         }
         let mut dropped = None;
-        if self.queue.is_full() {
+        if self.queue.len() >= OUTBOX_CAPACITY {
             // Reminders first, oldest first; else the oldest message of all. The front is
             // kept when there is any other choice, as it may be in flight.
             let victim = self.queue.iter().position(|m| m.kind == Kind::Reminder).or(
@@ -184,7 +184,7 @@ impl Outbox {
                 self.dropped_total = self.dropped_total.saturating_add(1);
             }
         }
-        let _ = self.queue.push(msg);
+        self.queue.push(msg);
         dropped
     }
 

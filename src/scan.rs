@@ -115,10 +115,14 @@ impl Found {
 }
 
 /// The result of one scan. Allocate once, reuse every tick.
-#[derive(Debug, Default)]
+///
+/// `found` is reserved for [`MAX_FOUND`] at start-up and never grows past it (see
+/// [`ScanReport::push`]), so a scan allocates nothing; unlike an inline array, reserved
+/// capacity costs memory only as it is used.
+#[derive(Debug)]
 pub struct ScanReport {
     /// Top matching processes, in pid order.
-    pub found: Vec<Found, MAX_FOUND>,
+    pub found: std::vec::Vec<Found>,
     /// Matching processes beyond [`MAX_FOUND`].
     pub not_tracked: u32,
     /// Entries in `/proc` that were pids.
@@ -131,7 +135,32 @@ pub struct ScanReport {
     pub now_ms: u64,
 }
 
+impl Default for ScanReport {
+    fn default() -> Self {
+        ScanReport {
+            found: std::vec::Vec::with_capacity(MAX_FOUND),
+            not_tracked: 0,
+            pids_seen: 0,
+            denied: 0,
+            errors: 0,
+            now_ms: 0,
+        }
+    }
+}
+
 impl ScanReport {
+    /// Adds a match, or counts it in `not_tracked` when [`MAX_FOUND`] are held already.
+    /// Returns whether it was kept. Never reallocates.
+    pub fn push(&mut self, found: Found) -> bool {
+        if self.found.len() < MAX_FOUND.min(self.found.capacity()) {
+            self.found.push(found);
+            true
+        } else {
+            self.not_tracked = self.not_tracked.saturating_add(1);
+            false
+        }
+    }
+
     pub fn clear(&mut self) {
         self.found.clear();
         self.not_tracked = 0;
@@ -266,9 +295,7 @@ impl Scanner {
             }
             match examine(proc, cfg, *clk_tck, now_ms, pid, cmdline, stat, cgroup_buf) {
                 Ok(Some(found)) => {
-                    if report.found.push(found).is_err() {
-                        report.not_tracked = report.not_tracked.saturating_add(1);
-                    }
+                    report.push(found);
                 }
                 Ok(None) | Err(ReadError::Gone) => {}
                 Err(ReadError::Denied) => report.denied = report.denied.saturating_add(1),
@@ -411,7 +438,7 @@ fn examine(
 /// pytest (or pytest and its xdist workers) are one line with a descendant count, as
 /// monit reports. A parent counts only if it started no later than the child, so a
 /// reused pid is not taken for a parent.
-fn fold_descendants(found: &mut Vec<Found, MAX_FOUND>) {
+fn fold_descendants(found: &mut std::vec::Vec<Found>) {
     let mut parent: [Option<usize>; MAX_FOUND] = [None; MAX_FOUND];
     for (slot, child) in parent.iter_mut().zip(found.iter()) {
         *slot = found.iter().position(|p| {

@@ -52,7 +52,7 @@ proptest! {
                 if seen.contains(&pid) { continue; } // one process per pid at a time
                 seen.push(pid);
                 let f = Found { over_threshold: over, ..Found::blank(pid, start) };
-                report.found.push(f).unwrap();
+                assert!(report.push(f));
             }
             let mut events = Vec::new();
             table.tick(now_ms, &report, |e| {

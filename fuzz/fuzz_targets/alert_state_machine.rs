@@ -40,7 +40,7 @@ fuzz_target!(|input: Input| {
             }
             pids.push(pid);
             let start = u64::from(i / 8);
-            let _ = report.found.push(Found {
+            report.push(Found {
                 over_threshold: *over,
                 ..Found::blank(pid, start)
             });

@@ -13,8 +13,9 @@ use heapless::Vec;
 pub const MAX_PATTERNS: usize = 16;
 /// The longest pattern, in bytes.
 pub const MAX_PATTERN_LEN: usize = 128;
-/// How much of a cmdline is kept to show people.
-pub const SHOWN_LEN: usize = 512;
+/// How much of a cmdline is kept to show people: enough to tell one run from another,
+/// small enough that the alert table, outbox and scan report stay within the memory budget.
+pub const SHOWN_LEN: usize = 256;
 
 /// Why a pattern was refused at start-up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
