@@ -2,6 +2,7 @@
 //! helpers for processes the tests start.
 #![allow(dead_code)]
 
+pub mod alloc_count;
 pub mod webhook;
 
 use std::fs;

@@ -1,0 +1,130 @@
+//! A counting global allocator, and one daemon tick (scan, alert table, outbox, render)
+//! driven by hand: shared by `tests/no_alloc.rs` and the bench harness
+//! (`scripts/bench/scan.rs`). Counting is per thread, so other threads' allocations (a
+//! test harness, a child spawner) never count.
+#![allow(unsafe_code)] // GlobalAlloc is an unsafe trait; the impl only forwards to System.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use lingerwatch::alert::{AlertTable, Kind, Policy};
+use lingerwatch::config::{Format, Lang};
+use lingerwatch::outbox::{Message, Outbox, Outcome};
+use lingerwatch::render::{render_body, Body, Now, RenderContext, Text};
+use lingerwatch::scan::{ScanConfig, ScanReport, Scanner};
+
+/// Install with `#[global_allocator] static GLOBAL: Counting = Counting;` in the crate.
+pub struct Counting;
+
+thread_local! {
+    // Const-initialised and without Drop, so touching them never allocates. Per thread,
+    // so tests running in parallel never see or reset each other's counts.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn count_one() {
+    if COUNTING.with(Cell::get) {
+        ALLOCS.with(|a| a.set(a.get() + 1));
+    }
+}
+
+// SAFETY: every method forwards to `System` unchanged; counting has no effect on memory.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count_one();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// Counts this thread's allocations from now on (or stops).
+pub fn count_on_this_thread(on: bool) {
+    COUNTING.with(|c| c.set(on));
+}
+
+/// Allocations counted on this thread so far, and resets the count.
+pub fn take_count() -> u64 {
+    ALLOCS.with(|a| a.replace(0))
+}
+
+/// Everything the daemon keeps across ticks, allocated once.
+pub struct TickRig {
+    pub scanner: Scanner,
+    pub report: Box<ScanReport>,
+    table: AlertTable,
+    outbox: Box<Outbox>,
+    text: Box<Text>,
+    body: Box<Body>,
+    slot: Option<Message>,
+    /// Bodies rendered, and RESOLVED among them.
+    pub rendered: u64,
+    pub resolved: u64,
+}
+
+const FORMATS: [Format; 5] = [
+    Format::Json,
+    Format::Slack,
+    Format::Discord,
+    Format::Telegram,
+    Format::Alertmanager,
+];
+
+impl TickRig {
+    /// A rig on the real /proc; cooldown 0, so every active process is rendered every tick.
+    pub fn new(cfg: ScanConfig) -> Self {
+        TickRig {
+            scanner: Scanner::new(std::path::Path::new("/proc"), cfg).unwrap(),
+            report: Box::default(),
+            table: AlertTable::new(Policy {
+                cooldown_ms: 0,
+                refresh_each_tick: false,
+            }),
+            outbox: Box::new(Outbox::new(1000)),
+            text: Box::new(Text::new()),
+            body: Box::new(Body::new()),
+            slot: None,
+            rendered: 0,
+            resolved: 0,
+        }
+    }
+
+    /// One tick as the daemon does it; `round` picks the format and language, so every
+    /// renderer runs. Delivery is taken as done.
+    pub fn tick(&mut self, round: u64) {
+        let now_ms = lingerwatch::sys::boot_clock_ms();
+        self.scanner.scan(now_ms, &mut self.report).unwrap();
+        let outbox = &mut self.outbox;
+        self.table.tick(now_ms, &self.report, |e| {
+            outbox.push_event(e, now_ms);
+        });
+        while self.outbox.take_due(now_ms, &mut self.slot) {
+            let Some(msg) = self.slot.as_ref() else { break };
+            let ctx = RenderContext {
+                format: FORMATS[(round % 5) as usize],
+                lang: if round % 2 == 0 { Lang::En } else { Lang::Ru },
+                host: "host",
+                telegram_chat_id: "1",
+                threshold_s: 0,
+                interval_s: 30,
+                btime_s: Some(1_764_340_110),
+                clk_tck: 100,
+            };
+            let now = Now {
+                boot_ms: now_ms,
+                wall_s: 1_764_440_110,
+            };
+            render_body(&ctx, msg, 0, now, &mut self.text, &mut self.body);
+            self.rendered += u64::from(!self.body.is_empty());
+            self.resolved += u64::from(msg.kind == Kind::Resolved);
+            let seq = msg.seq;
+            self.outbox.settle(seq, Outcome::Delivered, 0, now_ms);
+        }
+    }
+}
