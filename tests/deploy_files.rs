@@ -36,16 +36,26 @@ fn env_example_lists_every_setting_of_help_with_its_default() {
         .collect();
     assert_eq!(from_help.len(), lingerwatch::config::SETTINGS.len());
     assert_eq!(env, from_help);
-    // And every one has a line saying what it does, just above it.
+    // And every one has, just above it, the line `--help` gives on what it does.
     let text = read(".env.example");
     let lines: Vec<&str> = text.lines().collect();
-    for (i, l) in lines.iter().enumerate() {
-        if l.starts_with("WATCHDOG_") {
-            assert!(
-                i > 0 && lines[i - 1].starts_with("# "),
-                "no comment above {l}"
-            );
-        }
+    for setting in lingerwatch::config::SETTINGS {
+        let at = lines
+            .iter()
+            .position(|l| l.split_once('=').map(|(k, _)| k) == Some(setting.env))
+            .unwrap();
+        let comment = at.checked_sub(1).map(|i| lines[i]).unwrap_or("");
+        assert_eq!(
+            comment.strip_prefix("# "),
+            Some(setting.help),
+            "the line above {} in .env.example",
+            setting.env
+        );
+        assert!(
+            help.contains(&format!("\n      {}\n", setting.help)),
+            "--help describes {}",
+            setting.env
+        );
     }
 }
 
