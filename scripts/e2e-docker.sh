@@ -30,6 +30,7 @@ fi
 need=()
 [ -x /usr/bin/tini-static ] || need+=(tini)
 [ -x /bin/busybox ] || need+=(busybox-static)
+command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
@@ -91,8 +92,14 @@ COPY bin /bin
 COPY www /www
 ENTRYPOINT ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"]
 DOCKERFILE
-docker build -q -t "lingerwatch-e2e-workload:$tag" "$work/workload" >/dev/null
-docker build -q -t "lingerwatch-e2e-receiver:$tag" "$work/receiver" >/dev/null
+for image in workload receiver; do
+  docker build -q -t "lingerwatch-e2e-$image:$tag" "$work/$image" >"$work/build.log" 2>&1 ||
+    fail "docker build of the $image image: $(cat "$work/build.log")"
+done
+# The compose file below only makes the health check faster; the image's own must run the
+# same command.
+[ "$(docker image inspect -f '{{json .Config.Healthcheck.Test}}' lingerwatch:dev)" = '["CMD","/lingerwatch","health"]' ] ||
+  fail "lingerwatch:dev has no HEALTHCHECK running /lingerwatch health"
 
 pattern="pytest-e2e-$tag"
 cat > "$work/compose.yml" <<YAML
@@ -131,6 +138,25 @@ compose -p "$project" -f "$work/compose.yml" up -d >/dev/null 2>&1 || compose -p
 cid() { compose -p "$project" -f "$work/compose.yml" ps -q "$1"; }
 wl=$(cid workload); rx=$(cid receiver); lw=$(cid lingerwatch)
 wl_id=$(docker inspect -f '{{.Id}}' "$wl")
+# How lingerwatch runs: what Docker was asked for, and (when this shell shares the
+# engine's PID namespace) what the kernel says: uid 65534, no capabilities at all, no
+# privilege gain, the host's PID namespace.
+lw_full=$(docker inspect -f '{{.Id}}' "$lw")
+[ "$(docker inspect -f '{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.PidMode}} {{.HostConfig.CapDrop}}' "$lw")" = "65534:65534 true host [ALL]" ] ||
+  fail "lingerwatch is not uid 65534, read-only, pid: host, cap_drop ALL"
+lw_pid=$(docker inspect -f '{{.State.Pid}}' "$lw")
+if grep -qs "$lw_full" "/proc/$lw_pid/cgroup"; then
+  lw_status=$(cat "/proc/$lw_pid/status")
+  grep -q $'^Uid:\t65534\t65534\t65534\t65534$' <<<"$lw_status" || fail "lingerwatch is not uid 65534: $(grep ^Uid <<<"$lw_status")"
+  for cap in CapInh CapPrm CapEff CapBnd CapAmb; do
+    grep -q "^$cap:[[:space:]]*0000000000000000$" <<<"$lw_status" || fail "lingerwatch has capabilities: $(grep ^Cap <<<"$lw_status")"
+  done
+  grep -q $'^NoNewPrivs:\t1$' <<<"$lw_status" || fail "lingerwatch lacks no-new-privileges"
+  [ "$(readlink "/proc/$lw_pid/ns/pid")" = "$(readlink /proc/self/ns/pid)" ] || fail "lingerwatch is not in the host PID namespace"
+  echo "e2e-docker: lingerwatch runs as uid 65534 with no capabilities, no-new-privileges, a read-only root, in the host PID namespace"
+else
+  echo "e2e-docker: lingerwatch is configured uid 65534, read-only, pid: host, cap_drop ALL (its /proc is not visible from here)"
+fi
 
 bodies() { docker exec "$rx" cat /data/bodies.jsonl 2>/dev/null || true; }
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
