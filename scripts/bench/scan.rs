@@ -14,47 +14,21 @@
 //!
 //! It starts its processes itself and kills exactly those, by pid (also listed in
 //! $BENCH_PIDFILE so `scripts/bench.sh` can kill them if this is interrupted).
-#![allow(unsafe_code)] // the counting GlobalAlloc; it only forwards to System
+#![allow(unsafe_code)] // getrusage for the floor's CPU
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench may stop on a broken machine
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#[path = "../../tests/common/alloc_count.rs"]
+mod alloc_count;
+
 use std::io::Write;
 use std::mem::MaybeUninit;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use lingerwatch::alert::{AlertTable, Policy};
-use lingerwatch::config::{Format, Lang};
-use lingerwatch::outbox::{Outbox, Outcome};
-use lingerwatch::render::{render_body, Body, Now, RenderContext, Text};
+use alloc_count::{count_on_this_thread, take_count, Counting, TickRig};
 use lingerwatch::scan::{ScanReport, Scanner};
 use rustix::fs::{openat, Mode, OFlags, RawDir, SeekFrom, CWD};
 
-struct Counting;
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-// SAFETY: forwards every call to `System` unchanged.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.realloc(ptr, layout, size) }
-    }
-}
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
@@ -212,11 +186,14 @@ fn cpu_self_s() -> f64 {
     tv(u.ru_utime) + tv(u.ru_stime)
 }
 
-/// `BENCH_MODE=floor-cpu`: the CPU that `BENCH_SCANS` floor scans cost with `BENCH_N`
-/// extra processes, to compare with the daemon's over the same number of ticks.
+/// `BENCH_MODE=floor-cpu`: the CPU that `BENCH_SCANS` floor scans cost, one every
+/// `BENCH_INTERVAL_MS` (as the daemon ticks: a scan after a long sleep finds the caches
+/// cold, so back-to-back scans would flatter the floor), with `BENCH_N` extra processes of
+/// its own (0 when it runs beside the daemon on the script's crowd).
 fn floor_cpu() {
     let n = env_u64("BENCH_N", 1000) as usize;
     let scans = env_u64("BENCH_SCANS", 20);
+    let interval = Duration::from_millis(env_u64("BENCH_INTERVAL_MS", 0));
     let pidfile = std::env::var("BENCH_PIDFILE").ok();
     let crowd = Crowd::spawn(n, pidfile.as_deref());
     std::thread::sleep(Duration::from_millis(300));
@@ -231,12 +208,16 @@ fn floor_cpu() {
     let mut buf = [0u8; 4096];
     let before = cpu_self_s();
     let mut pids = 0;
-    for _ in 0..scans {
+    for i in 0..scans {
+        if i > 0 {
+            std::thread::sleep(interval);
+        }
         pids = floor_scan(&proc_fd, &mut dirbuf, &mut buf).0;
     }
     let cpu = cpu_self_s() - before;
     println!(
-        "floor: {scans} scans of {pids} pids used {:.4} s of CPU ({:.3} ms per scan)",
+        "floor: {scans} scans of {pids} pids, one every {} ms, used {:.4} s of CPU ({:.3} ms per scan)",
+        interval.as_millis(),
         cpu,
         cpu * 1e3 / scans as f64
     );
@@ -351,66 +332,21 @@ fn main() {
             lw * 1e3, pg * 1e3, pg / lw);
     }
 
-    // Zero allocations per daemon tick: scan, alert table, outbox, rendering.
+    // Zero allocations per daemon tick: scan, alert table, outbox, rendering (the same
+    // tick rig as tests/no_alloc.rs), counted on this thread only.
     let ticks = env_u64("BENCH_ALLOC_TICKS", 10_000);
-    let mut table = AlertTable::new(Policy {
-        cooldown_ms: 0,
-        refresh_each_tick: false,
-    });
-    let mut outbox = Box::new(Outbox::new(1000));
-    let mut text = Box::new(Text::new());
-    let mut body = Box::new(Body::new());
-    let mut slot = None;
     let mut scan_cfg = cfg.scan.clone();
     scan_cfg.age_threshold_s = 0;
-    let mut scanner = Scanner::new(std::path::Path::new("/proc"), scan_cfg).unwrap();
-    let formats = [
-        Format::Json,
-        Format::Slack,
-        Format::Discord,
-        Format::Telegram,
-        Format::Alertmanager,
-    ];
-    let mut rendered = 0u64;
+    let mut rig = TickRig::new(scan_cfg);
     let start = Instant::now();
     for t in 0..=ticks {
         // The first tick is start-up (it fills the outbox's message slot).
-        COUNTING.with(|c| c.set(t > 0));
-        let now_ms = lingerwatch::sys::boot_clock_ms();
-        scanner.scan(now_ms, &mut report).unwrap();
-        table.tick(now_ms, &report, |e| {
-            outbox.push_event(e, now_ms);
-        });
-        while outbox.take_due(now_ms, &mut slot) {
-            let msg = slot.as_ref().unwrap();
-            let ctx = RenderContext {
-                format: formats[(t as usize) % formats.len()],
-                lang: if t % 2 == 0 { Lang::En } else { Lang::Ru },
-                host: "bench",
-                telegram_chat_id: "1",
-                threshold_s: 0,
-                interval_s: 30,
-                btime_s: Some(1_764_340_110),
-                clk_tck: 100,
-            };
-            render_body(
-                &ctx,
-                msg,
-                0,
-                Now {
-                    boot_ms: now_ms,
-                    wall_s: 1_764_440_110,
-                },
-                &mut text,
-                &mut body,
-            );
-            rendered += 1;
-            let seq = msg.seq;
-            outbox.settle(seq, Outcome::Delivered, 0, now_ms);
-        }
-        COUNTING.with(|c| c.set(false));
+        count_on_this_thread(t > 0);
+        rig.tick(t);
+        count_on_this_thread(false);
     }
-    println!("\nallocations over {ticks} daemon ticks (scan of {} pids, {} alerts per tick, {rendered} bodies rendered): {}  (budget 0) in {:.1} s",
-        report.pids_seen, report.found.len(), ALLOCS.load(Ordering::Relaxed), start.elapsed().as_secs_f64());
+    let allocs = take_count();
+    println!("\nallocations over {ticks} daemon ticks (scan of {} pids, {} alerts per tick, {} bodies rendered, {} RESOLVED): {allocs}  (budget 0) in {:.1} s",
+        rig.report.pids_seen, rig.report.found.len(), rig.rendered, rig.resolved, start.elapsed().as_secs_f64());
     drop(crowd_for_last);
 }
