@@ -30,6 +30,15 @@ cp target/x86_64-unknown-linux-musl/release/lingerwatch target/bench/lingerwatch
 scripts/build-static.sh >/dev/null 2>&1
 cp target/x86_64-unknown-linux-musl/release/lingerwatch target/bench/lingerwatch-https
 echo "binary size: HTTP-only $(stat -c %s target/bench/lingerwatch-http) bytes (budget 573440), HTTPS $(stat -c %s target/bench/lingerwatch-https) bytes (budget 2411724)"
+# What each dependency costs: .text per crate of unstripped builds (cargo-bloat; its own
+# target dir, so the shipped builds above stay as they are).
+command -v cargo-bloat >/dev/null || cargo install cargo-bloat --locked >/dev/null 2>&1
+for features in --no-default-features ""; do
+  echo "text per crate, ${features:-default (HTTPS)} build:"
+  CARGO_PROFILE_RELEASE_STRIP=false CARGO_TARGET_DIR=target/bench/bloat \
+    cargo bloat --release --target x86_64-unknown-linux-musl --crates -n 14 $features 2>/dev/null |
+    sed -n '/^ File/,/section size/p'
+done
 
 echo
 BENCH_LINGERWATCH_BIN=target/bench/lingerwatch-http cargo bench --bench scan 2>/dev/null
