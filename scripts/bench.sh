@@ -109,13 +109,13 @@ clock_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {print s}'; }
 spawn_crowd 1000
 sleep 1
-target/bench/lingerwatch-http run --heartbeat-file /tmp/lingerwatch-bench.hb >/dev/null 2>&1 &
+target/bench/lingerwatch-http run --interval-s "$interval" --heartbeat-file /tmp/lingerwatch-bench.hb >/dev/null 2>&1 &
 daemon=$!
 crowd_pids+=("$daemon")
 sleep $(( interval / 2 ))
 ticks0=$(clock_ticks "$daemon"); ns0=$(cpu_ns "$daemon")
 floor_out=$(mktemp)
-BENCH_MODE=floor-cpu BENCH_N=0 BENCH_SCANS="$ticks" BENCH_INTERVAL_MS=$(( interval * 1000 )) \
+BENCH_MODE=floor-cpu BENCH_SCANS="$ticks" BENCH_INTERVAL_MS=$(( interval * 1000 )) \
   "$bench_bin" >"$floor_out" 2>/dev/null &
 floor=$!
 echo "$floor" >>"$BENCH_PIDFILE"
@@ -126,8 +126,8 @@ kill -TERM "$daemon"; wait "$daemon" 2>/dev/null || true
 kill_crowd
 clk=$(getconf CLK_TCK)
 echo
-awk -v t=$(( ticks1 - ticks0 )) -v ns=$(( ns1 - ns0 )) -v c="$clk" -v s="$cpu_s" -v n="$ticks" \
-  'BEGIN { printf "daemon: %d ticks, one every 30 s, in %d s on 1000 extra processes used %.3f s of CPU by utime+stime (%.2f s by schedstat; %.3f ms per tick)\n", n, s, t / c, ns / 1e9, ns / 1e6 / n }'
+awk -v t=$(( ticks1 - ticks0 )) -v ns=$(( ns1 - ns0 )) -v c="$clk" -v s="$cpu_s" -v n="$ticks" -v i="$interval" \
+  'BEGIN { printf "daemon: %d ticks, one every %d s, in %d s on 1000 extra processes used %.3f s of CPU by utime+stime (%.2f s by schedstat; %.3f ms per tick)\n", n, i, s, t / c, ns / 1e9, ns / 1e6 / n }'
 floor_line=$(tail -n 1 "$floor_out")
 rm -f "$floor_out"
 echo "$floor_line"

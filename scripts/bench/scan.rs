@@ -110,43 +110,66 @@ impl Drop for Crowd {
     }
 }
 
-/// The syscall floor: list /proc, read each cmdline, test a substring, read stat for
-/// matches. Returns (pids, matches).
-fn floor_scan(
-    proc_fd: &rustix::fd::OwnedFd,
-    dirbuf: &mut [MaybeUninit<u8>],
-    buf: &mut [u8; 4096],
-) -> (u32, u32) {
-    rustix::fs::seek(proc_fd, SeekFrom::Start(0)).unwrap();
-    let mut dir = RawDir::new(proc_fd, dirbuf);
-    let (mut pids, mut matches) = (0u32, 0u32);
-    let mut path = [0u8; 32];
-    while let Some(Ok(entry)) = dir.next() {
-        let name = entry.file_name().to_bytes();
-        if name.is_empty() || !name.iter().all(u8::is_ascii_digit) {
-            continue;
-        }
-        pids += 1;
-        path[..name.len()].copy_from_slice(name);
-        let tail = b"/cmdline\0";
-        path[name.len()..name.len() + tail.len()].copy_from_slice(tail);
-        let p = std::ffi::CStr::from_bytes_with_nul(&path[..name.len() + tail.len()]).unwrap();
-        let Ok(fd) = openat(proc_fd, p, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else {
-            continue;
-        };
-        let n = rustix::io::read(&fd, &mut buf[..]).unwrap_or(0);
-        drop(fd);
-        if buf[..n].windows(6).any(|w| w == b"pytest") {
-            matches += 1;
-            let tail = b"/stat\0";
-            path[name.len()..name.len() + tail.len()].copy_from_slice(tail);
-            let p = std::ffi::CStr::from_bytes_with_nul(&path[..name.len() + tail.len()]).unwrap();
-            if let Ok(fd) = openat(proc_fd, p, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) {
-                let _ = rustix::io::read(&fd, &mut buf[..]);
-            }
+/// The syscall floor: one `/proc` directory fd and fixed buffers, opened once.
+struct Floor {
+    proc_fd: rustix::fd::OwnedFd,
+    dirbuf: Vec<MaybeUninit<u8>>,
+    buf: [u8; 4096],
+}
+
+impl Floor {
+    fn open() -> Self {
+        let proc_fd = openat(
+            CWD,
+            "/proc",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        Floor {
+            proc_fd,
+            dirbuf: vec![MaybeUninit::<u8>::uninit(); 16 * 1024],
+            buf: [0u8; 4096],
         }
     }
-    (pids, matches)
+
+    /// List /proc, read each cmdline, test a substring, read stat for matches.
+    /// Returns (pids, matches).
+    fn scan(&mut self) -> (u32, u32) {
+        let (proc_fd, dirbuf, buf) = (&self.proc_fd, &mut self.dirbuf, &mut self.buf);
+        rustix::fs::seek(proc_fd, SeekFrom::Start(0)).unwrap();
+        let mut dir = RawDir::new(proc_fd, dirbuf);
+        let (mut pids, mut matches) = (0u32, 0u32);
+        let mut path = [0u8; 32];
+        while let Some(Ok(entry)) = dir.next() {
+            let name = entry.file_name().to_bytes();
+            if name.is_empty() || !name.iter().all(u8::is_ascii_digit) {
+                continue;
+            }
+            pids += 1;
+            path[..name.len()].copy_from_slice(name);
+            let tail = b"/cmdline\0";
+            path[name.len()..name.len() + tail.len()].copy_from_slice(tail);
+            let p = std::ffi::CStr::from_bytes_with_nul(&path[..name.len() + tail.len()]).unwrap();
+            let Ok(fd) = openat(proc_fd, p, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else {
+                continue;
+            };
+            let n = rustix::io::read(&fd, &mut buf[..]).unwrap_or(0);
+            drop(fd);
+            if buf[..n].windows(6).any(|w| w == b"pytest") {
+                matches += 1;
+                let tail = b"/stat\0";
+                path[name.len()..name.len() + tail.len()].copy_from_slice(tail);
+                let p =
+                    std::ffi::CStr::from_bytes_with_nul(&path[..name.len() + tail.len()]).unwrap();
+                if let Ok(fd) = openat(proc_fd, p, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                {
+                    let _ = rustix::io::read(&fd, &mut buf[..]);
+                }
+            }
+        }
+        (pids, matches)
+    }
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -187,32 +210,20 @@ fn cpu_self_s() -> f64 {
 }
 
 /// `BENCH_MODE=floor-cpu`: the CPU that `BENCH_SCANS` floor scans cost, one every
-/// `BENCH_INTERVAL_MS` (as the daemon ticks: a scan after a long sleep finds the caches
-/// cold, so back-to-back scans would flatter the floor), with `BENCH_N` extra processes of
-/// its own (0 when it runs beside the daemon on the script's crowd).
+/// `BENCH_INTERVAL_MS` (the daemon's 30 s by default: a scan after a long sleep finds the
+/// caches cold, so back-to-back scans would flatter the floor). It runs beside the daemon
+/// on the crowd `scripts/bench.sh` started.
 fn floor_cpu() {
-    let n = env_u64("BENCH_N", 1000) as usize;
     let scans = env_u64("BENCH_SCANS", 20);
-    let interval = Duration::from_millis(env_u64("BENCH_INTERVAL_MS", 0));
-    let pidfile = std::env::var("BENCH_PIDFILE").ok();
-    let crowd = Crowd::spawn(n, pidfile.as_deref());
-    std::thread::sleep(Duration::from_millis(300));
-    let proc_fd = openat(
-        CWD,
-        "/proc",
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .unwrap();
-    let mut dirbuf = vec![MaybeUninit::<u8>::uninit(); 16 * 1024];
-    let mut buf = [0u8; 4096];
+    let interval = Duration::from_millis(env_u64("BENCH_INTERVAL_MS", 30_000));
+    let mut floor = Floor::open();
     let before = cpu_self_s();
     let mut pids = 0;
     for i in 0..scans {
         if i > 0 {
             std::thread::sleep(interval);
         }
-        pids = floor_scan(&proc_fd, &mut dirbuf, &mut buf).0;
+        pids = floor.scan().0;
     }
     let cpu = cpu_self_s() - before;
     println!(
@@ -221,7 +232,6 @@ fn floor_cpu() {
         cpu,
         cpu * 1e3 / scans as f64
     );
-    drop(crowd);
 }
 
 fn main() {
@@ -240,15 +250,7 @@ fn main() {
     let cfg = lingerwatch::config::load(|_| None, [std::ffi::OsString::from("scan")]).unwrap();
     let mut scanner = Scanner::new(std::path::Path::new("/proc"), cfg.scan.clone()).unwrap();
     let mut report = Box::<ScanReport>::default();
-    let proc_fd = openat(
-        CWD,
-        "/proc",
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .unwrap();
-    let mut dirbuf = vec![MaybeUninit::<u8>::uninit(); 16 * 1024];
-    let mut buf = [0u8; 4096];
+    let mut floor = Floor::open();
 
     println!("lingerwatch scan benchmark: {rounds} interleaved rounds per N, medians");
     println!(
@@ -279,7 +281,7 @@ fn main() {
             lw.push(t.elapsed().as_secs_f64());
             pids = report.pids_seen;
             let t = Instant::now();
-            let (p, _) = floor_scan(&proc_fd, &mut dirbuf, &mut buf);
+            let (p, _) = floor.scan();
             fl.push(t.elapsed().as_secs_f64());
             pids = pids.max(p);
             if r % 3 == 0 {
