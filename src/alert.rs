@@ -1,43 +1,47 @@
-//! The alert state machine: which processes to tell people about, and when.
+//! The alert table: which processes linger, and what each destination is still owed
+//! about them. It is the source of truth for every message.
 //!
-//! Pure and driven by explicit time (the boot clock, in milliseconds): it takes the scan's
-//! observations and `now`, and hands each decision to the caller's sink instead of
-//! sending anything (smoltcp's neighbour cache, with its `silent_until`, is the model).
+//! Pure and driven by explicit time (the boot clock, in milliseconds): it takes each
+//! scan's observations and `now`, decides, and records what every destination is owed
+//! ([`crate::outbox`]); delivery threads take what is due in order and settle it here.
 //! Keyed by (pid, start_ticks), so a reused pid is a new process. Fixed capacity; no
 //! allocation; never panics.
 //!
-//! - FIRING the first time a process is active (over the threshold, and an orphan when
-//!   orphans-only is set);
-//! - REMINDER while it stays active, once the cooldown has passed since the last message
-//!   about it (every tick when `refresh_each_tick`, for Alertmanager);
-//! - RESOLVED once, when a process that was alerted is no longer active;
-//! - nothing for a process that never crossed the threshold.
+//! - FIRING the first time a process lingers (see [`crate::policy`]);
+//! - REMINDER while it stays, once the cooldown has passed since the last one (and, for
+//!   [`Cadence::Refresh`] destinations, on every tick);
+//! - RESOLVED once, when it is known to be gone (the scan always stores the processes
+//!   the table watches, so one missing from a report is gone or no longer matches) or no
+//!   longer lingers;
+//! - nothing for a process that never lingered.
 //!
-//! When more processes are active than the table holds, the ones that do not fit are
-//! counted and reported as one aggregated alert with the same cycle.
+//! A process whose FIRING is still owed to a destination when it ends still gets its
+//! FIRING there, then its RESOLVED: nothing promised is dropped. An alert stays in the
+//! table until every destination has been told it ended. Lingering processes beyond
+//! [`ALERT_CAPACITY`] are counted and told as one aggregated alert with the same cycle.
 
 use heapless::Vec;
 
-use crate::scan::{Found, ScanReport};
+use crate::outbox::{Cadence, Outbox, Outcome, Owed, Seq};
+use crate::policy::Threshold;
+use crate::scan::{Found, ProcessKey, ScanReport, MAX_FOUND};
 
-/// Processes tracked at once.
-pub const ALERT_CAPACITY: usize = 256;
+/// Processes tracked at once while they linger.
+pub const ALERT_CAPACITY: usize = MAX_FOUND;
+/// Alerts kept in all: the lingering ones, and as many again that ended and are still
+/// owed to a destination that is down.
+pub const TABLE_SLOTS: usize = 2 * ALERT_CAPACITY;
+/// The most destinations.
+pub const MAX_DESTINATIONS: usize = 4;
+/// The processes a scan must store (see [`AlertTable::watch_list`]).
+pub type WatchList = Vec<ProcessKey, ALERT_CAPACITY>;
+/// Ticks after an alert ends during which [`Cadence::Refresh`] destinations get its
+/// RESOLVED again (Prometheus re-sends resolved alerts for 15 minutes; a few ticks are
+/// enough for a replica that was restarting).
+pub const RESOLVED_REPOSTS: u64 = 4;
 
-/// One process: a pid with its start time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Key {
-    pub pid: u32,
-    pub start_ticks: u64,
-}
-
-impl Key {
-    pub fn of(found: &Found) -> Self {
-        Key {
-            pid: found.pid,
-            start_ticks: found.start_ticks,
-        }
-    }
-}
+// The scan must be able to store every tracked process.
+const _: () = assert!(ALERT_CAPACITY <= MAX_FOUND);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -54,351 +58,783 @@ impl Kind {
             Kind::Resolved => "resolved",
         }
     }
-}
 
-/// A decision about one process or about the untracked rest.
-#[derive(Clone, Copy, Debug)]
-pub enum Event<'a> {
-    Process {
-        kind: Kind,
-        /// The latest observation (for RESOLVED, the last one before it went away).
-        found: &'a Found,
-        /// When it first fired, boot clock ms.
-        fired_ms: u64,
-    },
-    /// Active processes beyond the table's capacity (and matches beyond the scan's).
-    Untracked {
-        kind: Kind,
-        count: u32,
-        fired_ms: u64,
-    },
-}
-
-impl Event<'_> {
-    pub fn kind(&self) -> Kind {
+    fn index(self) -> usize {
         match self {
-            Event::Process { kind, .. } | Event::Untracked { kind, .. } => *kind,
+            Kind::Firing => 0,
+            Kind::Reminder => 1,
+            Kind::Resolved => 2,
         }
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Policy {
+    pub threshold: Threshold,
     /// Least time between two messages about one process.
     pub cooldown_ms: u64,
-    /// Re-send every active process on every tick (Alertmanager forgets an alert that is
-    /// not re-sent before its `endsAt`).
-    pub refresh_each_tick: bool,
+    /// The scan interval: backoff and RESOLVED re-posts count in ticks.
+    pub tick_ms: u64,
 }
 
+/// Why an alert ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// The process is gone (or its pid now holds another process, or it stopped
+    /// matching).
+    Gone { at_ms: u64 },
+    /// Still running, but no longer lingers (e.g. orphans-only and it is no orphan).
+    NoLongerLingers { at_ms: u64 },
+}
+
+impl End {
+    pub fn at_ms(self) -> u64 {
+        match self {
+            End::Gone { at_ms } | End::NoLongerLingers { at_ms } => at_ms,
+        }
+    }
+}
+
+/// What a message is about.
+// Held inline in fixed buffers: boxing the large variant would allocate per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
-struct Entry {
-    found: Found,
-    fired_ms: u64,
-    last_sent_ms: u64,
+pub enum Subject {
+    Process(Found),
+    /// Lingering processes beyond the table's capacity.
+    Untracked(u32),
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Aggregate {
-    fired_ms: u64,
-    last_sent_ms: u64,
-    count: u32,
+/// One message, copied out of the table to be rendered and sent.
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub seq: Seq,
+    pub kind: Kind,
+    pub subject: Subject,
+    /// When the alert first fired, boot clock ms.
+    pub fired_ms: u64,
+    pub end: Option<End>,
 }
 
-/// A repeat is due once the cooldown has passed since the last message (exactly at it, not
-/// a millisecond before), or at once when refreshing every tick.
-fn is_due(policy: Policy, last_sent_ms: u64, now_ms: u64) -> bool {
-    policy.refresh_each_tick || now_ms.saturating_sub(last_sent_ms) >= policy.cooldown_ms
+impl Message {
+    /// A short name for logs: "firing pid 123".
+    pub fn describe<W: ufmt::uWrite + ?Sized>(&self, w: &mut W) -> Result<(), W::Error> {
+        match &self.subject {
+            Subject::Process(f) => ufmt::uwrite!(w, "{} pid {}", self.kind.as_str(), f.pid),
+            Subject::Untracked(n) => ufmt::uwrite!(w, "{} untracked={}", self.kind.as_str(), *n),
+        }
+    }
+}
+
+/// One alert: a lingering process, or the aggregate of those beyond capacity.
+#[derive(Clone, Debug)]
+struct Alert {
+    subject: Subject,
+    fired_ms: u64,
+    /// The last FIRING or REMINDER decision, for the cooldown.
+    notified_ms: u64,
+    end: Option<End>,
+    /// The process lingers again under a new alert: this ended one is not re-posted
+    /// (an old RESOLVED would end the new alert, which has the same labels).
+    superseded: bool,
+    owed: [Owed; MAX_DESTINATIONS],
+}
+
+impl Alert {
+    fn key(&self) -> Option<ProcessKey> {
+        match &self.subject {
+            Subject::Process(f) => Some(f.key()),
+            Subject::Untracked(_) => None,
+        }
+    }
+
+    fn is_active(&self) -> bool {
+        self.end.is_none()
+    }
+}
+
+/// What one tick decided, for logs and metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TickSummary {
+    pub fired: u32,
+    pub reminded: u32,
+    pub resolved: u32,
+    /// Lingering processes the table cannot hold (the aggregate's count).
+    pub untracked: u32,
+    /// Messages given up per destination because the table was full of ended alerts
+    /// still owed to it.
+    pub evicted: [u32; MAX_DESTINATIONS],
+}
+
+/// A read-only view of one alert, for the SIGUSR1 dump.
+pub struct AlertView<'a> {
+    pub subject: &'a Subject,
+    pub fired_ms: u64,
+    pub end: Option<End>,
+    pub owed: &'a [Owed],
 }
 
 /// The table of alerted processes.
 pub struct AlertTable {
     policy: Policy,
-    entries: Vec<Entry, ALERT_CAPACITY>,
-    untracked: Option<Aggregate>,
+    alerts: Vec<Alert, TABLE_SLOTS>,
+    aggregate: Option<Alert>,
+    outboxes: Vec<Outbox, MAX_DESTINATIONS>,
+    next_seq: Seq,
 }
 
 impl AlertTable {
-    pub fn new(policy: Policy) -> Self {
+    /// A table for destinations with these cadences (at most [`MAX_DESTINATIONS`]; the
+    /// rest are ignored).
+    pub fn new(policy: Policy, cadences: &[Cadence]) -> Self {
+        let mut outboxes = Vec::new();
+        for &c in cadences.iter().take(MAX_DESTINATIONS) {
+            let _ = outboxes.push(Outbox::new(c));
+        }
         AlertTable {
             policy,
-            entries: Vec::new(),
-            untracked: None,
+            alerts: Vec::new(),
+            aggregate: None,
+            outboxes,
+            next_seq: 1,
         }
     }
 
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Alerts for processes that still linger.
+    pub fn active(&self) -> usize {
+        self.alerts.iter().filter(|a| a.is_active()).count()
+    }
+
+    /// Alerts held in all (active, and ended ones still owed somewhere).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.alerts.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.alerts.is_empty() && self.aggregate.is_none()
     }
 
-    /// Feeds one scan at `now_ms`; `sink` receives every decision, RESOLVED before FIRING
-    /// (so a reused pid resolves the old process before the new one fires).
-    pub fn tick(&mut self, now_ms: u64, report: &ScanReport, mut sink: impl FnMut(Event<'_>)) {
-        let active = |f: &&Found| f.over_threshold;
+    /// The processes the next scan must store: the active alerts, sorted.
+    pub fn watch_list(&self, out: &mut WatchList) {
+        out.clear();
+        for key in self.alerts.iter().filter(|a| a.is_active()).filter_map(Alert::key) {
+            let _ = out.push(key);
+        }
+        out.sort_unstable();
+    }
 
-        // Gone, or no longer qualifying: RESOLVED once, and the slot is freed. `retain`
-        // keeps the rest in firing order, so resolutions come out in that order too.
-        self.entries.retain(|entry| {
-            let key = Key::of(&entry.found);
-            let still = report
-                .found
-                .iter()
-                .filter(active)
-                .any(|f| Key::of(f) == key);
-            if !still {
-                sink(Event::Process {
-                    kind: Kind::Resolved,
-                    found: &entry.found,
-                    fired_ms: entry.fired_ms,
-                });
+    pub fn outbox(&self, dest: usize) -> Option<&Outbox> {
+        self.outboxes.get(dest)
+    }
+
+    /// Messages owed to `dest` now.
+    pub fn owed_to(&self, dest: usize) -> usize {
+        self.all_alerts()
+            .filter_map(|a| a.owed.get(dest))
+            .map(|o| o.each().count())
+            .sum()
+    }
+
+    /// Every alert, the aggregate last.
+    pub fn alerts(&self) -> impl Iterator<Item = AlertView<'_>> {
+        let n = self.outboxes.len();
+        self.all_alerts().map(move |a| AlertView {
+            subject: &a.subject,
+            fired_ms: a.fired_ms,
+            end: a.end,
+            owed: a.owed.get(..n).unwrap_or(&[]),
+        })
+    }
+
+    fn all_alerts(&self) -> impl Iterator<Item = &Alert> {
+        self.alerts.iter().chain(self.aggregate.as_ref())
+    }
+
+    fn next_seq(&mut self) -> Seq {
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.saturating_add(1);
+        seq
+    }
+}
+
+/// Records that `alert` owes `kind` (decision `seq`) to every destination, or only to
+/// those of one cadence.
+fn owe(alert: &mut Alert, outboxes: &[Outbox], kind: Kind, seq: Seq, only: Option<Cadence>) {
+    for (owed, outbox) in alert.owed.iter_mut().zip(outboxes) {
+        if owed.abandoned || only.is_some_and(|c| c != outbox.cadence) {
+            continue;
+        }
+        match kind {
+            Kind::Firing => owed.firing = Some(seq),
+            // A reminder says nothing a FIRING still owed will not say; a newer one
+            // supersedes an older one.
+            Kind::Reminder if owed.firing.is_none() => owed.reminder = Some(seq),
+            Kind::Reminder => {}
+            // A FIRING still owed stays: it goes first, so no destination hears of an
+            // end without the start.
+            Kind::Resolved => {
+                owed.reminder = None;
+                owed.resolved = Some(seq);
             }
-            still
-        });
+        }
+    }
+}
 
-        let mut untracked: u32 = report.not_tracked;
-        for f in report.found.iter().filter(active) {
-            let key = Key::of(f);
-            if let Some(entry) = self.entries.iter_mut().find(|e| Key::of(&e.found) == key) {
-                entry.found.clone_from(f);
-                if is_due(self.policy, entry.last_sent_ms, now_ms) {
-                    entry.last_sent_ms = now_ms;
-                    sink(Event::Process {
-                        kind: Kind::Reminder,
-                        found: &entry.found,
-                        fired_ms: entry.fired_ms,
-                    });
+impl AlertTable {
+    /// Feeds one scan at `now_ms` and decides.
+    pub fn tick(&mut self, now_ms: u64, report: &ScanReport) -> TickSummary {
+        let mut sum = TickSummary::default();
+        self.follow_tracked(now_ms, report, &mut sum);
+        sum.untracked = self.admit_lingering(now_ms, report, &mut sum);
+        self.follow_aggregate(now_ms, sum.untracked, &mut sum);
+        self.refresh(now_ms);
+        self.collect_garbage(now_ms);
+        sum
+    }
+
+    /// Active alerts: still lingering (updated, reminded when due), or ended.
+    fn follow_tracked(&mut self, now_ms: u64, report: &ScanReport, sum: &mut TickSummary) {
+        let threshold = self.policy.threshold;
+        for i in 0..self.alerts.len() {
+            let Some(key) = self.alerts.get(i).filter(|a| a.is_active()).and_then(Alert::key)
+            else {
+                continue;
+            };
+            let seen = report.get(key);
+            if let (Some(Subject::Process(found)), Some(f)) =
+                (self.alerts.get_mut(i).map(|a| &mut a.subject), seen)
+            {
+                found.clone_from(f);
+            }
+            let end = match seen {
+                Some(f) if threshold.lingers(f) => {
+                    if self.remind_if_due(i, now_ms) {
+                        sum.reminded = sum.reminded.saturating_add(1);
+                    }
+                    continue;
                 }
+                Some(_) => End::NoLongerLingers { at_ms: now_ms },
+                None => End::Gone { at_ms: now_ms },
+            };
+            let seq = self.next_seq();
+            if let Some(alert) = self.alerts.get_mut(i) {
+                alert.end = Some(end);
+                owe(alert, &self.outboxes, Kind::Resolved, seq, None);
+                sum.resolved = sum.resolved.saturating_add(1);
+            }
+        }
+    }
+
+    /// A REMINDER to the message destinations once the cooldown has passed since the last
+    /// FIRING or REMINDER (exactly at it, not a millisecond before).
+    fn remind_if_due(&mut self, i: usize, now_ms: u64) -> bool {
+        let cooldown_ms = self.policy.cooldown_ms;
+        let due = self
+            .alerts
+            .get(i)
+            .is_some_and(|a| now_ms.saturating_sub(a.notified_ms) >= cooldown_ms);
+        if !due {
+            return false;
+        }
+        let seq = self.next_seq();
+        if let Some(alert) = self.alerts.get_mut(i) {
+            alert.notified_ms = now_ms;
+            owe(alert, &self.outboxes, Kind::Reminder, seq, Some(Cadence::Messages));
+        }
+        true
+    }
+
+    /// New lingering processes fire while there is room; returns how many lingering
+    /// processes the table cannot hold (those of the report, and those the scan could not
+    /// store).
+    fn admit_lingering(&mut self, now_ms: u64, report: &ScanReport, sum: &mut TickSummary) -> u32 {
+        let threshold = self.policy.threshold;
+        let mut untracked = threshold.unstored_lingering(&report.unstored);
+        let mut active = self.active();
+        for f in report.tops().filter(|f| threshold.lingers(f)) {
+            let key = Some(f.key());
+            if self.alerts.iter().any(|a| a.is_active() && a.key() == key) {
                 continue;
             }
-            let entry = Entry {
-                found: f.clone(),
+            if active >= ALERT_CAPACITY || !self.make_room(sum) {
+                untracked = untracked.saturating_add(1);
+                continue;
+            }
+            let mut alert = Alert {
+                subject: Subject::Process(f.clone()),
                 fired_ms: now_ms,
-                last_sent_ms: now_ms,
+                notified_ms: now_ms,
+                end: None,
+                superseded: false,
+                owed: [Owed::default(); MAX_DESTINATIONS],
             };
-            match self.entries.push(entry) {
-                Ok(()) => {
-                    if let Some(e) = self.entries.last() {
-                        sink(Event::Process {
-                            kind: Kind::Firing,
-                            found: &e.found,
-                            fired_ms: now_ms,
-                        });
+            for old in self.alerts.iter_mut().filter(|a| a.key() == key) {
+                old.superseded = true;
+            }
+            let seq = self.next_seq();
+            owe(&mut alert, &self.outboxes, Kind::Firing, seq, None);
+            if self.alerts.push(alert).is_ok() {
+                active = active.saturating_add(1);
+                sum.fired = sum.fired.saturating_add(1);
+            }
+        }
+        untracked
+    }
+
+    /// Frees a slot when the table is full of ended alerts still owed to a destination
+    /// that is down: the one that ended first goes, and what it still owed is counted as
+    /// dropped. Only then can a message be lost, and only for a destination that stayed
+    /// down while more than [`ALERT_CAPACITY`] alerts ended.
+    fn make_room(&mut self, sum: &mut TickSummary) -> bool {
+        if !self.alerts.is_full() {
+            return true;
+        }
+        let oldest = self
+            .alerts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| a.end.map(|e| (e.at_ms(), i)))
+            .min();
+        let Some((_, i)) = oldest else {
+            return false;
+        };
+        let alert = self.alerts.swap_remove(i);
+        for ((owed, outbox), evicted) in alert
+            .owed
+            .iter()
+            .zip(self.outboxes.iter_mut())
+            .zip(sum.evicted.iter_mut())
+        {
+            let n = u32::try_from(owed.each().count()).unwrap_or(u32::MAX);
+            outbox.drop_messages(n);
+            *evicted = evicted.saturating_add(n);
+        }
+        true
+    }
+
+    /// The aggregate alert about lingering processes beyond the table's capacity.
+    fn follow_aggregate(&mut self, now_ms: u64, count: u32, sum: &mut TickSummary) {
+        let active = self.aggregate.as_ref().is_some_and(Alert::is_active);
+        let seq = self.next_seq();
+        let cooldown_ms = self.policy.cooldown_ms;
+        match (self.aggregate.as_mut(), active, count) {
+            (Some(agg), true, 0) => {
+                agg.end = Some(End::Gone { at_ms: now_ms });
+                owe(agg, &self.outboxes, Kind::Resolved, seq, None);
+                sum.resolved = sum.resolved.saturating_add(1);
+            }
+            (Some(agg), true, _) => {
+                agg.subject = Subject::Untracked(count);
+                if now_ms.saturating_sub(agg.notified_ms) >= cooldown_ms {
+                    agg.notified_ms = now_ms;
+                    owe(agg, &self.outboxes, Kind::Reminder, seq, Some(Cadence::Messages));
+                    sum.reminded = sum.reminded.saturating_add(1);
+                }
+            }
+            (_, _, 0) => {}
+            (previous, _, _) => {
+                let mut agg = Alert {
+                    subject: Subject::Untracked(count),
+                    fired_ms: now_ms,
+                    notified_ms: now_ms,
+                    end: None,
+                    superseded: false,
+                    owed: [Owed::default(); MAX_DESTINATIONS],
+                };
+                if let Some(old) = previous {
+                    // Fired again before every destination heard the last one end. Where
+                    // its FIRING was never heard either, nothing of it is worth telling;
+                    // elsewhere its RESOLVED goes first.
+                    for (new, old) in agg.owed.iter_mut().zip(old.owed.iter()) {
+                        if old.firing.is_none() {
+                            new.resolved = old.resolved;
+                        }
                     }
                 }
-                Err(_) => untracked = untracked.saturating_add(1),
+                owe(&mut agg, &self.outboxes, Kind::Firing, seq, None);
+                self.aggregate = Some(agg);
+                sum.fired = sum.fired.saturating_add(1);
             }
         }
+    }
 
-        match (self.untracked, untracked) {
-            (None, 0) => {}
-            (None, count) => {
-                self.untracked = Some(Aggregate {
-                    fired_ms: now_ms,
-                    last_sent_ms: now_ms,
-                    count,
-                });
-                sink(Event::Untracked {
-                    kind: Kind::Firing,
-                    count,
-                    fired_ms: now_ms,
-                });
+    /// [`Cadence::Refresh`] destinations hear every active alert on every tick, and each
+    /// RESOLVED again for [`RESOLVED_REPOSTS`] ticks.
+    fn refresh(&mut self, now_ms: u64) {
+        if !self.outboxes.iter().any(|o| o.cadence == Cadence::Refresh) {
+            return;
+        }
+        let window_ms = RESOLVED_REPOSTS.saturating_mul(self.policy.tick_ms);
+        let count = self.alerts.len().saturating_add(1);
+        for i in 0..count {
+            let seq = self.next_seq();
+            let alert = if i < self.alerts.len() {
+                self.alerts.get_mut(i)
+            } else {
+                self.aggregate.as_mut()
+            };
+            let Some(alert) = alert else { continue };
+            match alert.end {
+                None => owe(alert, &self.outboxes, Kind::Reminder, seq, Some(Cadence::Refresh)),
+                Some(end) if !alert.superseded && now_ms.saturating_sub(end.at_ms()) < window_ms => {
+                    for (owed, outbox) in alert.owed.iter_mut().zip(self.outboxes.iter()) {
+                        if outbox.cadence == Cadence::Refresh && !owed.abandoned && owed.resolved.is_none() {
+                            owed.resolved = Some(seq);
+                        }
+                    }
+                }
+                Some(_) => {}
             }
-            (Some(agg), 0) => {
-                self.untracked = None;
-                sink(Event::Untracked {
-                    kind: Kind::Resolved,
-                    count: agg.count,
-                    fired_ms: agg.fired_ms,
-                });
+        }
+    }
+
+    /// Forgets ended alerts that owe nothing to anyone (and are past their re-posts).
+    fn collect_garbage(&mut self, now_ms: u64) {
+        let refresh = self.outboxes.iter().any(|o| o.cadence == Cadence::Refresh);
+        let window_ms = if refresh {
+            RESOLVED_REPOSTS.saturating_mul(self.policy.tick_ms)
+        } else {
+            0
+        };
+        let keep = |a: &Alert| match a.end {
+            None => true,
+            Some(end) => {
+                a.owed.iter().any(|o| !o.is_empty())
+                    || (!a.superseded && now_ms.saturating_sub(end.at_ms()) < window_ms)
             }
-            (Some(agg), count) => {
-                let due = is_due(self.policy, agg.last_sent_ms, now_ms);
-                self.untracked = Some(Aggregate {
-                    fired_ms: agg.fired_ms,
-                    last_sent_ms: if due { now_ms } else { agg.last_sent_ms },
-                    count,
-                });
-                if due {
-                    sink(Event::Untracked {
-                        kind: Kind::Reminder,
-                        count,
-                        fired_ms: agg.fired_ms,
-                    });
+        };
+        self.alerts.retain(|a| keep(a));
+        if self.aggregate.as_ref().is_some_and(|a| !keep(a)) {
+            self.aggregate = None;
+        }
+    }
+}
+
+/// The most messages one batch carries (an Alertmanager POST; a chat digest counts all
+/// that are owed but lists only the first).
+pub const BATCH_MAX: usize = 64;
+/// Every message that can be owed to one destination: three per alert.
+const ORDER_CAP: usize = (TABLE_SLOTS + 1) * 3;
+
+/// The messages a destination takes at once, copied out of the table so they are
+/// rendered and sent without holding its lock. Allocate once per destination.
+pub struct Batch {
+    /// (seq, alert index, kind) of everything owed, in sequence order.
+    order: Vec<(Seq, u16, Kind), ORDER_CAP>,
+    /// The first [`BATCH_MAX`] of them, reserved at start-up (no allocation after).
+    messages: std::vec::Vec<Message>,
+    /// Everything owed at take time, by kind: FIRING, REMINDER, RESOLVED.
+    pub owed_by_kind: [u32; 3],
+    /// The highest sequence number owed at take time.
+    pub last_owed: Seq,
+    /// Messages given up before and not yet reported: reported in this batch.
+    pub dropped: u32,
+}
+
+impl Default for Batch {
+    fn default() -> Self {
+        Batch {
+            order: Vec::new(),
+            messages: std::vec::Vec::with_capacity(BATCH_MAX),
+            owed_by_kind: [0; 3],
+            last_owed: 0,
+            dropped: 0,
+        }
+    }
+}
+
+impl Batch {
+    /// The messages taken, in sequence order.
+    pub fn messages(&self) -> &[Message] {
+        &self.messages
+    }
+
+    /// Messages owed at take time, taken or not.
+    pub fn owed(&self) -> u32 {
+        self.owed_by_kind.iter().sum()
+    }
+
+    pub fn owed_of(&self, kind: Kind) -> u32 {
+        self.owed_by_kind.get(kind.index()).copied().unwrap_or(0)
+    }
+
+    fn clear(&mut self) {
+        self.order.clear();
+        self.messages.clear();
+        self.owed_by_kind = [0; 3];
+        self.last_owed = 0;
+        self.dropped = 0;
+    }
+}
+
+impl AlertTable {
+    /// Copies the first `max` (at most [`BATCH_MAX`]) messages owed to `dest` into
+    /// `batch`, in sequence order; false when it is waiting out a backoff or owed
+    /// nothing.
+    pub fn take_due(&self, dest: usize, now_ms: u64, max: usize, batch: &mut Batch) -> bool {
+        batch.clear();
+        let Some(outbox) = self.outboxes.get(dest).filter(|o| o.ready(now_ms)) else {
+            return false;
+        };
+        for (i, alert) in self.all_alerts().enumerate() {
+            let owed = alert.owed.get(dest).copied().unwrap_or_default();
+            for (seq, kind) in owed.each() {
+                let index = u16::try_from(i).unwrap_or(u16::MAX);
+                if batch.order.push((seq, index, kind)).is_ok() {
+                    if let Some(n) = batch.owed_by_kind.get_mut(kind.index()) {
+                        *n = n.saturating_add(1);
+                    }
                 }
             }
         }
+        batch.order.sort_unstable_by_key(|&(seq, _, _)| seq);
+        let Some(&(last, _, _)) = batch.order.last() else {
+            return false;
+        };
+        batch.last_owed = last;
+        batch.dropped = outbox.dropped_unreported();
+        let take = max.min(BATCH_MAX).min(batch.messages.capacity());
+        for &(seq, i, kind) in batch.order.iter().take(take) {
+            let i = usize::from(i);
+            let alert = self.alerts.get(i).or(self.aggregate.as_ref().filter(|_| i == self.alerts.len()));
+            if let Some(a) = alert {
+                batch.messages.push(Message {
+                    seq,
+                    kind,
+                    subject: a.subject.clone(),
+                    fired_ms: a.fired_ms,
+                    end: a.end,
+                });
+            }
+        }
+        !batch.messages.is_empty()
+    }
+
+    /// Records the outcome of sending to `dest` every owed message up to `up_to` (what a
+    /// batch carried, or all it counted, for a digest), which reported `reported_drops`.
+    /// Returns how many messages it settled.
+    pub fn settle(
+        &mut self,
+        dest: usize,
+        up_to: Seq,
+        outcome: Outcome,
+        reported_drops: u32,
+        now_ms: u64,
+    ) -> u32 {
+        let mut settled = 0u32;
+        for alert in self.alerts.iter_mut().chain(self.aggregate.as_mut()) {
+            if let Some(owed) = alert.owed.get_mut(dest) {
+                let n = match outcome {
+                    Outcome::Delivered => owed.clear_up_to(up_to),
+                    Outcome::Refused => owed.give_up_to(up_to),
+                    Outcome::Retry => 0,
+                };
+                settled = settled.saturating_add(n);
+            }
+        }
+        let tick_ms = self.policy.tick_ms;
+        if let Some(outbox) = self.outboxes.get_mut(dest) {
+            outbox.record(outcome, settled, reported_drops, now_ms, tick_ms);
+        }
+        self.collect_garbage(now_ms);
+        settled
     }
 }
 
 #[cfg(test)]
-#[allow(clippy::arithmetic_side_effects)] // test arithmetic on small constants
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // test arithmetic
 mod tests {
     use super::*;
+    use crate::scan::Found;
+    use Kind::*;
 
-    fn found(pid: u32, start_ticks: u64, over: bool) -> Found {
-        Found {
-            ppid: 1,
-            orphan: true,
-            over_threshold: over,
-            ..Found::blank(pid, start_ticks)
+    const THRESHOLD: Threshold = Threshold {
+        age_s: 60,
+        orphans_only: false,
+    };
+
+    fn policy(cooldown_s: u64) -> Policy {
+        Policy {
+            threshold: THRESHOLD,
+            cooldown_ms: cooldown_s * 1000,
+            tick_ms: 30_000,
         }
     }
 
+    /// A report of (pid, start, lingers) as the scanner makes it.
     fn report(procs: &[(u32, u64, bool)]) -> ScanReport {
         let mut r = ScanReport::default();
-        for &(pid, start, over) in procs {
-            // Past the scan's capacity, processes are counted, as the scanner does.
-            r.push(found(pid, start, over));
+        for &(pid, start, lingers) in procs {
+            let f = Found {
+                ppid: 1,
+                orphan: true,
+                age_ms: if lingers { 120_000 } else { 1_000 },
+                ..Found::blank(pid, start)
+            };
+            if let Some(left) = r.insert(f, false) {
+                r.unstored.count += 1;
+                if left.age_s() > THRESHOLD.age_s {
+                    r.unstored.older += 1;
+                }
+            }
         }
         r
     }
 
-    /// One tick; the events as (kind, pid or u32::MAX for the aggregate, start or count).
-    fn tick(
-        t: &mut AlertTable,
-        now_s: u64,
-        procs: &[(u32, u64, bool)],
-    ) -> std::vec::Vec<(Kind, u32, u64)> {
+    /// Delivers everything due to `dest` at `now_s`; the messages as (kind, pid or
+    /// u32::MAX for the aggregate, start or count).
+    fn drain(t: &mut AlertTable, dest: usize, now_s: u64) -> std::vec::Vec<(Kind, u32, u64)> {
+        let mut batch = Box::<Batch>::default();
         let mut out = std::vec::Vec::new();
-        t.tick(now_s * 1000, &report(procs), |e| {
-            out.push(match e {
-                Event::Process { kind, found, .. } => (kind, found.pid, found.start_ticks),
-                Event::Untracked { kind, count, .. } => (kind, u32::MAX, u64::from(count)),
-            })
-        });
+        while t.take_due(dest, now_s * 1000, BATCH_MAX, &mut batch) {
+            for m in batch.messages() {
+                out.push(match &m.subject {
+                    Subject::Process(f) => (m.kind, f.pid, f.start_ticks),
+                    Subject::Untracked(n) => (m.kind, u32::MAX, u64::from(*n)),
+                });
+            }
+            let last = batch.messages().last().unwrap().seq;
+            t.settle(dest, last, Outcome::Delivered, batch.dropped, now_s * 1000);
+        }
         out
     }
 
-    const POLICY: Policy = Policy {
-        cooldown_ms: 1_800_000,
-        refresh_each_tick: false,
-    };
-    use Kind::*;
+    fn tick(t: &mut AlertTable, now_s: u64, procs: &[(u32, u64, bool)]) -> std::vec::Vec<(Kind, u32, u64)> {
+        t.tick(now_s * 1000, &report(procs));
+        drain(t, 0, now_s)
+    }
 
     #[test]
     fn below_threshold_then_crossing_then_reminder_exactly_at_cooldown_then_resolved() {
-        let mut t = AlertTable::new(POLICY);
-        assert_eq!(
-            tick(&mut t, 0, &[(7, 100, false)]),
-            [],
-            "first sight below threshold"
-        );
+        let mut t = AlertTable::new(policy(1800), &[Cadence::Messages]);
+        assert_eq!(tick(&mut t, 0, &[(7, 100, false)]), [], "first sight below threshold");
         assert_eq!(tick(&mut t, 30, &[(7, 100, true)]), [(Firing, 7, 100)]);
         assert_eq!(tick(&mut t, 60, &[(7, 100, true)]), []);
-        assert_eq!(
-            tick(&mut t, 30 + 1799, &[(7, 100, true)]),
-            [],
-            "a second before the cooldown"
-        );
-        assert_eq!(
-            tick(&mut t, 30 + 1800, &[(7, 100, true)]),
-            [(Reminder, 7, 100)]
-        );
-        assert_eq!(tick(&mut t, 30 + 1801, &[(7, 100, true)]), []);
+        assert_eq!(tick(&mut t, 30 + 1799, &[(7, 100, true)]), [], "a second before");
+        assert_eq!(tick(&mut t, 30 + 1800, &[(7, 100, true)]), [(Reminder, 7, 100)]);
         assert_eq!(tick(&mut t, 30 + 3599, &[(7, 100, true)]), []);
-        assert_eq!(
-            tick(&mut t, 30 + 3600, &[(7, 100, true)]),
-            [(Reminder, 7, 100)]
-        );
+        assert_eq!(tick(&mut t, 30 + 3600, &[(7, 100, true)]), [(Reminder, 7, 100)]);
         assert_eq!(tick(&mut t, 4000, &[]), [(Resolved, 7, 100)], "vanished");
         assert_eq!(tick(&mut t, 4030, &[]), [], "resolved once");
         assert!(t.is_empty());
     }
 
     #[test]
-    fn never_crossing_never_alerts_and_no_longer_qualifying_resolves() {
-        let mut t = AlertTable::new(POLICY);
+    fn never_lingering_never_alerts_and_no_longer_lingering_resolves_as_such() {
+        let mut t = AlertTable::new(policy(1800), &[Cadence::Messages]);
         for s in 0..10 {
             assert_eq!(tick(&mut t, s * 30, &[(8, 1, false)]), []);
         }
         assert_eq!(tick(&mut t, 300, &[(8, 1, true)]), [(Firing, 8, 1)]);
-        // Still there but no longer qualifies (e.g. orphans-only and it got a parent).
-        assert_eq!(tick(&mut t, 330, &[(8, 1, false)]), [(Resolved, 8, 1)]);
+        t.tick(330_000, &report(&[(8, 1, false)]));
+        let mut batch = Box::<Batch>::default();
+        assert!(t.take_due(0, 330_000, 1, &mut batch));
+        let m = &batch.messages()[0];
+        assert_eq!(m.kind, Resolved);
+        assert_eq!(m.end, Some(End::NoLongerLingers { at_ms: 330_000 }), "still running");
     }
 
     #[test]
     fn reused_pid_with_new_starttime_resolves_the_old_and_fires_the_new() {
-        let mut t = AlertTable::new(POLICY);
+        let mut t = AlertTable::new(policy(1800), &[Cadence::Messages]);
         assert_eq!(tick(&mut t, 0, &[(9, 100, true)]), [(Firing, 9, 100)]);
         assert_eq!(
             tick(&mut t, 30, &[(9, 5000, true)]),
             [(Resolved, 9, 100), (Firing, 9, 5000)]
         );
-        assert_eq!(tick(&mut t, 60, &[(9, 5000, false)]), [(Resolved, 9, 5000)]);
-        assert_eq!(
-            tick(&mut t, 90, &[(9, 9000, false)]),
-            [],
-            "new one below threshold"
-        );
     }
 
     #[test]
-    fn more_active_than_the_table_holds_is_aggregated_and_tracked_ones_keep_their_cycle() {
-        let mut t = AlertTable::new(POLICY);
+    fn more_lingering_than_the_table_holds_are_one_aggregate_that_counts_only_lingerers() {
+        let mut t = AlertTable::new(policy(1800), &[Cadence::Messages]);
         let n = ALERT_CAPACITY as u32 + 5;
-        let all: std::vec::Vec<(u32, u64, bool)> = (1..=n).map(|p| (p, 1, true)).collect();
+        // Also 100 young matches: they must not count as lingering.
+        let mut all: std::vec::Vec<(u32, u64, bool)> = (1..=n).map(|p| (p, 1, true)).collect();
+        all.extend((1000..1100).map(|p| (p, 9, false)));
         let ev = tick(&mut t, 0, &all);
-        assert_eq!(
-            ev.iter()
-                .filter(|e| e.0 == Firing && e.1 != u32::MAX)
-                .count(),
-            ALERT_CAPACITY
-        );
-        assert_eq!(
-            ev.last(),
-            Some(&(Firing, u32::MAX, 5)),
-            "one aggregated message"
-        );
-        assert_eq!(t.len(), ALERT_CAPACITY);
-        assert_eq!(tick(&mut t, 30, &all), []);
-        // Tracked pid 1 exits: RESOLVED, and an untracked one takes its slot and fires.
-        let rest: std::vec::Vec<(u32, u64, bool)> = all[1..].to_vec();
+        assert_eq!(ev.iter().filter(|e| e.0 == Firing && e.1 != u32::MAX).count(), ALERT_CAPACITY);
+        // The report holds 256: the oldest (start 1) are kept; the 5 lingering that did
+        // not fit the table plus those the report could not hold.
+        assert_eq!(ev.last(), Some(&(Firing, u32::MAX, 5 + 100 - 100)), "{:?}", ev.last());
+        assert_eq!(t.active(), ALERT_CAPACITY);
+        // Tracked pid 1 exits: RESOLVED, and one untracked takes its slot.
+        let rest: std::vec::Vec<_> = all[1..].to_vec();
         let ev = tick(&mut t, 60, &rest);
         assert_eq!(ev[0], (Resolved, 1, 1));
         assert_eq!(ev[1].0, Firing);
-        assert_eq!(ev.len(), 2, "aggregate waits for its cooldown: {ev:?}");
-        let ev = tick(&mut t, 1800, &rest);
-        // The 255 that fired at 0 are due; the one that fired at 60 is not yet.
-        assert_eq!(
-            ev.iter()
-                .filter(|e| e.0 == Reminder && e.1 != u32::MAX)
-                .count(),
-            ALERT_CAPACITY - 1
-        );
-        assert!(!ev.contains(&(Reminder, 257, 1)));
-        assert_eq!(ev.last(), Some(&(Reminder, u32::MAX, 4)));
-        // Everything gone: every tracked one resolves, and the aggregate too.
+        assert_eq!(ev.len(), 2, "the aggregate waits for its cooldown: {ev:?}");
         let ev = tick(&mut t, 1830, &[]);
-        assert_eq!(
-            ev.iter().filter(|e| e.0 == Resolved).count(),
-            ALERT_CAPACITY + 1
-        );
-        assert_eq!(ev.last(), Some(&(Resolved, u32::MAX, 4)));
+        assert_eq!(ev.iter().filter(|e| e.0 == Resolved).count(), ALERT_CAPACITY + 1);
     }
 
     #[test]
-    fn scan_overflow_counts_as_untracked() {
-        let mut t = AlertTable::new(POLICY);
-        let mut r = report(&[(1, 1, true)]);
-        r.not_tracked = 3;
-        let mut out = std::vec::Vec::new();
-        t.tick(0, &r, |e| out.push(e.kind()));
-        assert_eq!(out, [Firing, Firing]);
-    }
-
-    #[test]
-    fn alertmanager_refresh_resends_every_tick() {
-        let mut t = AlertTable::new(Policy {
-            cooldown_ms: 1_800_000,
-            refresh_each_tick: true,
-        });
+    fn refresh_reposts_every_tick_and_resolved_for_a_few_ticks() {
+        let mut t = AlertTable::new(policy(1800), &[Cadence::Refresh]);
         assert_eq!(tick(&mut t, 0, &[(5, 1, true)]), [(Firing, 5, 1)]);
         assert_eq!(tick(&mut t, 30, &[(5, 1, true)]), [(Reminder, 5, 1)]);
         assert_eq!(tick(&mut t, 60, &[(5, 1, true)]), [(Reminder, 5, 1)]);
-        assert_eq!(tick(&mut t, 90, &[]), [(Resolved, 5, 1)]);
+        let mut resolved = 0;
+        for i in 0..10 {
+            resolved += tick(&mut t, 90 + 30 * i, &[]).len();
+        }
+        assert_eq!(resolved as u64, RESOLVED_REPOSTS);
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn a_dead_destination_never_delays_another_and_gets_its_backlog_in_order() {
+        let mut t = AlertTable::new(policy(1800), &[Cadence::Messages, Cadence::Messages]);
+        t.tick(0, &report(&[(1, 1, true), (2, 1, true)]));
+        assert_eq!(drain(&mut t, 0, 0), [(Firing, 1, 1), (Firing, 2, 1)]);
+        let mut batch = Box::<Batch>::default();
+        assert!(t.take_due(1, 0, 1, &mut batch));
+        t.settle(1, batch.messages()[0].seq, Outcome::Retry, 0, 0);
+        assert!(!t.take_due(1, 29_999, 1, &mut batch), "backoff: one tick");
+        t.tick(30_000, &report(&[(2, 1, true)]));
+        assert_eq!(drain(&mut t, 0, 30), [(Resolved, 1, 1)]);
+        assert_eq!(
+            drain(&mut t, 1, 30),
+            [(Firing, 1, 1), (Firing, 2, 1), (Resolved, 1, 1)]
+        );
+    }
+
+    #[test]
+    fn a_destination_down_while_more_alerts_end_than_the_table_holds_loses_only_the_oldest_and_says_so() {
+        let mut t = AlertTable::new(policy(1800), &[Cadence::Messages]);
+        let burst = |first: u32| -> std::vec::Vec<(u32, u64, bool)> {
+            (first..first + ALERT_CAPACITY as u32).map(|p| (p, 1, true)).collect()
+        };
+        t.tick(0, &report(&burst(1)));
+        t.tick(30_000, &report(&[]));
+        let s = t.tick(60_000, &report(&burst(1001)));
+        assert_eq!(s.evicted[0], 0, "the table holds a burst of lingering and one of ended");
+        t.tick(90_000, &report(&[]));
+        // A third burst needs the slots of the first: those alerts, the oldest ended,
+        // give up their FIRING and RESOLVED.
+        let s = t.tick(120_000, &report(&burst(2001)));
+        assert_eq!(s.evicted[0], 2 * ALERT_CAPACITY as u32);
+        let mut batch = Box::<Batch>::default();
+        assert!(t.take_due(0, 120_000, 1, &mut batch));
+        assert_eq!(batch.dropped, 2 * ALERT_CAPACITY as u32, "reported in the next message");
+        let got = drain(&mut t, 0, 120);
+        assert_eq!(got[0], (Firing, 1001, 1), "the second burst is still owed, in order");
+        assert!(got.iter().all(|m| m.1 > ALERT_CAPACITY as u32));
+        assert_eq!(got.len(), 3 * ALERT_CAPACITY);
+    }
+
+    #[test]
+    fn a_refused_firing_abandons_the_alert_at_that_destination_only() {
+        let mut t = AlertTable::new(policy(1800), &[Cadence::Messages, Cadence::Messages]);
+        t.tick(0, &report(&[(3, 1, true)]));
+        let mut batch = Box::<Batch>::default();
+        assert!(t.take_due(0, 0, 1, &mut batch));
+        t.settle(0, batch.messages()[0].seq, Outcome::Refused, 0, 0);
+        t.tick(30_000, &report(&[]));
+        assert_eq!(drain(&mut t, 0, 30), [], "no RESOLVED about an alert it refused");
+        assert_eq!(drain(&mut t, 1, 30), [(Firing, 3, 1), (Resolved, 3, 1)]);
     }
 }

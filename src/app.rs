@@ -1,12 +1,16 @@
 //! The commands, between `main` (configuration, exit code) and the library. Each returns
 //! the exit status: 0 fine, 1 something over the threshold (or unhealthy), 2 bad
-//! configuration or an unreadable `/proc`.
+//! configuration, an unreadable `/proc`, a scan blind to other users' processes, or a
+//! stdout that cannot be written.
 
 use std::io::Write;
 
 use crate::config::{help_text, Command, Config};
+use crate::health::Health;
+use crate::log;
 use crate::report;
-use crate::scan::{ScanError, ScanReport, Scanner, Visibility};
+use crate::scan::{ScanError, ScanReport};
+use crate::warnings;
 
 /// Adapts any `std::io::Write` to ufmt.
 pub struct IoWriter<W: Write>(pub W);
@@ -20,135 +24,120 @@ impl<W: Write> ufmt::uWrite for IoWriter<W> {
 
 pub fn run(cfg: &Config) -> u8 {
     match cfg.command {
-        Command::Help => {
-            print!("{}", help_text());
-            0
-        }
-        Command::Version => {
-            println!("lingerwatch {}", env!("CARGO_PKG_VERSION"));
-            0
-        }
+        Command::Help => print(&help_text()),
+        Command::Version => print(&format!("lingerwatch {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Scan => scan_once(cfg),
         Command::Run => crate::daemon::run(cfg),
         Command::Health => health(cfg),
     }
 }
 
-/// Opens the scanner, or says why not (exit 2).
-pub fn open_scanner(cfg: &Config) -> Result<Scanner, u8> {
-    Scanner::new(&cfg.proc_root, cfg.scan.clone()).map_err(|e| {
-        eprintln!(
-            "lingerwatch: cannot open {} (WATCHDOG_PROC_ROOT): {}",
-            cfg.proc_root.display(),
-            std::io::Error::from_raw_os_error(e.raw_os_error())
-        );
-        2
-    })
-}
-
-/// Warns once when this `/proc` cannot be the host's, and says what to fix.
-pub fn warn_visibility(scanner: &mut Scanner, pids_seen: u32) {
-    let why = match scanner.visibility() {
-        Visibility::Host => return,
-        Visibility::OwnNamespaceAsInit => "lingerwatch is pid 1 here, so it sees only its own PID namespace",
-        Visibility::Restricted => {
-            "no kernel threads are visible, so this is not the host PID namespace (or /proc is mounted with hidepid/subset=pid)"
-        }
-    };
-    eprintln!(
-        "lingerwatch: warning: {why}; only {pids_seen} processes are visible. Run it with `pid: host` (compose) or `hostPID: true` (Kubernetes), and mount /proc without hidepid."
-    );
-}
-
-/// Reports the counters of a scan that users should know about.
-pub fn warn_counts(report: &ScanReport) {
-    if report.not_tracked > 0 {
-        eprintln!(
-            "lingerwatch: warning: {} more matching processes than the {} tracked; they are not shown",
-            report.not_tracked,
-            crate::scan::MAX_FOUND
-        );
-    }
-    if report.denied > 0 {
-        eprintln!(
-            "lingerwatch: warning: permission denied reading {} processes (hidepid, or another user's); run as a user that may read them",
-            report.denied
-        );
-    }
-    if report.errors > 0 {
-        eprintln!(
-            "lingerwatch: warning: skipped {} processes with unreadable or malformed /proc files",
-            report.errors
-        );
+/// Writes `text` to stdout: 0, or 2 (quietly) when stdout cannot take it (closed, full).
+fn print(text: &str) -> u8 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(_) => 2,
     }
 }
 
 fn scan_once(cfg: &Config) -> u8 {
-    let mut scanner = match open_scanner(cfg) {
+    let mut scanner = match warnings::open_scanner(&cfg.proc_root, cfg.scan.clone()) {
         Ok(s) => s,
         Err(code) => return code,
     };
     let mut report = Box::<ScanReport>::default();
     if let Err(ScanError::ProcUnreadable(errno)) =
-        scanner.scan(crate::sys::boot_clock_ms(), &mut report)
+        scanner.scan(crate::sys::boot_clock_ms(), &[], &mut report)
     {
-        eprintln!(
-            "lingerwatch: cannot list {}: {}",
+        log!(
+            "cannot list {}: {}",
             cfg.proc_root.display(),
             std::io::Error::from_raw_os_error(errno)
         );
         return 2;
     }
-    warn_visibility(&mut scanner, report.pids_seen);
-    warn_counts(&report);
-
-    let mut out = IoWriter(std::io::stdout().lock());
-    let written: Result<(), std::io::Error> = (|| {
-        if cfg.json {
-            for f in &report.found {
-                report::write_json_line(&mut out, f)?;
-                ufmt::uWrite::write_str(&mut out, "\n")?;
-            }
-        } else {
-            report::write_table_header(&mut out)?;
-            for f in &report.found {
-                report::write_table_row(&mut out, f)?;
-            }
-        }
-        out.0.flush()
-    })();
-    if let Err(e) = written {
+    warnings::namespace(scanner.namespace(), report.pids_seen);
+    warnings::counts(&report);
+    let blind = scanner.blindness(&report);
+    if let Some(b) = blind {
+        warnings::blindness(b);
+    }
+    if let Err(e) = write_report(cfg, &report) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("lingerwatch: cannot write the report: {e}");
+            log!("cannot write the report: {e}");
             return 2;
         }
     }
-    u8::from(report.any_over_threshold())
+    if blind.is_some() {
+        2
+    } else {
+        u8::from(report.tops().any(|f| cfg.threshold.lingers(f)))
+    }
+}
+
+/// The matches as a table, or as JSON lines with `--json`.
+fn write_report(cfg: &Config, scan: &ScanReport) -> std::io::Result<()> {
+    let mut out = IoWriter(std::io::stdout().lock());
+    if cfg.json {
+        for f in scan.tops() {
+            report::write_json_line(&mut out, f, cfg.threshold.lingers(f))?;
+            ufmt::uWrite::write_str(&mut out, "\n")?;
+        }
+    } else {
+        report::write_table_header(&mut out)?;
+        for f in scan.tops() {
+            report::write_table_row(&mut out, f, cfg.threshold.lingers(f))?;
+        }
+    }
+    out.0.flush()
 }
 
 fn health(cfg: &Config) -> u8 {
-    use crate::heartbeat::{check, Health};
     let path = cfg.heartbeat_file.display();
-    match check(&cfg.heartbeat_file) {
-        Health::Healthy { age_ms } => {
-            println!(
-                "healthy: last tick {}.{:03}s ago ({path})",
+    let record = match crate::heartbeat::read(&cfg.heartbeat_file) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = print(&format!("unhealthy: cannot use {path}: {e}\n"));
+            return 1;
+        }
+    };
+    let boot_id = crate::sys::boot_id();
+    let (code, line) = match crate::health::judge(record.as_ref(), crate::sys::boot_clock_ms(), &boot_id) {
+        Health::Healthy { age_ms, memory_low } => (
+            0,
+            format!(
+                "healthy: last tick {}.{:03}s ago ({path}){}",
                 age_ms / 1000,
-                age_ms % 1000
-            );
-            0
-        }
-        Health::Stale { age_ms, limit_ms } => {
-            println!(
-                "unhealthy: last tick {}s ago, more than three intervals ({}s): the daemon is stuck or gone ({path})",
-                age_ms / 1000,
-                limit_ms / 1000
-            );
-            1
-        }
-        Health::Missing => {
-            println!("unhealthy: no heartbeat in {path}: the daemon has not completed a tick");
-            1
-        }
+                age_ms % 1000,
+                if memory_low {
+                    "; warning: the memory limit is below what /proc needs on this host (see the daemon's log)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        Health::Stale { age_ms, limit_ms } => (1, format!(
+            "unhealthy: last tick {}s ago, more than three intervals ({}s): the daemon is stuck or gone ({path})",
+            age_ms / 1000,
+            limit_ms / 1000
+        )),
+        Health::Future { ahead_ms } => (1, format!(
+            "unhealthy: the last tick is dated {}s in the future: not a record of this clock ({path})",
+            ahead_ms / 1000
+        )),
+        Health::OtherBoot => (1, format!(
+            "unhealthy: the heartbeat in {path} was written before the last boot: the daemon has not ticked since"
+        )),
+        Health::Blind => (1, format!(
+            "unhealthy: the daemon ticks but is blind to other users' processes (hidepid, or reads refused; see its log) ({path})"
+        )),
+        Health::Missing => (1, format!(
+            "unhealthy: no heartbeat in {path}: the daemon has not completed a tick"
+        )),
+    };
+    match print(&format!("{line}\n")) {
+        0 => code,
+        _ => 2,
     }
 }

@@ -10,7 +10,11 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::parse::cmdline::{PatternError, PatternSet};
+use crate::policy::Threshold;
 use crate::scan::{InitNames, ScanConfig};
+
+/// The most webhook destinations.
+pub const MAX_WEBHOOKS: usize = crate::alert::MAX_DESTINATIONS;
 
 /// One setting: its variable, its flag, its default and what it does. `--help` and
 /// `.env.example` are both made from this table.
@@ -34,12 +38,12 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "WATCHDOG_PROC_ROOT", flag: "--proc-root", default: "/proc", help: "where the host's /proc is mounted" },
     Setting { env: "WATCHDOG_PROC_INTERVAL_S", flag: "--interval-s", default: "30", help: "seconds between scans" },
     Setting { env: "WATCHDOG_PROC_COOLDOWN_S", flag: "--cooldown-s", default: "1800", help: "seconds between repeated alerts about one process" },
-    Setting { env: "WATCHDOG_WEBHOOK_URL", flag: "--webhook-url", default: "", help: "where alerts go (http:// or https://); unset prints them to stdout as JSON lines" },
+    Setting { env: "WATCHDOG_WEBHOOK_URL", flag: "--webhook-url", default: "", help: "where alerts go: http:// or https:// URLs, comma-separated, at most 4, each gets every alert (flag repeatable); unset prints them to stdout as JSON lines" },
     Setting { env: "WATCHDOG_WEBHOOK_FORMAT", flag: "--format", default: "json", help: "json, slack, discord, telegram or alertmanager" },
     Setting { env: "WATCHDOG_WEBHOOK_TIMEOUT_S", flag: "--timeout-s", default: "5", help: "timeout of one webhook request, in seconds" },
     Setting { env: "WATCHDOG_TELEGRAM_CHAT_ID", flag: "--telegram-chat-id", default: "", help: "chat_id for the telegram format" },
     Setting { env: "WATCHDOG_LANG", flag: "--lang", default: "en", help: "language of the alert text: en or ru" },
-    Setting { env: "WATCHDOG_HOST_LABEL", flag: "--host-label", default: "", help: "the host's name in alerts; empty uses the kernel hostname" },
+    Setting { env: "WATCHDOG_HOST_LABEL", flag: "--host-label", default: "", help: "the host's name in alerts, at most 253 bytes; empty uses the kernel hostname" },
     Setting { env: "WATCHDOG_HEARTBEAT_FILE", flag: "--heartbeat-file", default: "/tmp/lingerwatch.heartbeat", help: "file the daemon stamps after each tick; `lingerwatch health` reads it" },
 ];
 
@@ -53,6 +57,16 @@ pub struct ConfigError {
     pub source: String,
     pub value: String,
     pub expected: &'static str,
+}
+
+impl ConfigError {
+    fn new(source: &str, value: &str, expected: Expected) -> Self {
+        ConfigError {
+            source: source.to_owned(),
+            value: value.to_owned(),
+            expected: expected.0,
+        }
+    }
 }
 
 impl fmt::Display for ConfigError {
@@ -126,6 +140,15 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [Format; 5] = [
+        Format::Json,
+        Format::Slack,
+        Format::Discord,
+        Format::Telegram,
+        Format::Alertmanager,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Format::Json => "json",
@@ -208,11 +231,13 @@ pub enum Command {
 pub struct Config {
     pub command: Command,
     pub scan: ScanConfig,
+    pub threshold: Threshold,
     pub proc_root: PathBuf,
     pub enabled: bool,
     pub interval_s: u64,
     pub cooldown_s: u64,
-    pub webhook_url: Option<String>,
+    /// Where alerts go; empty: stdout.
+    pub webhook_urls: Vec<String>,
     pub format: Format,
     pub timeout_s: u64,
     pub telegram_chat_id: Option<String>,
@@ -231,39 +256,118 @@ const AGE_S_EXPECTED: &str = "a whole number of seconds, 0 to 31536000 (e.g. 360
 const INTERVAL_EXPECTED: &str = "a whole number of seconds, 1 to 86400 (e.g. 30)";
 const COOLDOWN_EXPECTED: &str = "a whole number of seconds, 0 to 31536000 (e.g. 1800)";
 const TIMEOUT_EXPECTED: &str = "a whole number of seconds, 1 to 300 (e.g. 5)";
+const HOST_LABEL_EXPECTED: &str =
+    "at most 253 bytes of printable text (no control characters), e.g. ci-runner-07";
+const WEBHOOKS_EXPECTED: &str = "at most 4 comma-separated http:// or https:// URLs";
+
+/// The host label: bounded, so every body field is, and printable.
+pub fn parse_host_label(s: &str) -> Result<String, Expected> {
+    let s = s.trim();
+    if s.len() > crate::render::HOST_LABEL_MAX || s.chars().any(char::is_control) {
+        return Err(Expected(HOST_LABEL_EXPECTED));
+    }
+    Ok(s.to_owned())
+}
+
+/// A setting that is a list: from the variable (comma-separated), or from its repeated
+/// flag, which replaces the variable's list when given at all.
+#[derive(Default)]
+struct ListSetting {
+    var: Option<(String, String)>,
+    flags: Vec<String>,
+}
+
+impl ListSetting {
+    fn set(&mut self, source: &str, value: &str) {
+        if source.starts_with("--") {
+            self.flags.push(value.to_owned());
+        } else {
+            self.var = Some((source.to_owned(), value.to_owned()));
+        }
+    }
+
+    /// The (source, list) pairs in effect, for the values and the error line.
+    fn sources(self, flag: &str) -> Vec<(String, String)> {
+        if self.flags.is_empty() {
+            self.var.into_iter().collect()
+        } else {
+            self.flags
+                .into_iter()
+                .map(|p| (flag.to_owned(), p))
+                .collect()
+        }
+    }
+}
 
 /// Settings as read so far; environment first, then flags over it.
 struct Builder {
-    patterns: (String, String),
-    pattern_flags: Vec<String>,
-    exclude: Option<(String, String)>,
-    exclude_flags: Vec<String>,
+    patterns: ListSetting,
+    exclude: ListSetting,
+    webhooks: ListSetting,
     age_min: u64,
     age_s: Option<u64>,
     cfg: Config,
 }
 
 impl Builder {
+    fn new() -> Result<Self, ConfigError> {
+        let init_names = parse_init_names(DEFAULT_INIT_NAMES)
+            .map_err(|e| ConfigError::new("default", DEFAULT_INIT_NAMES, e))?;
+        Ok(Builder {
+            patterns: ListSetting {
+                var: Some(("WATCHDOG_PROC_PATTERNS".into(), "pytest".into())),
+                flags: Vec::new(),
+            },
+            exclude: ListSetting::default(),
+            webhooks: ListSetting::default(),
+            age_min: 60,
+            age_s: None,
+            cfg: Config {
+                command: Command::Run,
+                scan: ScanConfig {
+                    include: PatternSet::new(),
+                    exclude: PatternSet::new(),
+                    init_names,
+                    older_than_s: 0,
+                },
+                threshold: Threshold {
+                    age_s: 0,
+                    orphans_only: false,
+                },
+                proc_root: PathBuf::from("/proc"),
+                enabled: true,
+                interval_s: 30,
+                cooldown_s: 1800,
+                webhook_urls: Vec::new(),
+                format: Format::Json,
+                timeout_s: 5,
+                telegram_chat_id: None,
+                lang: Lang::En,
+                host_label: None,
+                heartbeat_file: PathBuf::from("/tmp/lingerwatch.heartbeat"),
+                json: false,
+                once: false,
+                ticks: None,
+                dry_run: false,
+            },
+        })
+    }
+
     /// Applies one setting, named by its variable, from `source` (the variable or flag).
     fn apply(&mut self, env: &str, source: &str, v: &str) -> Result<(), Expected> {
         let c = &mut self.cfg;
         match env {
             "WATCHDOG_PROC_ENABLED" => c.enabled = parse_bool(v)?,
-            "WATCHDOG_PROC_PATTERNS" if source.starts_with("--") => {
-                self.pattern_flags.push(v.to_owned())
-            }
-            "WATCHDOG_PROC_PATTERNS" => self.patterns = (source.to_owned(), v.to_owned()),
-            "WATCHDOG_PROC_EXCLUDE" if source.starts_with("--") => {
-                self.exclude_flags.push(v.to_owned())
-            }
-            "WATCHDOG_PROC_EXCLUDE" => self.exclude = Some((source.to_owned(), v.to_owned())),
+            "WATCHDOG_PROC_PATTERNS" => self.patterns.set(source, v),
+            "WATCHDOG_PROC_EXCLUDE" => self.exclude.set(source, v),
+            "WATCHDOG_WEBHOOK_URL" => self.webhooks.set(source, v),
             "WATCHDOG_PROC_AGE_MIN" => {
                 self.age_min = parse_u64_in(v, 0, 525_600, AGE_MIN_EXPECTED)?
             }
             "WATCHDOG_PROC_AGE_S" => {
                 self.age_s = Some(parse_u64_in(v, 0, 31_536_000, AGE_S_EXPECTED)?)
             }
-            "WATCHDOG_PROC_ORPHANS_ONLY" => c.scan.orphans_only = parse_bool(v)?,
+            "WATCHDOG_PROC_ORPHANS_ONLY" => c.threshold.orphans_only = parse_bool(v)?,
             "WATCHDOG_PROC_INIT_NAMES" => c.scan.init_names = parse_init_names(v)?,
             "WATCHDOG_PROC_ROOT" => c.proc_root = PathBuf::from(v),
             "WATCHDOG_PROC_INTERVAL_S" => {
@@ -272,179 +376,168 @@ impl Builder {
             "WATCHDOG_PROC_COOLDOWN_S" => {
                 c.cooldown_s = parse_u64_in(v, 0, 31_536_000, COOLDOWN_EXPECTED)?
             }
-            "WATCHDOG_WEBHOOK_URL" => c.webhook_url = Some(parse_webhook_url(v)?),
             "WATCHDOG_WEBHOOK_FORMAT" => c.format = parse_format(v)?,
             "WATCHDOG_WEBHOOK_TIMEOUT_S" => {
                 c.timeout_s = parse_u64_in(v, 1, 300, TIMEOUT_EXPECTED)?
             }
             "WATCHDOG_TELEGRAM_CHAT_ID" => c.telegram_chat_id = Some(v.trim().to_owned()),
             "WATCHDOG_LANG" => c.lang = parse_lang(v)?,
-            "WATCHDOG_HOST_LABEL" => c.host_label = Some(v.trim().to_owned()),
+            "WATCHDOG_HOST_LABEL" => c.host_label = Some(parse_host_label(v)?),
             "WATCHDOG_HEARTBEAT_FILE" => c.heartbeat_file = PathBuf::from(v),
             _ => return Err(Expected("a known setting")),
         }
         Ok(())
     }
+
+    /// Applies the environment; a variable set to blanks counts as unset, and one that is
+    /// not UTF-8 is an error, as the same value given as a flag is.
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<OsString>) -> Result<(), ConfigError> {
+        for st in SETTINGS {
+            let Some(raw) = env(st.env) else { continue };
+            let v = raw.into_string().map_err(|v| {
+                ConfigError::new(st.env, &v.to_string_lossy(), Expected("UTF-8 text"))
+            })?;
+            if !v.trim().is_empty() {
+                self.apply(st.env, st.env, &v)
+                    .map_err(|e| ConfigError::new(st.env, &v, e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the command line: the command word and the flags.
+    fn apply_args(&mut self, args: impl IntoIterator<Item = OsString>) -> Result<(), ConfigError> {
+        let mut command = None;
+        let mut parser = lexopt::Parser::from_args(args);
+        while let Some(arg) = parser.next().map_err(|e| usage(e.to_string()))? {
+            let name = match arg {
+                lexopt::Arg::Long(name) => format!("--{name}"),
+                lexopt::Arg::Short(c) => format!("-{c}"),
+                lexopt::Arg::Value(v) => {
+                    command = Some(command_word(command, v)?);
+                    continue;
+                }
+            };
+            match name.as_str() {
+                "-h" | "--help" => command = Some(Command::Help),
+                "-V" | "--version" => command = Some(Command::Version),
+                "--json" => self.cfg.json = true,
+                "--once" => self.cfg.once = true,
+                "--dry-run" => self.cfg.dry_run = true,
+                "--orphans-only" => self.cfg.threshold.orphans_only = true,
+                "--ticks" => {
+                    let v = flag_value(&mut parser, "--ticks")?;
+                    let n = parse_u64_in(&v, 1, u64::MAX, "a number of ticks, at least 1")
+                        .map_err(|e| ConfigError::new("--ticks", &v, e))?;
+                    self.cfg.ticks = Some(n);
+                }
+                flag => {
+                    let st = SETTINGS
+                        .iter()
+                        .find(|s| !s.flag.is_empty() && s.flag == flag)
+                        .ok_or_else(|| usage(name.clone()))?;
+                    let v = flag_value(&mut parser, flag)?;
+                    self.apply(st.env, flag, &v)
+                        .map_err(|e| ConfigError::new(flag, &v, e))?;
+                }
+            }
+        }
+        self.cfg.command = command.unwrap_or(Command::Run);
+        Ok(())
+    }
+
+    /// The settings that depend on others, and the checks across settings.
+    fn finish(mut self) -> Result<Config, ConfigError> {
+        let mut cfg = self.cfg;
+        cfg.threshold.age_s = self.age_s.unwrap_or(self.age_min.saturating_mul(60));
+        cfg.scan.older_than_s = cfg.threshold.age_s;
+        let patterns = self.patterns.sources("--pattern");
+        fill_patterns(&mut cfg.scan.include, &patterns)?;
+        if cfg.scan.include.is_empty() {
+            let (src, list) = patterns.first().cloned().unwrap_or_default();
+            return Err(ConfigError::new(&src, &list, Expected(PATTERN_EXPECTED)));
+        }
+        fill_patterns(&mut cfg.scan.exclude, &self.exclude.sources("--exclude"))?;
+        cfg.webhook_urls = webhook_list(core::mem::take(&mut self.webhooks))?;
+        if cfg.format == Format::Telegram
+            && !cfg.webhook_urls.is_empty()
+            && cfg.telegram_chat_id.as_deref().unwrap_or("").is_empty()
+        {
+            return Err(ConfigError::new(
+                "WATCHDOG_TELEGRAM_CHAT_ID",
+                "",
+                Expected("the chat id (e.g. -1001234567890) when WATCHDOG_WEBHOOK_FORMAT=telegram"),
+            ));
+        }
+        Ok(cfg)
+    }
 }
 
-/// Where a pattern list comes from: the flags when any were given, else the variable, as
-/// (source, list) pairs for the error line.
-fn list_sources(
-    var: Option<(String, String)>,
-    flags: Vec<String>,
-    flag: &str,
-) -> Vec<(String, String)> {
-    if flags.is_empty() {
-        var.into_iter().collect()
-    } else {
-        flags.into_iter().map(|p| (flag.to_owned(), p)).collect()
+fn usage(what: String) -> ConfigError {
+    ConfigError {
+        source: "command line".into(),
+        value: what,
+        expected: "a command (run, scan, health) and flags from --help",
     }
+}
+
+/// The command word; only one may be given.
+fn command_word(previous: Option<Command>, word: OsString) -> Result<Command, ConfigError> {
+    let word = word.to_string_lossy().into_owned();
+    match (previous, word.as_str()) {
+        (None, "run") => Ok(Command::Run),
+        (None, "scan") => Ok(Command::Scan),
+        (None, "health") => Ok(Command::Health),
+        (None, "help") => Ok(Command::Help),
+        _ => Err(usage(word)),
+    }
+}
+
+/// The value after a flag, as UTF-8.
+fn flag_value(parser: &mut lexopt::Parser, flag: &str) -> Result<String, ConfigError> {
+    parser
+        .value()
+        .map_err(|e| usage(e.to_string()))?
+        .into_string()
+        .map_err(|v| ConfigError::new(flag, &v.to_string_lossy(), Expected("UTF-8 text")))
 }
 
 fn fill_patterns(set: &mut PatternSet, sources: &[(String, String)]) -> Result<(), ConfigError> {
     for (source, list) in sources {
-        push_patterns(set, list).map_err(|e| ConfigError {
-            source: source.clone(),
-            value: list.clone(),
-            expected: e.0,
-        })?;
+        push_patterns(set, list).map_err(|e| ConfigError::new(source, list, e))?;
     }
     Ok(())
+}
+
+/// Every webhook URL, checked; at most [`MAX_WEBHOOKS`].
+fn webhook_list(setting: ListSetting) -> Result<Vec<String>, ConfigError> {
+    let mut urls = Vec::new();
+    for (source, list) in setting.sources("--webhook-url") {
+        for item in split_list(&list) {
+            let url = parse_webhook_url(item).map_err(|e| ConfigError::new(&source, item, e))?;
+            if urls.len() == MAX_WEBHOOKS {
+                return Err(ConfigError::new(
+                    &source,
+                    &list,
+                    Expected(WEBHOOKS_EXPECTED),
+                ));
+            }
+            urls.push(url);
+        }
+    }
+    Ok(urls)
 }
 
 /// Reads the configuration from `env` (a lookup, so tests need not touch the process
 /// environment) and `args` (without the program name).
 pub fn load(
-    env: impl Fn(&str) -> Option<String>,
+    env: impl Fn(&str) -> Option<OsString>,
     args: impl IntoIterator<Item = OsString>,
 ) -> Result<Config, ConfigError> {
-    let err = |source: &str, value: &str, e: Expected| ConfigError {
-        source: source.to_owned(),
-        value: value.to_owned(),
-        expected: e.0,
-    };
-    let mut b = Builder {
-        patterns: ("WATCHDOG_PROC_PATTERNS".into(), "pytest".into()),
-        pattern_flags: Vec::new(),
-        exclude: None,
-        exclude_flags: Vec::new(),
-        age_min: 60,
-        age_s: None,
-        cfg: Config {
-            command: Command::Run,
-            scan: ScanConfig {
-                include: PatternSet::new(),
-                exclude: PatternSet::new(),
-                init_names: parse_init_names(DEFAULT_INIT_NAMES)
-                    .map_err(|e| err("default", DEFAULT_INIT_NAMES, e))?,
-                age_threshold_s: 0,
-                orphans_only: false,
-            },
-            proc_root: PathBuf::from("/proc"),
-            enabled: true,
-            interval_s: 30,
-            cooldown_s: 1800,
-            webhook_url: None,
-            format: Format::Json,
-            timeout_s: 5,
-            telegram_chat_id: None,
-            lang: Lang::En,
-            host_label: None,
-            heartbeat_file: PathBuf::from("/tmp/lingerwatch.heartbeat"),
-            json: false,
-            once: false,
-            ticks: None,
-            dry_run: false,
-        },
-    };
-
-    // Environment first; a variable set to blanks counts as unset.
-    for st in SETTINGS {
-        if let Some(v) = env(st.env).filter(|v| !v.trim().is_empty()) {
-            b.apply(st.env, st.env, &v)
-                .map_err(|e| err(st.env, &v, e))?;
-        }
-    }
-
-    // Then flags.
-    let mut command = None;
-    let mut parser = lexopt::Parser::from_args(args);
-    let usage = |what: String| ConfigError {
-        source: "command line".into(),
-        value: what,
-        expected: "a command (run, scan, health) and flags from --help",
-    };
-    loop {
-        let name = match parser.next() {
-            Ok(Some(lexopt::Arg::Long(name))) => format!("--{name}"),
-            Ok(Some(lexopt::Arg::Short(c))) => format!("-{c}"),
-            Ok(Some(lexopt::Arg::Value(v))) => {
-                let word = v.to_string_lossy().into_owned();
-                command = match (command, word.as_str()) {
-                    (None, "run") => Some(Command::Run),
-                    (None, "scan") => Some(Command::Scan),
-                    (None, "health") => Some(Command::Health),
-                    (None, "help") => Some(Command::Help),
-                    _ => return Err(usage(word)),
-                };
-                continue;
-            }
-            Ok(None) => break,
-            Err(e) => return Err(usage(e.to_string())),
-        };
-        match name.as_str() {
-            "-h" | "--help" => command = Some(Command::Help),
-            "-V" | "--version" => command = Some(Command::Version),
-            "--json" => b.cfg.json = true,
-            "--once" => b.cfg.once = true,
-            "--dry-run" => b.cfg.dry_run = true,
-            "--orphans-only" => b.cfg.scan.orphans_only = true,
-            "--ticks" => {
-                let v = parser.value().map_err(|e| usage(e.to_string()))?;
-                let v = v.to_string_lossy();
-                let n = parse_u64_in(&v, 1, u64::MAX, "a number of ticks, at least 1")
-                    .map_err(|e| err("--ticks", &v, e))?;
-                b.cfg.ticks = Some(n);
-            }
-            flag => {
-                let Some(st) = SETTINGS
-                    .iter()
-                    .find(|s| !s.flag.is_empty() && s.flag == flag)
-                else {
-                    return Err(usage(name));
-                };
-                let v = parser
-                    .value()
-                    .map_err(|e| usage(e.to_string()))?
-                    .into_string()
-                    .map_err(|v| err(flag, &v.to_string_lossy(), Expected("UTF-8 text")))?;
-                b.apply(st.env, flag, &v).map_err(|e| err(flag, &v, e))?;
-            }
-        }
-    }
-
-    let mut cfg = b.cfg;
-    cfg.command = command.unwrap_or(Command::Run);
-    cfg.scan.age_threshold_s = b.age_s.unwrap_or(b.age_min.saturating_mul(60));
-    let patterns = list_sources(Some(b.patterns), b.pattern_flags, "--pattern");
-    fill_patterns(&mut cfg.scan.include, &patterns)?;
-    if cfg.scan.include.is_empty() {
-        let (src, list) = patterns.first().cloned().unwrap_or_default();
-        return Err(err(&src, &list, Expected(PATTERN_EXPECTED)));
-    }
-    let excludes = list_sources(b.exclude, b.exclude_flags, "--exclude");
-    fill_patterns(&mut cfg.scan.exclude, &excludes)?;
-    if cfg.format == Format::Telegram
-        && cfg.webhook_url.is_some()
-        && cfg.telegram_chat_id.as_deref().unwrap_or("").is_empty()
-    {
-        return Err(err(
-            "WATCHDOG_TELEGRAM_CHAT_ID",
-            "",
-            Expected("the chat id (e.g. -1001234567890) when WATCHDOG_WEBHOOK_FORMAT=telegram"),
-        ));
-    }
-    Ok(cfg)
+    let mut b = Builder::new()?;
+    b.apply_env(env)?;
+    b.apply_args(args)?;
+    b.finish()
 }
 
 /// The `--help` text.
@@ -481,9 +574,9 @@ mod tests {
     use std::collections::HashMap;
 
     fn load_with(env: &[(&str, &str)], args: &[&str]) -> Result<Config, ConfigError> {
-        let env: HashMap<String, String> = env
+        let env: HashMap<String, OsString> = env
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
             .collect();
         load(
             move |k| env.get(k).cloned(),
@@ -495,13 +588,13 @@ mod tests {
     fn defaults_need_no_configuration() {
         let c = load_with(&[], &[]).unwrap();
         assert_eq!(c.command, Command::Run);
-        assert_eq!(c.scan.age_threshold_s, 3600);
+        assert_eq!(c.threshold.age_s, 3600);
         assert_eq!(c.scan.include.len(), 1);
         assert!(c.scan.exclude.is_empty());
         assert_eq!(c.scan.init_names.len(), 6);
         assert_eq!((c.interval_s, c.cooldown_s, c.timeout_s), (30, 1800, 5));
         assert_eq!(c.format, Format::Json);
-        assert!(c.enabled && c.webhook_url.is_none());
+        assert!(c.enabled && c.webhook_urls.is_empty());
     }
 
     #[test]
@@ -515,7 +608,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.command, Command::Scan);
-        assert_eq!(c.scan.age_threshold_s, 120);
+        assert_eq!(c.threshold.age_s, 120);
         assert_eq!(c.scan.include.len(), 1);
         assert!(c.json);
         let c = load_with(
@@ -523,7 +616,7 @@ mod tests {
             &[],
         )
         .unwrap();
-        assert_eq!(c.scan.age_threshold_s, 7);
+        assert_eq!(c.threshold.age_s, 7);
     }
 
     #[test]
@@ -551,6 +644,54 @@ mod tests {
         assert_eq!(e.value, "frobnicate");
         let e = load_with(&[("WATCHDOG_PROC_INTERVAL_S", "0")], &[]).unwrap_err();
         assert_eq!(e.source, "WATCHDOG_PROC_INTERVAL_S");
+    }
+
+    #[test]
+    fn webhook_urls_are_a_list_of_at_most_four_and_flags_replace_the_variable() {
+        let c = load_with(
+            &[("WATCHDOG_WEBHOOK_URL", "http://a:1/x, http://b:2/y")],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.webhook_urls, ["http://a:1/x", "http://b:2/y"]);
+        let c = load_with(
+            &[("WATCHDOG_WEBHOOK_URL", "http://a:1/x")],
+            &[
+                "--webhook-url",
+                "http://c:3/z",
+                "--webhook-url",
+                "http://d:4/w",
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.webhook_urls, ["http://c:3/z", "http://d:4/w"]);
+        let five = "http://a/1,http://a/2,http://a/3,http://a/4,http://a/5";
+        let e = load_with(&[("WATCHDOG_WEBHOOK_URL", five)], &[]).unwrap_err();
+        assert_eq!(e.source, "WATCHDOG_WEBHOOK_URL");
+        assert!(e.expected.contains("at most 4"), "{e}");
+    }
+
+    #[test]
+    fn a_non_utf8_variable_is_refused_like_the_same_flag() {
+        use std::os::unix::ffi::OsStringExt;
+        let bad = OsString::from_vec(b"py\xfftest".to_vec());
+        let e = load(
+            |k| (k == "WATCHDOG_PROC_PATTERNS").then(|| bad.clone()),
+            std::iter::empty(),
+        )
+        .unwrap_err();
+        assert_eq!(e.source, "WATCHDOG_PROC_PATTERNS");
+        assert_eq!(e.expected, "UTF-8 text");
+        let e = load(|_| None, [OsString::from("--pattern"), bad.clone()]).unwrap_err();
+        assert_eq!((e.source.as_str(), e.expected), ("--pattern", "UTF-8 text"));
+    }
+
+    #[test]
+    fn host_label_is_bounded_and_printable() {
+        assert!(load_with(&[("WATCHDOG_HOST_LABEL", &"h".repeat(253))], &[]).is_ok());
+        let e = load_with(&[("WATCHDOG_HOST_LABEL", &"h".repeat(254))], &[]).unwrap_err();
+        assert_eq!(e.source, "WATCHDOG_HOST_LABEL");
+        assert!(load_with(&[], &["--host-label", "a\u{1b}[2Jb"]).is_err());
     }
 
     #[test]

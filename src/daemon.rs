@@ -1,369 +1,312 @@
-//! `lingerwatch run`: the loop. Scan every interval, feed the alert table, queue its
-//! decisions, and let a delivery thread drain the outbox, so a slow or dead webhook never
-//! holds up a scan. SIGTERM/SIGINT end it at once (within the wait of one `sigtimedwait`).
+//! `lingerwatch run`: the loop, in named steps. [`Daemon::start`] reads what it needs and
+//! opens every file; then threads are spawned (a courier per destination, and one that
+//! answers signals); then [`Daemon::tick`] scans and lets the alert table decide, every
+//! interval ([`Daemon::wait_next`]), until a signal ends the process or `--once` /
+//! `--ticks` say it is done ([`Daemon::finish`]).
 //!
-//! Everything a tick touches is allocated here, before the loop: a tick itself allocates
-//! nothing (the HTTP client allocates only when it sends).
+//! Everything a tick touches is allocated in `start`: a tick itself allocates nothing
+//! (the network client allocates only when it sends).
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::alert::{AlertTable, Policy};
-use crate::app::{open_scanner, warn_counts, warn_visibility};
+use crate::alert::{AlertTable, Policy, TickSummary, WatchList};
 use crate::config::{Config, Format};
-use crate::deliver::{mask_url, send, Target};
+use crate::courier::{Courier, RenderSettings, Shared};
+use crate::deliver::{mask_url, Target};
+use crate::health::{Flags, Record};
 use crate::heartbeat::Heartbeat;
-use crate::outbox::{Message, Outbox, Outcome};
-use crate::render::{render_body, Body, Now, RenderContext, Text};
-use crate::scan::{ScanError, ScanReport};
-use crate::signals::Termination;
-use crate::sys::{boot_clock_ms, wall_clock_s};
-use crate::text::{write_duration, FixedBuf};
+use crate::log;
+use crate::outbox::Cadence;
+use crate::scan::{Blindness, ScanError, ScanReport, Scanner};
+use crate::signals::Signals;
+use crate::sys::{boot_clock_ms, sleep_until_boot_ms};
+use crate::warnings;
 
-/// What the delivery thread shares with the loop.
-struct Shared {
-    outbox: Mutex<Outbox>,
-    wake: Condvar,
+mod lines;
+
+/// What the log has already said, so each change is said once.
+#[derive(Default)]
+struct Said {
+    counts: (u32, u32),
+    proc_error: Option<i32>,
+    namespace: bool,
+    blind: Option<Blindness>,
 }
 
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Outbox> {
-        // A poisoned lock only means a thread died mid-update; the outbox is still whole.
-        self.outbox.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Settings the renderer needs, owned.
-struct RenderSettings {
-    format: Format,
-    lang: crate::config::Lang,
-    host: String,
-    chat_id: String,
-    threshold_s: u64,
-    interval_s: u64,
-    btime_s: Option<u64>,
-    clk_tck: u64,
-}
-
-impl RenderSettings {
-    fn context(&self) -> RenderContext<'_> {
-        RenderContext {
-            format: self.format,
-            lang: self.lang,
-            host: &self.host,
-            telegram_chat_id: &self.chat_id,
-            threshold_s: self.threshold_s,
-            interval_s: self.interval_s,
-            btime_s: self.btime_s,
-            clk_tck: self.clk_tck,
-        }
-    }
-}
-
-/// One sender: renders the front message at send time and settles it.
-struct Sender {
-    target: Target,
-    settings: RenderSettings,
-    slot: Option<Message>,
-    text: Box<Text>,
-    body: Box<Body>,
-}
-
-impl Sender {
-    /// Sends the due front message, if any; returns false when nothing was due.
-    fn send_one(&mut self, shared: &Shared) -> bool {
-        let dropped = {
-            let outbox = shared.lock();
-            if !outbox.take_due(boot_clock_ms(), &mut self.slot) {
-                return false;
-            }
-            outbox.dropped_unreported()
-        };
-        let Some(msg) = self.slot.as_ref() else {
-            return false;
-        };
-        let now = Now {
-            boot_ms: boot_clock_ms(),
-            wall_s: wall_clock_s(),
-        };
-        render_body(
-            &self.settings.context(),
-            msg,
-            dropped,
-            now,
-            &mut self.text,
-            &mut self.body,
-        );
-        let attempt = send(&self.target, self.body.as_str());
-        let mut what = FixedBuf::<64>::new();
-        let _ = msg.describe(&mut what);
-        let (tries, retry_at) =
-            shared
-                .lock()
-                .settle(msg.seq, attempt.outcome, dropped, boot_clock_ms());
-        let status = attempt.status.unwrap_or(0);
-        match (&self.target, attempt.outcome) {
-            (Target::Stdout, Outcome::Delivered) => {}
-            (Target::Webhook { .. }, Outcome::Delivered) => {
-                eprintln!("lingerwatch: sent {} (HTTP {status})", what.as_str());
-            }
-            (_, Outcome::Refused) => eprintln!(
-                "lingerwatch: webhook refused {} with HTTP {status}: a configuration error (check WATCHDOG_WEBHOOK_URL and the format); message dropped",
-                what.as_str()
-            ),
-            (_, Outcome::Retry) => {
-                let why = attempt.error.as_deref().unwrap_or("");
-                let mut wait = FixedBuf::<24>::new();
-                let _ = write_duration(&mut wait, retry_at.saturating_sub(boot_clock_ms()).div_ceil(1000));
-                if status != 0 {
-                    eprintln!(
-                        "lingerwatch: delivery of {} failed (HTTP {status}), attempt {tries}; retrying in {}",
-                        what.as_str(),
-                        wait.as_str()
-                    );
-                } else {
-                    eprintln!(
-                        "lingerwatch: delivery of {} failed ({why}), attempt {tries}; retrying in {}",
-                        what.as_str(),
-                        wait.as_str()
-                    );
-                }
-            }
-        }
-        true
-    }
-
-    /// The delivery thread: sends whatever is due, sleeps until the next retry or until
-    /// the loop queues something.
-    fn run(mut self, shared: Arc<Shared>) {
-        loop {
-            while self.send_one(&shared) {}
-            let outbox = shared.lock();
-            let now = boot_clock_ms();
-            let wait_ms = match outbox.next_attempt_ms() {
-                Some(at) if at <= now => continue,
-                Some(at) => at.saturating_sub(now),
-                None => 60_000,
-            };
-            let _ = shared
-                .wake
-                .wait_timeout(outbox, Duration::from_millis(wait_ms));
-        }
-    }
-}
-
-fn host_label(cfg: &Config) -> String {
-    match cfg.host_label.as_deref() {
-        Some(h) if !h.is_empty() => h.to_owned(),
-        _ => String::from_utf8_lossy(rustix::system::uname().nodename().to_bytes()).into_owned(),
-    }
-}
-
-fn patterns(set: &crate::parse::cmdline::PatternSet) -> String {
-    let list: Vec<String> = set
-        .iter()
-        .map(|p| String::from_utf8_lossy(p.as_bytes()).into_owned())
-        .collect();
-    if list.is_empty() {
-        "-".into()
-    } else {
-        list.join(",")
-    }
+pub struct Daemon<'a> {
+    cfg: &'a Config,
+    scanner: Scanner,
+    report: Box<ScanReport>,
+    watch: Box<WatchList>,
+    shared: Arc<Shared>,
+    /// Until [`Daemon::spawn`]; kept on this thread with `--once`.
+    couriers: Vec<Courier>,
+    /// The destinations as logs name them, in courier order.
+    names: Vec<String>,
+    heartbeat: Option<Heartbeat>,
+    record: Record,
+    said: Said,
+    next_tick_ms: u64,
+    ticks_done: u64,
 }
 
 /// Runs the daemon; returns the exit status.
 pub fn run(cfg: &Config) -> u8 {
     // Before any thread exists, so all inherit the mask.
-    let signals = match Termination::block() {
+    let signals = match Signals::block() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("lingerwatch: cannot block SIGTERM/SIGINT: {e}");
+            log!("cannot block signals: {e}");
             return 2;
         }
     };
-    let mut scanner = match open_scanner(cfg) {
-        Ok(s) => s,
+    let mut daemon = match Daemon::start(cfg) {
+        Ok(d) => d,
         Err(code) => return code,
     };
-    let host = host_label(cfg);
-    let target = match (&cfg.webhook_url, cfg.dry_run) {
-        (Some(url), false) => Target::Webhook {
-            url: url.clone(),
-            timeout_s: cfg.timeout_s,
-        },
-        _ => Target::Stdout,
-    };
-    let mut threshold = FixedBuf::<24>::new();
-    let _ = write_duration(&mut threshold, cfg.scan.age_threshold_s);
-    let mut cooldown = FixedBuf::<24>::new();
-    let _ = write_duration(&mut cooldown, cfg.cooldown_s);
-    let alerts_to = match (&cfg.webhook_url, cfg.dry_run) {
-        (_, true) => "stdout (dry run: nothing is sent)".to_owned(),
-        (Some(url), false) => mask_url(url),
-        (None, false) => "stdout (no WATCHDOG_WEBHOOK_URL)".to_owned(),
-    };
-    eprintln!(
-        "lingerwatch {}: {} {} every {}s for [{}] (exclude [{}]) older than {}{}; alerts to {} as {} (timeout {}s, cooldown {}, lang {}, host {}); heartbeat {}",
-        env!("CARGO_PKG_VERSION"),
-        if cfg.enabled { "watching" } else { "DISABLED by WATCHDOG_PROC_ENABLED=false, idle; would watch" },
-        cfg.proc_root.display(),
-        cfg.interval_s,
-        patterns(&cfg.scan.include),
-        patterns(&cfg.scan.exclude),
-        threshold.as_str(),
-        if cfg.scan.orphans_only { ", orphans only" } else { "" },
-        alerts_to,
-        cfg.format.name(),
-        cfg.timeout_s,
-        cooldown.as_str(),
-        cfg.lang.name(),
-        host,
-        cfg.heartbeat_file.display(),
-    );
-    let heartbeat = match Heartbeat::create(&cfg.heartbeat_file) {
-        Ok(h) => Some(h),
-        Err(e) => {
-            eprintln!(
-                "lingerwatch: warning: cannot write the heartbeat file {} ({}): `lingerwatch health` will report unhealthy; point WATCHDOG_HEARTBEAT_FILE at a writable place (a tmpfs)",
-                cfg.heartbeat_file.display(),
-                std::io::Error::from_raw_os_error(e.raw_os_error())
-            );
-            None
+    if let Err(code) = daemon.spawn(signals) {
+        return code;
+    }
+    loop {
+        let status = daemon.tick(boot_clock_ms());
+        if let Some(code) = daemon.finish(status) {
+            return code;
         }
-    };
+        daemon.wait_next();
+    }
+}
 
-    let interval_ms = cfg.interval_s.saturating_mul(1000);
-    let shared = Arc::new(Shared {
-        outbox: Mutex::new(Outbox::new(interval_ms)),
-        wake: Condvar::new(),
-    });
-    let sender = Sender {
-        target,
-        settings: RenderSettings {
+impl<'a> Daemon<'a> {
+    /// Reads the configuration into a ready daemon: `/proc` open, destinations built,
+    /// heartbeat file open, the start-up summary logged. No thread yet.
+    pub fn start(cfg: &'a Config) -> Result<Self, u8> {
+        let mut scanner = warnings::open_scanner(&cfg.proc_root, cfg.scan.clone())?;
+        let host = match cfg.host_label.as_deref() {
+            Some(h) if !h.is_empty() => h.to_owned(),
+            _ => crate::sys::hostname(),
+        };
+        let settings = Arc::new(RenderSettings {
             format: cfg.format,
             lang: cfg.lang,
             host,
             chat_id: cfg.telegram_chat_id.clone().unwrap_or_default(),
-            threshold_s: cfg.scan.age_threshold_s,
+            threshold_s: cfg.threshold.age_s,
             interval_s: cfg.interval_s,
             btime_s: scanner.boot_time_s(),
             clk_tck: scanner.clk_tck(),
-        },
-        slot: None,
-        text: Box::new(Text::new()),
-        body: Box::new(Body::new()),
-    };
-    // `--once` sends from this thread before it exits; otherwise a thread of its own does.
-    let mut once_sender = None;
-    if cfg.once {
-        once_sender = Some(sender);
-    } else {
-        let shared = Arc::clone(&shared);
-        let spawned = std::thread::Builder::new()
-            .name("deliver".into())
-            .stack_size(256 * 1024)
-            .spawn(move || sender.run(shared));
-        if let Err(e) = spawned {
-            eprintln!("lingerwatch: cannot start the delivery thread: {e}");
+        });
+        let (couriers, names) = couriers(cfg, &settings);
+        let cadence = match cfg.format {
+            Format::Alertmanager => Cadence::Refresh,
+            _ => Cadence::Messages,
+        };
+        let table = AlertTable::new(
+            Policy {
+                threshold: cfg.threshold,
+                cooldown_ms: cfg.cooldown_s.saturating_mul(1000),
+                tick_ms: cfg.interval_s.saturating_mul(1000),
+            },
+            &vec![cadence; couriers.len()],
+        );
+        lines::startup(cfg, &settings.host, &names);
+        let heartbeat = Heartbeat::create(&cfg.heartbeat_file)
+            .map_err(|e| lines::heartbeat_unusable(cfg, e))
+            .ok();
+        Ok(Daemon {
+            cfg,
+            scanner,
+            report: Box::default(),
+            watch: Box::default(),
+            shared: Arc::new(Shared::new(table)),
+            couriers,
+            names,
+            heartbeat,
+            record: Record {
+                boot_ms: 0,
+                interval_s: cfg.interval_s,
+                boot_id: crate::sys::boot_id(),
+                flags: Flags::default(),
+            },
+            said: Said::default(),
+            next_tick_ms: boot_clock_ms(),
+            ticks_done: 0,
+        })
+    }
+
+    /// Starts the threads: one answering signals, and a courier per destination (with
+    /// `--once` the couriers stay on this thread).
+    pub fn spawn(&mut self, signals: Signals) -> Result<(), u8> {
+        let shared = Arc::clone(&self.shared);
+        let names = self.names.clone();
+        spawn_named("signals", move || {
+            lines::answer_signals(&signals, &shared, &names)
+        })?;
+        if self.cfg.once {
+            return Ok(());
+        }
+        for courier in self.couriers.drain(..) {
+            let shared = Arc::clone(&self.shared);
+            spawn_named("deliver", move || courier.run(shared))?;
+        }
+        Ok(())
+    }
+
+    /// One tick at boot-clock time `now_ms`: scan, let the table decide, ring the
+    /// couriers, stamp the heartbeat. Returns the status `scan` would exit with.
+    pub fn tick(&mut self, now_ms: u64) -> u8 {
+        let status = if self.cfg.enabled {
+            self.scan_and_decide(now_ms)
+        } else {
+            0
+        };
+        if let Some(hb) = &self.heartbeat {
+            self.record.boot_ms = boot_clock_ms();
+            let _ = hb.beat(&self.record);
+        }
+        self.ticks_done = self.ticks_done.saturating_add(1);
+        status
+    }
+
+    fn scan_and_decide(&mut self, now_ms: u64) -> u8 {
+        self.shared.lock().watch_list(&mut self.watch);
+        if let Err(ScanError::ProcUnreadable(errno)) =
+            self.scanner.scan(now_ms, &self.watch, &mut self.report)
+        {
+            if self.said.proc_error != Some(errno) {
+                log!(
+                    "scan failed: cannot list {}: {}; will retry every tick",
+                    self.cfg.proc_root.display(),
+                    std::io::Error::from_raw_os_error(errno)
+                );
+            }
+            self.said.proc_error = Some(errno);
             return 2;
+        }
+        self.note_scan();
+        let summary = self.shared.lock().tick(now_ms, &self.report);
+        self.shared.ring();
+        lines::evictions(&summary, &self.names);
+        if self.record.flags.blind {
+            2
+        } else {
+            u8::from(lingering(&summary, self))
         }
     }
 
-    let mut table = AlertTable::new(Policy {
-        cooldown_ms: cfg.cooldown_s.saturating_mul(1000),
-        refresh_each_tick: cfg.format == Format::Alertmanager,
-    });
-    let mut report = Box::<ScanReport>::default();
-    let mut last_counts = (0u32, 0u32, 0u32);
-    let mut last_error: Option<i32> = None;
-    let mut warned_visibility = false;
-    let mut next_tick_ms = boot_clock_ms();
-    let mut ticks_done: u64 = 0;
-    loop {
-        let now_ms = boot_clock_ms();
-        let mut status = 0u8;
-        if cfg.enabled {
-            match scanner.scan(now_ms, &mut report) {
-                Ok(()) => {
-                    if last_error.take().is_some() {
-                        eprintln!("lingerwatch: {} is readable again", cfg.proc_root.display());
-                    }
-                    if !warned_visibility {
-                        warn_visibility(&mut scanner, report.pids_seen);
-                        warned_visibility = true;
-                    }
-                    let counts = (report.not_tracked, report.denied, report.errors);
-                    if counts != last_counts {
-                        warn_counts(&report);
-                        last_counts = counts;
-                    }
-                    let mut outbox = shared.lock();
-                    table.tick(now_ms, &report, |event| {
-                        if let Some(d) = outbox.push_event(event, now_ms) {
-                            eprintln!(
-                                "lingerwatch: outbox full ({} messages): dropped a {} about pid {}; {} dropped so far",
-                                crate::outbox::OUTBOX_CAPACITY,
-                                d.kind.as_str(),
-                                d.pid.unwrap_or(0),
-                                outbox.dropped_total
-                            );
-                        }
-                    });
-                    drop(outbox);
-                    shared.wake.notify_one();
-                    status = u8::from(report.any_over_threshold());
-                }
-                Err(ScanError::ProcUnreadable(errno)) => {
-                    if last_error != Some(errno) {
-                        eprintln!(
-                            "lingerwatch: scan failed: cannot list {}: {}; will retry every tick",
-                            cfg.proc_root.display(),
-                            std::io::Error::from_raw_os_error(errno)
-                        );
-                    }
-                    last_error = Some(errno);
-                    status = 2;
-                }
+    /// Logs what changed in what the scan can see.
+    fn note_scan(&mut self) {
+        if self.said.proc_error.take().is_some() {
+            log!("{} is readable again", self.cfg.proc_root.display());
+        }
+        if !self.said.namespace {
+            warnings::namespace(self.scanner.namespace(), self.report.pids_seen);
+            self.said.namespace = true;
+        }
+        let counts = (self.report.unstored.count, self.report.errors);
+        if counts != self.said.counts {
+            warnings::counts(&self.report);
+            self.said.counts = counts;
+        }
+        let blind = self.scanner.blindness(&self.report);
+        if blind.is_some() != self.said.blind.is_some() {
+            match blind {
+                Some(b) => warnings::blindness(b),
+                None => log!("every process is visible again"),
             }
         }
-        if let Some(hb) = &heartbeat {
-            let _ = hb.beat(boot_clock_ms(), cfg.interval_s);
-        }
-        ticks_done = ticks_done.saturating_add(1);
-        if let Some(n) = cfg.ticks {
-            if ticks_done < n {
-                continue;
+        self.said.blind = blind;
+        self.record.flags.blind = blind.is_some();
+    }
+
+    /// With `--once` or `--ticks`, delivers what is due and says the exit status; `None`
+    /// to go on.
+    pub fn finish(&mut self, status: u8) -> Option<u8> {
+        if let Some(n) = self.cfg.ticks {
+            if self.ticks_done < n {
+                self.next_tick_ms = boot_clock_ms();
+                return None;
             }
-            // Let the delivery thread finish what is queued (bounded), then exit.
-            let deadline = boot_clock_ms().saturating_add(cfg.timeout_s.saturating_mul(1000));
-            while !shared.lock().is_empty() && boot_clock_ms() < deadline {
+            // Let the couriers finish what is owed (bounded), then exit.
+            let deadline = boot_clock_ms().saturating_add(self.cfg.timeout_s.saturating_mul(1000));
+            while self.owed() > 0 && boot_clock_ms() < deadline {
                 std::thread::sleep(Duration::from_millis(10));
             }
-            return status;
+            return Some(status);
         }
-        if let Some(sender) = once_sender.as_mut() {
-            while sender.send_one(&shared) {}
-            let left = shared.lock().len();
-            if left > 0 {
-                eprintln!("lingerwatch: {left} messages were not delivered before exit");
-            }
-            return status;
+        if !self.cfg.once {
+            return None;
         }
-        next_tick_ms = next_tick_ms.saturating_add(interval_ms);
-        // After a long stall (suspend, a stuck read), tick now rather than catch up.
-        let now = boot_clock_ms();
-        if next_tick_ms < now {
-            next_tick_ms = now;
+        for courier in &mut self.couriers {
+            courier.deliver_due(&self.shared);
         }
-        loop {
-            let wait = next_tick_ms.saturating_sub(boot_clock_ms());
-            if let Some(sig) = signals.wait(wait) {
-                eprintln!("lingerwatch: stopping on {sig}");
-                return 0;
-            }
-            if boot_clock_ms() >= next_tick_ms {
-                break;
-            }
+        let left = self.owed();
+        if left > 0 {
+            log!("{left} messages were not delivered before exit");
         }
+        Some(status)
     }
+
+    fn owed(&self) -> usize {
+        let table = self.shared.lock();
+        (0..self.names.len()).map(|d| table.owed_to(d)).sum()
+    }
+
+    /// Sleeps until the next tick is due. After a long stall (suspend, a stuck read) it
+    /// ticks at once rather than catching up.
+    pub fn wait_next(&mut self) {
+        self.next_tick_ms = self
+            .next_tick_ms
+            .saturating_add(self.cfg.interval_s.saturating_mul(1000));
+        let now = boot_clock_ms();
+        if self.next_tick_ms < now {
+            self.next_tick_ms = now;
+        }
+        sleep_until_boot_ms(self.next_tick_ms);
+    }
+}
+
+/// Whether anything lingers: tracked, or beyond the table.
+fn lingering(summary: &TickSummary, d: &Daemon<'_>) -> bool {
+    summary.untracked > 0 || d.shared.lock().active() > 0
+}
+
+/// A courier per destination: the webhooks, or stdout when none is set (or on a dry run).
+fn couriers(cfg: &Config, settings: &Arc<RenderSettings>) -> (Vec<Courier>, Vec<String>) {
+    if cfg.dry_run || cfg.webhook_urls.is_empty() {
+        let name = if cfg.dry_run {
+            "stdout (dry run: nothing is sent)"
+        } else {
+            "stdout (no WATCHDOG_WEBHOOK_URL)"
+        };
+        let courier = Courier::new(0, Target::Stdout, name.to_owned(), Arc::clone(settings));
+        return (vec![courier], vec![name.to_owned()]);
+    }
+    cfg.webhook_urls
+        .iter()
+        .enumerate()
+        .map(|(i, url)| {
+            let target = Target::Webhook {
+                url: url.clone(),
+                timeout_s: cfg.timeout_s,
+            };
+            let name = mask_url(url);
+            (
+                Courier::new(i, target, name.clone(), Arc::clone(settings)),
+                name,
+            )
+        })
+        .unzip()
+}
+
+fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), u8> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .stack_size(256 * 1024)
+        .spawn(f)
+        .map(|_| ())
+        .map_err(|e| {
+            log!("cannot start the {name} thread: {e}");
+            2
+        })
 }

@@ -1,21 +1,64 @@
 //! The heartbeat file that `lingerwatch health` reads, so a `FROM scratch` image can have
 //! a HEALTHCHECK without a shell.
 //!
-//! The daemon stamps the boot-clock time after each completed tick, in place, as a
-//! fixed-size record (one `pwrite`, no allocation). A scan stuck in the kernel (a cmdline
-//! read of a process in uninterruptible sleep) stops the stamps, so health turns bad after
-//! three intervals.
+//! The daemon stamps a fixed-size record ([`crate::health`]) after each completed tick, in
+//! place (one `pwrite`, no allocation). A scan stuck in the kernel (a cmdline read of a
+//! process in uninterruptible sleep) stops the stamps, so health turns bad after three
+//! intervals.
+//!
+//! The default path is in world-writable `/tmp`, so the file is opened as someone else may
+//! have prepared it: never through a symlink (`O_NOFOLLOW`), never blocking on a FIFO
+//! (`O_NONBLOCK`), and only if it is a regular file; created `0600`.
 
 use std::path::Path;
 
 use rustix::fd::OwnedFd;
-use rustix::fs::{Mode, OFlags, CWD};
+use rustix::fs::{FileType, Mode, OFlags, CWD};
+use rustix::io::Errno;
 
-use crate::text::{write_zero_padded, FixedBuf};
+use crate::health::{parse_record, write_record, Record, RECORD_LEN};
+use crate::text::FixedBuf;
 
-const MAGIC: &[u8] = b"lingerwatch-heartbeat ";
-/// `MAGIC`, 20 digits of boot-clock ms, a space, 10 digits of interval seconds, newline.
-pub const RECORD_LEN: usize = 22 + 20 + 1 + 10 + 1;
+/// Why the heartbeat file cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileError {
+    /// A symlink at the path: refused, its target is never touched.
+    Symlink,
+    /// Something other than a regular file (a FIFO, a directory, a device).
+    NotRegular,
+    /// Any other errno.
+    Io(i32),
+}
+
+impl core::fmt::Display for FileError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            FileError::Symlink => f.write_str("it is a symlink; refusing to follow it"),
+            FileError::NotRegular => {
+                f.write_str("it is not a regular file (a FIFO, directory or device); refusing it")
+            }
+            FileError::Io(e) => write!(f, "{}", std::io::Error::from_raw_os_error(*e)),
+        }
+    }
+}
+
+fn open_checked(path: &Path, flags: OFlags) -> Result<OwnedFd, FileError> {
+    let flags = flags | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let fd = rustix::fs::openat(CWD, path, flags, Mode::from_raw_mode(0o600)).map_err(|e| {
+        match e {
+            // O_NOFOLLOW on a symlink: ELOOP. O_NONBLOCK write-open of a FIFO with no
+            // reader: ENXIO.
+            Errno::LOOP => FileError::Symlink,
+            Errno::NXIO => FileError::NotRegular,
+            e => FileError::Io(e.raw_os_error()),
+        }
+    })?;
+    let st = rustix::fs::fstat(&fd).map_err(|e| FileError::Io(e.raw_os_error()))?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return Err(FileError::NotRegular);
+    }
+    Ok(fd)
+}
 
 pub struct Heartbeat {
     fd: OwnedFd,
@@ -23,119 +66,37 @@ pub struct Heartbeat {
 
 impl Heartbeat {
     /// Creates (or takes over) the file. Start-up only.
-    pub fn create(path: &Path) -> rustix::io::Result<Self> {
-        let fd = rustix::fs::openat(
-            CWD,
-            path,
-            OFlags::WRONLY | OFlags::CREATE | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o644),
-        )?;
-        rustix::fs::ftruncate(&fd, RECORD_LEN as u64)?;
+    pub fn create(path: &Path) -> Result<Self, FileError> {
+        let fd = open_checked(path, OFlags::WRONLY | OFlags::CREATE)?;
+        rustix::fs::ftruncate(&fd, RECORD_LEN as u64).map_err(|e| FileError::Io(e.raw_os_error()))?;
         Ok(Heartbeat { fd })
     }
 
     /// Stamps a completed tick.
-    pub fn beat(&self, boot_ms: u64, interval_s: u64) -> rustix::io::Result<()> {
-        let mut rec = FixedBuf::<RECORD_LEN>::new();
-        let _ = record(&mut rec, boot_ms, interval_s);
+    pub fn beat(&self, rec: &Record) -> Result<(), i32> {
+        let mut buf = FixedBuf::<RECORD_LEN>::new();
+        let _ = write_record(&mut buf, rec);
         let mut done = 0usize;
-        while let Some(rest) = rec.as_bytes().get(done..).filter(|r| !r.is_empty()) {
+        while let Some(rest) = buf.as_bytes().get(done..).filter(|r| !r.is_empty()) {
             match rustix::io::pwrite(&self.fd, rest, done as u64) {
                 Ok(n) => done = done.saturating_add(n),
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(e),
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(e.raw_os_error()),
             }
         }
         Ok(())
     }
 }
 
-fn record<W: ufmt::uWrite + ?Sized>(
-    w: &mut W,
-    boot_ms: u64,
-    interval_s: u64,
-) -> Result<(), W::Error> {
-    w.write_str("lingerwatch-heartbeat ")?;
-    write_zero_padded(w, boot_ms, 20)?;
-    w.write_str(" ")?;
-    write_zero_padded(w, interval_s, 10)?;
-    w.write_str("\n")
-}
-
-/// Reads a record: (boot-clock ms of the last tick, interval seconds). Pure.
-pub fn parse_record(bytes: &[u8]) -> Option<(u64, u64)> {
-    let rest = bytes.strip_prefix(MAGIC)?;
-    let rest = rest.strip_suffix(b"\n").unwrap_or(rest);
-    let mut fields = rest.split(|&b| b == b' ');
-    let ms = crate::parse::parse_u64(fields.next()?)?;
-    let interval = crate::parse::parse_u64(fields.next()?)?;
-    if fields.next().is_some() {
-        return None;
-    }
-    Some((ms, interval))
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Health {
-    /// Last tick `age_ms` ago, within three intervals.
-    Healthy { age_ms: u64 },
-    /// Last tick too long ago: stuck or dead.
-    Stale { age_ms: u64, limit_ms: u64 },
-    /// No readable record.
-    Missing,
-}
-
-/// Judges a record read at boot-clock time `now_ms`. Pure.
-pub fn judge(record: Option<(u64, u64)>, now_ms: u64) -> Health {
-    let Some((ms, interval_s)) = record else {
-        return Health::Missing;
-    };
-    let age_ms = now_ms.saturating_sub(ms);
-    let limit_ms = interval_s.saturating_mul(3000);
-    if age_ms <= limit_ms {
-        Health::Healthy { age_ms }
-    } else {
-        Health::Stale { age_ms, limit_ms }
-    }
-}
-
-/// Reads the file at `path` and judges it now.
-pub fn check(path: &Path) -> Health {
+/// Reads the record at `path`, refusing anything but a regular file.
+pub fn read(path: &Path) -> Result<Option<Record>, FileError> {
+    let fd = open_checked(path, OFlags::RDONLY)?;
     let mut buf = [0u8; RECORD_LEN];
-    let n = rustix::fs::openat(CWD, path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-        .and_then(|fd| rustix::io::read(&fd, &mut buf));
-    let record = n.ok().and_then(|n| buf.get(..n)).and_then(parse_record);
-    judge(record, crate::sys::boot_clock_ms())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn record_round_trips_and_is_fixed_size() {
-        let mut b = FixedBuf::<RECORD_LEN>::new();
-        record(&mut b, 123_456, 30).unwrap();
-        assert_eq!(b.len(), RECORD_LEN);
-        assert!(!b.overflowed());
-        assert_eq!(parse_record(b.as_bytes()), Some((123_456, 30)));
-        assert_eq!(parse_record(b"garbage"), None);
-        assert_eq!(parse_record(b"lingerwatch-heartbeat 1 2 3\n"), None);
-    }
-
-    #[test]
-    fn healthy_within_three_intervals_stale_after() {
-        assert_eq!(
-            judge(Some((1000, 30)), 91_000),
-            Health::Healthy { age_ms: 90_000 }
-        );
-        assert_eq!(
-            judge(Some((1000, 30)), 91_001),
-            Health::Stale {
-                age_ms: 90_001,
-                limit_ms: 90_000
-            }
-        );
-        assert_eq!(judge(None, 5), Health::Missing);
-    }
+    let n = loop {
+        match rustix::io::read(&fd, &mut buf) {
+            Err(Errno::INTR) => continue,
+            other => break other.map_err(|e| FileError::Io(e.raw_os_error()))?,
+        }
+    };
+    Ok(buf.get(..n).and_then(parse_record))
 }

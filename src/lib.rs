@@ -1,8 +1,12 @@
-//! lingerwatch: finds processes that match a pattern and have lived too long (first of all
-//! orphaned `pytest` runs), and tells people through a webhook.
+//! lingerwatch: finds processes that match a pattern and have lived too long (first of
+//! all orphaned `pytest` runs), and tells people through a webhook.
 //!
-//! Data flows one way: `/proc` bytes → [`sys`] (rustix, fixed buffers) → [`parse`] (pure)
-//! → [`scan`] result → [`alert`] state machine → [`outbox`] → [`render`] → [`deliver`].
+//! The modules below are listed in the order data flows: text and log lines underneath
+//! everything; configuration; `/proc` bytes through [`sys`] (rustix, fixed buffers) and
+//! [`parse`] (pure) into a [`scan`] report; [`policy`] says what lingers; the [`alert`]
+//! table decides and records what each destination is owed ([`outbox`]); [`render`] makes
+//! bodies that [`courier`] threads send through [`deliver`]; [`health`] and [`heartbeat`]
+//! stamp each tick; [`daemon`] runs the loop and [`app`] the commands.
 
 /// Declares the modules of the tick path: nothing that `/proc`, a process or a webhook
 /// hands us may panic them, so they are held to no indexing, no unwrap and no unchecked
@@ -22,10 +26,13 @@ macro_rules! tick_path_modules {
     };
 }
 
-tick_path_modules!(alert, heartbeat, outbox, parse, render, report, scan, sys, text);
-
-pub mod app;
+tick_path_modules!(text);
 pub mod config;
-pub mod daemon;
+pub mod log;
+tick_path_modules!(parse, sys, scan, policy, warnings, outbox, alert, render, report);
+pub mod courier;
 pub mod deliver;
+tick_path_modules!(health, heartbeat);
+pub mod app;
+pub mod daemon;
 pub mod signals;

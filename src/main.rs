@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let config =
-        match lingerwatch::config::load(|k| std::env::var(k).ok(), std::env::args_os().skip(1)) {
+        match lingerwatch::config::load(|k| std::env::var_os(k), std::env::args_os().skip(1)) {
             Ok(config) => config,
             Err(e) => {
-                eprintln!("lingerwatch: {e}");
+                lingerwatch::log!("{e}");
                 return ExitCode::from(2);
             }
         };

@@ -1,261 +1,193 @@
-//! The outbox: messages waiting for the webhook, oldest first.
+//! What each destination is still owed, and when it may be tried again.
 //!
-//! Pure and driven by explicit time; fixed capacity; no allocation; never panics. A failed
-//! delivery stays at the front and is retried with backoff, so order holds. When the box
-//! is full, reminders go first (they repeat anyway); FIRING and RESOLVED are dropped only
-//! when nothing but them is left, oldest first. Every drop is counted, and the count is
-//! reported in the next message delivered.
+//! Pure and driven by explicit time; fixed size; no allocation; never panics. There is no
+//! queue of messages: each alert in the [`crate::alert`] table carries, per destination,
+//! the messages it still owes ([`Owed`]: at most a FIRING, a REMINDER and a RESOLVED,
+//! each with its sequence number), so the table's capacity is the only capacity and a
+//! burst cannot push a FIRING or RESOLVED out. A destination sends its owed messages in
+//! sequence order; a failed attempt keeps them owed and the destination waits (backoff,
+//! counted in ticks) before it tries again, so order holds and a dead destination never
+//! delays another.
 
-use crate::alert::{Event, Key, Kind};
-use crate::scan::Found;
+use crate::alert::Kind;
 
-/// Messages held during an outage.
-pub const OUTBOX_CAPACITY: usize = 128;
+/// A message's place in the order of decisions: unique, increasing.
+pub type Seq = u64;
+
 /// The longest wait between retries, in ticks.
-const MAX_BACKOFF_TICKS: u64 = 8;
+pub const MAX_BACKOFF_TICKS: u64 = 8;
 
-/// What a message is about.
-// Held inline in the fixed outbox: boxing the large variant would allocate per message.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug)]
-pub enum Subject {
-    Process(Found),
-    /// Active processes beyond the alert table.
-    Untracked(u32),
+/// The messages one alert still owes one destination.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Owed {
+    pub firing: Option<Seq>,
+    pub reminder: Option<Seq>,
+    pub resolved: Option<Seq>,
+    /// The destination refused this alert's FIRING: it is owed nothing more about it (a
+    /// RESOLVED there would be about an alert it never took).
+    pub abandoned: bool,
 }
 
-/// One message, as the state machine decided it; rendered only when it is sent, so a
-/// retry carries the latest drop count and Alertmanager gets a fresh `endsAt`.
-#[derive(Clone, Debug)]
-pub struct Message {
-    /// Unique, increasing: tells a retried message from a newer one.
-    pub seq: u64,
-    pub kind: Kind,
-    pub subject: Subject,
-    /// When the alert first fired, boot clock ms.
-    pub fired_ms: u64,
-    /// When it was decided, boot clock ms.
-    pub created_ms: u64,
-}
-
-impl Message {
-    pub fn key(&self) -> Option<Key> {
-        match &self.subject {
-            Subject::Process(f) => Some(Key::of(f)),
-            Subject::Untracked(_) => None,
-        }
+impl Owed {
+    pub fn is_empty(&self) -> bool {
+        self.firing.is_none() && self.reminder.is_none() && self.resolved.is_none()
     }
 
-    /// A short name for logs: "firing pid 123".
-    pub fn describe<W: ufmt::uWrite + ?Sized>(&self, w: &mut W) -> Result<(), W::Error> {
-        match &self.subject {
-            Subject::Process(f) => ufmt::uwrite!(w, "{} pid {}", self.kind.as_str(), f.pid),
-            Subject::Untracked(n) => ufmt::uwrite!(w, "{} untracked={}", self.kind.as_str(), *n),
+    /// The owed messages as (seq, kind), in no particular order.
+    pub fn each(&self) -> impl Iterator<Item = (Seq, Kind)> {
+        [
+            self.firing.map(|s| (s, Kind::Firing)),
+            self.reminder.map(|s| (s, Kind::Reminder)),
+            self.resolved.map(|s| (s, Kind::Resolved)),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// Forgets every message up to `seq` (sent, or given up); returns how many. A
+    /// FIRING given up abandons the alert at this destination.
+    pub fn give_up_to(&mut self, seq: Seq) -> u32 {
+        if self.firing.is_some_and(|s| s <= seq) {
+            self.abandoned = true;
         }
+        let n = self.clear_up_to(seq);
+        if self.abandoned {
+            *self = Owed {
+                abandoned: true,
+                ..Owed::default()
+            };
+        }
+        n
+    }
+
+    /// Forgets every message up to `seq` (sent, or given up); returns how many.
+    pub fn clear_up_to(&mut self, seq: Seq) -> u32 {
+        let mut n: u32 = 0;
+        for slot in [&mut self.firing, &mut self.reminder, &mut self.resolved] {
+            if slot.is_some_and(|s| s <= seq) {
+                *slot = None;
+                n = n.saturating_add(1);
+            }
+        }
+        n
     }
 }
 
-/// What the caller learned from one delivery attempt.
+/// How a destination hears about an alert that stays active.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cadence {
+    /// FIRING once, a REMINDER once the cooldown has passed, RESOLVED once (json, chat).
+    Messages,
+    /// Every active alert on every tick, and RESOLVED again for a few ticks (Alertmanager
+    /// forgets an alert that is not re-sent before its `endsAt`, and a replica that was
+    /// down when the process ended still learns it).
+    Refresh,
+}
+
+/// The result of one delivery attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Delivered,
-    /// Connection error, timeout, 5xx, 429: keep it and try again later.
+    /// Connection error, timeout, 5xx, 408, 429: keep it owed and try again later.
     Retry,
-    /// Any other 4xx: the webhook will never take it (a configuration error); drop it.
+    /// Any other 4xx or a 3xx: the destination will never take it (a configuration
+    /// error); give it up.
     Refused,
 }
 
-#[derive(Debug)]
-pub struct Outbox {
-    /// Reserved for [`OUTBOX_CAPACITY`] at start-up and never grown past it: no allocation
-    /// after `new`, and memory only as it is used.
-    queue: Vec<Message>,
-    next_seq: u64,
-    /// Failed attempts of the front message.
-    attempts: u32,
-    /// Not before this boot-clock time is the front retried.
-    retry_at_ms: u64,
-    /// Dropped on overflow and not yet reported in a delivered message.
-    dropped_unreported: u32,
-    /// Dropped on overflow since start.
-    pub dropped_total: u64,
-    tick_ms: u64,
+/// Counters of one destination, since start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Messages delivered.
+    pub sent: u64,
+    /// Failed attempts (each retried later).
+    pub failed: u64,
+    /// Messages given up: refused by the destination, or evicted from a full table.
+    pub dropped: u64,
 }
 
-/// What `push` had to give up to make room.
+/// One destination's delivery state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Dropped {
-    pub kind: Kind,
-    pub pid: Option<u32>,
+pub struct Outbox {
+    pub cadence: Cadence,
+    /// Failed attempts in a row.
+    attempts: u32,
+    /// Not before this boot-clock time is it tried again.
+    retry_at_ms: u64,
+    /// Messages given up and not yet reported in a delivered message.
+    dropped_unreported: u32,
+    pub stats: Stats,
+}
+
+/// The wait after `attempts` failures in a row, in ticks: 1, 2, 4, then every 8.
+pub fn backoff_ticks(attempts: u32) -> u64 {
+    let exp = attempts.saturating_sub(1).min(3);
+    (1u64 << exp).min(MAX_BACKOFF_TICKS)
 }
 
 impl Outbox {
-    /// `tick_ms` is the scan interval: backoff counts in ticks.
-    pub fn new(tick_ms: u64) -> Self {
+    pub fn new(cadence: Cadence) -> Self {
         Outbox {
-            queue: Vec::with_capacity(OUTBOX_CAPACITY),
-            next_seq: 0,
+            cadence,
             attempts: 0,
             retry_at_ms: 0,
             dropped_unreported: 0,
-            dropped_total: 0,
-            tick_ms: tick_ms.max(1),
+            stats: Stats::default(),
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.queue.len()
+    /// Whether it may be tried at `now_ms`.
+    pub fn ready(&self, now_ms: u64) -> bool {
+        now_ms >= self.retry_at_ms
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.queue.is_empty()
+    /// When it may be tried next (0: now).
+    pub fn retry_at_ms(&self) -> u64 {
+        self.retry_at_ms
+    }
+
+    pub fn attempts(&self) -> u32 {
+        self.attempts
     }
 
     pub fn dropped_unreported(&self) -> u32 {
         self.dropped_unreported
     }
 
-    /// Queues a decision of the state machine. Returns what was dropped to make room.
-    pub fn push_event(&mut self, event: Event<'_>, now_ms: u64) -> Option<Dropped> {
-        let (kind, subject, fired_ms) = match event {
-            Event::Process {
-                kind,
-                found,
-                fired_ms,
-            } => (kind, Subject::Process(found.clone()), fired_ms),
-            Event::Untracked {
-                kind,
-                count,
-                fired_ms,
-            } => (kind, Subject::Untracked(count), fired_ms),
-        };
-        self.push(kind, subject, fired_ms, now_ms)
+    /// Counts `n` messages given up.
+    pub fn drop_messages(&mut self, n: u32) {
+        self.dropped_unreported = self.dropped_unreported.saturating_add(n);
+        self.stats.dropped = self.stats.dropped.saturating_add(u64::from(n));
     }
 
-    pub fn push(
+    /// Records an attempt that carried `messages` and reported `reported_drops`.
+    pub fn record(
         &mut self,
-        kind: Kind,
-        subject: Subject,
-        fired_ms: u64,
-        now_ms: u64,
-    ) -> Option<Dropped> {
-        let seq = self.next_seq;
-        self.next_seq = self.next_seq.saturating_add(1);
-        let msg = Message {
-            seq,
-            kind,
-            subject,
-            fired_ms,
-            created_ms: now_ms,
-        };
-        // A newer reminder about the same process supersedes a queued one; the front is
-        // left alone, as it may be in flight.
-        if kind == Kind::Reminder {
-            let key = msg.key();
-            if let Some(i) = self
-                .queue
-                .iter()
-                .skip(1)
-                .position(|m| m.kind == Kind::Reminder && m.key() == key)
-            {
-                let _ = self.remove(i.saturating_add(1));
-            }
-        }
-        let mut dropped = None;
-        if self.queue.len() >= OUTBOX_CAPACITY {
-            // Reminders first, oldest first; else the oldest message of all. The front is
-            // kept when there is any other choice, as it may be in flight.
-            let victim = self.queue.iter().position(|m| m.kind == Kind::Reminder).or(
-                if self.queue.len() > 1 {
-                    Some(1)
-                } else {
-                    Some(0)
-                },
-            );
-            if let Some(i) = victim {
-                dropped = self.remove(i).map(|m| Dropped {
-                    kind: m.kind,
-                    pid: match m.subject {
-                        Subject::Process(f) => Some(f.pid),
-                        Subject::Untracked(_) => None,
-                    },
-                });
-                self.dropped_unreported = self.dropped_unreported.saturating_add(1);
-                self.dropped_total = self.dropped_total.saturating_add(1);
-            }
-        }
-        self.queue.push(msg);
-        dropped
-    }
-
-    fn remove(&mut self, i: usize) -> Option<Message> {
-        if i >= self.queue.len() {
-            return None;
-        }
-        if i == 0 {
-            self.attempts = 0;
-            self.retry_at_ms = 0;
-        }
-        Some(self.queue.remove(i))
-    }
-
-    /// The message to send now, if any is due.
-    pub fn due(&self, now_ms: u64) -> Option<&Message> {
-        if now_ms < self.retry_at_ms {
-            return None;
-        }
-        self.queue.first()
-    }
-
-    /// When the front message may next be tried (0: now), if there is one.
-    pub fn next_attempt_ms(&self) -> Option<u64> {
-        self.queue.first().map(|_| self.retry_at_ms)
-    }
-
-    /// Records the outcome of sending message `seq`, which carried `reported_drops` in its
-    /// text. Returns the attempts so far and the retry time, for the log.
-    pub fn settle(
-        &mut self,
-        seq: u64,
         outcome: Outcome,
+        messages: u32,
         reported_drops: u32,
         now_ms: u64,
-    ) -> (u32, u64) {
-        let Some(i) = self.queue.iter().position(|m| m.seq == seq) else {
-            return (0, 0);
-        };
+        tick_ms: u64,
+    ) {
         match outcome {
-            Outcome::Delivered | Outcome::Refused => {
-                if outcome == Outcome::Delivered {
-                    self.dropped_unreported =
-                        self.dropped_unreported.saturating_sub(reported_drops);
-                }
-                let _ = self.remove(i);
-                (0, 0)
+            Outcome::Delivered => {
+                self.attempts = 0;
+                self.retry_at_ms = 0;
+                self.dropped_unreported = self.dropped_unreported.saturating_sub(reported_drops);
+                self.stats.sent = self.stats.sent.saturating_add(u64::from(messages));
+            }
+            Outcome::Refused => {
+                // Counted, but not reported as lost to an outage: the log says why.
+                self.attempts = 0;
+                self.retry_at_ms = 0;
+                self.stats.dropped = self.stats.dropped.saturating_add(u64::from(messages));
             }
             Outcome::Retry => {
-                if i == 0 {
-                    self.attempts = self.attempts.saturating_add(1);
-                    let exp = self.attempts.saturating_sub(1).min(3);
-                    let ticks = (1u64 << exp).min(MAX_BACKOFF_TICKS);
-                    self.retry_at_ms = now_ms.saturating_add(ticks.saturating_mul(self.tick_ms));
-                }
-                (self.attempts, self.retry_at_ms)
+                self.attempts = self.attempts.saturating_add(1);
+                self.stats.failed = self.stats.failed.saturating_add(1);
+                let wait = backoff_ticks(self.attempts).saturating_mul(tick_ms.max(1));
+                self.retry_at_ms = now_ms.saturating_add(wait);
             }
-        }
-    }
-
-    /// Copies the front message into `slot` if it is due, for sending outside a lock.
-    pub fn take_due(&self, now_ms: u64, slot: &mut Option<Message>) -> bool {
-        match self.due(now_ms) {
-            Some(m) => {
-                match slot {
-                    Some(s) => s.clone_from(m),
-                    None => *slot = Some(m.clone()),
-                }
-                true
-            }
-            None => false,
         }
     }
 }
@@ -264,95 +196,56 @@ impl Outbox {
 mod tests {
     use super::*;
 
-    fn found(pid: u32) -> Found {
-        Found {
-            orphan: true,
-            over_threshold: true,
-            ..Found::blank(pid, 1)
-        }
-    }
-
-    fn kinds(o: &Outbox) -> std::vec::Vec<(Kind, u32)> {
-        o.queue
-            .iter()
-            .map(|m| {
-                (
-                    m.kind,
-                    match &m.subject {
-                        Subject::Process(f) => f.pid,
-                        Subject::Untracked(n) => *n,
-                    },
-                )
-            })
-            .collect()
+    #[test]
+    fn backoff_doubles_to_eight_ticks_and_stays() {
+        let waits: Vec<u64> = (1..=6).map(backoff_ticks).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 8, 8]);
+        let mut o = Outbox::new(Cadence::Messages);
+        o.record(Outcome::Retry, 1, 0, 5_000, 1_000);
+        assert!(!o.ready(5_999));
+        assert!(o.ready(6_000));
+        o.record(Outcome::Retry, 1, 0, 6_000, 1_000);
+        assert_eq!(o.retry_at_ms(), 8_000);
+        o.record(Outcome::Delivered, 3, 0, 8_000, 1_000);
+        assert!(o.ready(0));
+        assert_eq!(
+            o.stats,
+            Stats {
+                sent: 3,
+                failed: 2,
+                dropped: 0
+            }
+        );
     }
 
     #[test]
-    fn failed_front_is_retried_with_backoff_and_order_holds() {
-        let mut o = Outbox::new(1000);
-        o.push(Kind::Firing, Subject::Process(found(1)), 0, 0);
-        o.push(Kind::Firing, Subject::Process(found(2)), 0, 0);
-        let seq = o.due(0).unwrap().seq;
-        assert_eq!(o.settle(seq, Outcome::Retry, 0, 0), (1, 1000));
-        assert!(o.due(999).is_none(), "backoff");
-        assert_eq!(o.due(1000).unwrap().seq, seq, "same message again, first");
-        assert_eq!(o.settle(seq, Outcome::Retry, 0, 1000), (2, 3000));
-        assert_eq!(o.settle(seq, Outcome::Retry, 0, 3000), (3, 7000));
-        assert_eq!(o.settle(seq, Outcome::Retry, 0, 7000), (4, 15000));
-        assert_eq!(
-            o.settle(seq, Outcome::Retry, 0, 15000),
-            (5, 23000),
-            "capped at 8 ticks"
-        );
-        o.settle(seq, Outcome::Delivered, 0, 23000);
-        assert_eq!(kinds(&o), [(Kind::Firing, 2)]);
-        assert!(o.due(23000).is_some(), "next one goes at once");
+    fn drops_are_counted_until_a_delivered_message_reports_them() {
+        let mut o = Outbox::new(Cadence::Messages);
+        o.drop_messages(2);
+        o.record(Outcome::Refused, 1, 0, 0, 1000);
+        assert_eq!(o.dropped_unreported(), 2, "a refusal is not a loss to report");
+        o.record(Outcome::Delivered, 1, 2, 0, 1000);
+        assert_eq!(o.dropped_unreported(), 0);
+        assert_eq!(o.stats.dropped, 3);
     }
 
     #[test]
-    fn overflow_drops_reminders_first_then_oldest_and_counts_until_reported() {
-        let mut o = Outbox::new(1000);
-        o.push(Kind::Firing, Subject::Process(found(1)), 0, 0);
-        for pid in 2..OUTBOX_CAPACITY as u32 {
-            o.push(Kind::Reminder, Subject::Process(found(pid)), 0, 0);
-        }
-        o.push(Kind::Resolved, Subject::Process(found(999)), 0, 0);
-        assert_eq!(o.len(), OUTBOX_CAPACITY);
-        let d = o.push(Kind::Firing, Subject::Process(found(1000)), 0, 0);
-        assert_eq!(
-            d,
-            Some(Dropped {
-                kind: Kind::Reminder,
-                pid: Some(2)
-            })
-        );
-        // Drop every reminder; then the oldest behind the front goes.
-        for pid in 1001..1001 + OUTBOX_CAPACITY as u32 {
-            o.push(Kind::Resolved, Subject::Process(found(pid)), 0, 0);
-        }
-        assert!(o.queue.iter().all(|m| m.kind != Kind::Reminder));
-        assert_eq!(kinds(&o)[0], (Kind::Firing, 1), "front kept");
-        assert_eq!(o.dropped_unreported(), OUTBOX_CAPACITY as u32 + 1);
-        let seq = o.due(0).unwrap().seq;
-        o.settle(seq, Outcome::Delivered, 5, 0);
-        assert_eq!(o.dropped_unreported(), OUTBOX_CAPACITY as u32 - 4);
-        assert_eq!(o.dropped_total, OUTBOX_CAPACITY as u64 + 1);
-    }
-
-    #[test]
-    fn newer_reminder_supersedes_a_queued_one_and_refused_is_dropped() {
-        let mut o = Outbox::new(1000);
-        o.push(Kind::Firing, Subject::Process(found(1)), 0, 0);
-        o.push(Kind::Reminder, Subject::Process(found(2)), 0, 0);
-        o.push(Kind::Reminder, Subject::Process(found(3)), 0, 0);
-        o.push(Kind::Reminder, Subject::Process(found(2)), 0, 0);
-        assert_eq!(
-            kinds(&o),
-            [(Kind::Firing, 1), (Kind::Reminder, 3), (Kind::Reminder, 2)]
-        );
-        let seq = o.due(0).unwrap().seq;
-        o.settle(seq, Outcome::Refused, 0, 0);
-        assert_eq!(o.len(), 2);
-        assert_eq!(o.dropped_total, 0, "refused is not an overflow drop");
+    fn owed_messages_clear_up_to_a_sequence_number() {
+        let mut owed = Owed {
+            firing: Some(3),
+            resolved: Some(9),
+            ..Owed::default()
+        };
+        assert_eq!(owed.clear_up_to(5), 1);
+        assert_eq!(owed.each().collect::<Vec<_>>(), [(9, Kind::Resolved)]);
+        assert_eq!(owed.clear_up_to(9), 1);
+        assert!(owed.is_empty());
+        let mut refused = Owed {
+            firing: Some(3),
+            resolved: Some(9),
+            ..Owed::default()
+        };
+        assert_eq!(refused.give_up_to(3), 1);
+        assert!(refused.abandoned && refused.is_empty(), "nothing more after a refused FIRING");
     }
 }

@@ -7,7 +7,7 @@ use ufmt::{uWrite, uwrite};
 
 use crate::scan::Found;
 use crate::text::{
-    write_centis, write_duration, write_json_escaped, write_printable, FixedBuf, CUT_MARKER,
+    write_centis, write_cut, write_duration, write_json_escaped, write_printable, FixedBuf,
 };
 
 /// Writes a process's fields as JSON members (no braces), shared by `scan --json` and the
@@ -34,19 +34,26 @@ pub fn write_process_fields<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<
         None => w.write_str("null")?,
     }
     uwrite!(w, ",\"descendants\":{},\"cmdline\":\"", f.descendants)?;
-    write_json_escaped(w, f.cmdline.as_bytes())?;
-    if f.cmdline.truncated() {
-        w.write_str(CUT_MARKER)?;
-    }
+    write_cut(
+        w,
+        f.cmdline.as_bytes(),
+        f.cmdline.truncated(),
+        write_json_escaped,
+    )?;
     w.write_str("\"")
 }
 
 /// Writes one match as a compact JSON object (no newline): what `scan --json` prints.
-pub fn write_json_line<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W::Error> {
+/// `lingers` is the policy's verdict on it.
+pub fn write_json_line<W: uWrite + ?Sized>(
+    w: &mut W,
+    f: &Found,
+    lingers: bool,
+) -> Result<(), W::Error> {
     w.write_str("{")?;
     write_process_fields(w, f)?;
     w.write_str(",\"over_threshold\":")?;
-    w.write_str(if f.over_threshold { "true" } else { "false" })?;
+    w.write_str(if lingers { "true" } else { "false" })?;
     w.write_str("}")
 }
 
@@ -80,9 +87,14 @@ fn cell<W: uWrite + ?Sized>(
     }
 }
 
-/// Writes one match as a table row, newline included. Control characters in the cmdline
-/// or comm are replaced, so a process cannot forge rows.
-pub fn write_table_row<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W::Error> {
+/// Writes one match as a table row, newline included; `lingers` marks its age with `!`.
+/// Control characters in the cmdline or comm are replaced, so a process cannot forge
+/// rows.
+pub fn write_table_row<W: uWrite + ?Sized>(
+    w: &mut W,
+    f: &Found,
+    lingers: bool,
+) -> Result<(), W::Error> {
     let mut b = FixedBuf::<96>::new();
     let _ = uwrite!(b, "{}", f.pid);
     cell(w, b.as_str(), 7, true)?;
@@ -92,7 +104,7 @@ pub fn write_table_row<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W
     cell(w, b.as_str(), 7, true)?;
     b.clear();
     let _ = write_duration(&mut b, f.age_s());
-    let _ = b.write_str(if f.over_threshold { "!" } else { "" });
+    let _ = b.write_str(if lingers { "!" } else { "" });
     w.write_str(" ")?;
     cell(w, b.as_str(), 8, true)?;
     b.clear();
@@ -116,9 +128,11 @@ pub fn write_table_row<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W
     w.write_str(" ")?;
     cell(w, b.as_str(), 4, true)?;
     w.write_str(" ")?;
-    write_printable(w, f.cmdline.as_bytes())?;
-    if f.cmdline.truncated() {
-        w.write_str(CUT_MARKER)?;
-    }
+    write_cut(
+        w,
+        f.cmdline.as_bytes(),
+        f.cmdline.truncated(),
+        write_printable,
+    )?;
     w.write_str("\n")
 }

@@ -1,10 +1,16 @@
 //! One pass over `/proc`: which processes match, how old they are, whose orphans they are
-//! and which container they run in.
+//! and which container they run in. It observes; whether a process lingers is
+//! [`crate::policy`]'s to say.
 //!
 //! Reads through [`crate::sys`] only and parses with [`crate::parse`]. Everything lives in
 //! fixed buffers owned by the [`Scanner`] and the caller's [`ScanReport`], so a scan
 //! allocates nothing. A process that vanishes mid-scan is skipped; one whose files are
 //! unreadable is counted; only an unreadable `/proc` itself fails the scan.
+//!
+//! When more processes match than the report holds, it keeps the oldest (the lingerers)
+//! and every process the caller asked to watch (the alert table's), and only counts the
+//! rest: so a tracked process is missing from a report only when it is gone or no longer
+//! matches, never because of a capacity.
 
 use core::mem::MaybeUninit;
 use std::path::Path;
@@ -13,17 +19,25 @@ use heapless::Vec;
 
 use crate::parse::cgroup::{self, Runtime, ID_LEN};
 use crate::parse::cmdline::{Matcher, PatternSet, ShownCmdline};
-use crate::parse::pid_stat;
+use crate::parse::mountinfo::{ProcMount, ProcMountFinder};
+use crate::parse::pid_stat::{self, PidStat};
 use crate::parse::proc_stat::BtimeFinder;
 use crate::sys::{PidFile, ProcDir, ReadError};
 
-/// The most matching processes one scan keeps (tops and their matching descendants). The
-/// rest are counted in [`ScanReport::not_tracked`].
+/// The most matching processes one report holds (tops and their matching descendants).
+/// The rest are counted in [`ScanReport::unstored`].
 pub const MAX_FOUND: usize = 256;
 /// Longest comm the kernel keeps (TASK_COMM_LEN - 1 for tasks; kernel threads up to 63).
 pub const COMM_LEN: usize = 64;
 /// The most init names.
 pub const MAX_INIT_NAMES: usize = 16;
+/// How much of a cmdline is read: a pattern past the first MiB is not seen. Linux allows
+/// longer argument lists, but none that a test runner is started with.
+pub const CMDLINE_READ_MAX: u64 = 1 << 20;
+/// How much of `/proc/stat` is read looking for `btime` (its `intr` line can pass 64 KiB).
+pub const PROC_STAT_READ_MAX: u64 = 1 << 20;
+/// How much of `/proc/self/mountinfo` is read (a node with thousands of mounts).
+pub const MOUNTINFO_READ_MAX: u64 = 16 << 20;
 
 const DIR_BUF: usize = 16 * 1024;
 const CMDLINE_BUF: usize = 4096;
@@ -40,10 +54,16 @@ pub struct ScanConfig {
     pub exclude: PatternSet,
     /// Comms of the processes that adopt orphans.
     pub init_names: InitNames,
-    /// A process is over the threshold when its age is strictly greater than this.
-    pub age_threshold_s: u64,
-    /// Only orphans qualify for the threshold.
-    pub orphans_only: bool,
+    /// Matches that do not fit the report and are older than this are counted apart (the
+    /// alert threshold, so the caller can tell how many of them linger).
+    pub older_than_s: u64,
+}
+
+/// One process: a pid with its start time (a reused pid starts later).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProcessKey {
+    pub pid: u32,
+    pub start_ticks: u64,
 }
 
 /// A container, by runtime and full id.
@@ -64,12 +84,12 @@ impl Container {
     }
 }
 
-/// One matching process, as reported.
+/// One matching process, as observed.
 #[derive(Clone, Debug)]
 pub struct Found {
     pub pid: u32,
     pub ppid: u32,
-    /// `starttime` from stat: with the pid, it names one process (a reused pid starts later).
+    /// `starttime` from stat: with the pid, it names one process.
     pub start_ticks: u64,
     pub age_ms: u64,
     /// CPU time used, user plus system, in hundredths of a second.
@@ -77,6 +97,7 @@ pub struct Found {
     pub state: u8,
     pub num_threads: u64,
     pub rss_pages: u64,
+    /// The parent is pid 1 or an init named in the configuration.
     pub orphan: bool,
     /// The parent's comm (empty when the parent could not be read).
     pub parent: Comm,
@@ -84,8 +105,8 @@ pub struct Found {
     pub cmdline: ShownCmdline,
     /// Matching processes below this one (a wrapper's pytest, xdist workers).
     pub descendants: u32,
-    /// Older than the threshold (and an orphan, with orphans-only): alert-worthy.
-    pub over_threshold: bool,
+    /// A matching ancestor holds this one as a descendant: not a line of its own.
+    pub folded: bool,
 }
 
 impl Found {
@@ -105,26 +126,48 @@ impl Found {
             container: None,
             cmdline: ShownCmdline::default(),
             descendants: 0,
-            over_threshold: false,
+            folded: false,
+        }
+    }
+
+    pub fn key(&self) -> ProcessKey {
+        ProcessKey {
+            pid: self.pid,
+            start_ticks: self.start_ticks,
         }
     }
 
     pub fn age_s(&self) -> u64 {
         self.age_ms / 1000
     }
+
+    /// Older first; among equals, the lower pid.
+    fn is_younger_than(&self, other: &Found) -> bool {
+        (self.start_ticks, self.pid) > (other.start_ticks, other.pid)
+    }
+}
+
+/// Matches the report could not hold: counted, not shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unstored {
+    pub count: u32,
+    /// Of them, older than [`ScanConfig::older_than_s`].
+    pub older: u32,
+    /// Of those, orphans.
+    pub older_orphans: u32,
 }
 
 /// The result of one scan. Allocate once, reuse every tick.
 ///
-/// `found` is reserved for [`MAX_FOUND`] at start-up and never grows past it (see
-/// [`ScanReport::push`]), so a scan allocates nothing; unlike an inline array, reserved
-/// capacity costs memory only as it is used.
+/// The matches are reserved for [`MAX_FOUND`] at start-up and [`ScanReport::insert`] is the
+/// only way in, so the report never grows past it and a scan allocates nothing; unlike an
+/// inline array, reserved capacity costs memory only as it is used.
 #[derive(Debug)]
 pub struct ScanReport {
-    /// Top matching processes, in pid order.
-    pub found: std::vec::Vec<Found>,
-    /// Matching processes beyond [`MAX_FOUND`].
-    pub not_tracked: u32,
+    found: std::vec::Vec<Found>,
+    /// Which of `found` the caller asked to watch: never evicted.
+    pinned: [bool; MAX_FOUND],
+    pub unstored: Unstored,
     /// Entries in `/proc` that were pids.
     pub pids_seen: u32,
     /// Pids whose files we were refused (hidepid, other users).
@@ -139,7 +182,8 @@ impl Default for ScanReport {
     fn default() -> Self {
         ScanReport {
             found: std::vec::Vec::with_capacity(MAX_FOUND),
-            not_tracked: 0,
+            pinned: [false; MAX_FOUND],
+            unstored: Unstored::default(),
             pids_seen: 0,
             denied: 0,
             errors: 0,
@@ -149,29 +193,58 @@ impl Default for ScanReport {
 }
 
 impl ScanReport {
-    /// Adds a match, or counts it in `not_tracked` when [`MAX_FOUND`] are held already.
-    /// Returns whether it was kept. Never reallocates.
-    pub fn push(&mut self, found: Found) -> bool {
+    /// Every stored match (in pid order after a scan).
+    pub fn all(&self) -> &[Found] {
+        &self.found
+    }
+
+    /// The matches that are lines of their own: not held by a matching ancestor.
+    pub fn tops(&self) -> impl Iterator<Item = &Found> {
+        self.found.iter().filter(|f| !f.folded)
+    }
+
+    /// The stored match that is this process, if any.
+    pub fn get(&self, key: ProcessKey) -> Option<&Found> {
+        self.found.iter().find(|f| f.key() == key)
+    }
+
+    /// Stores a match, keeping the oldest when full: returns the one that did not fit
+    /// (the newcomer, or the youngest unpinned match it displaced). A pinned match
+    /// displaces the youngest unpinned one whatever its age. Never reallocates.
+    pub fn insert(&mut self, found: Found, pinned: bool) -> Option<Found> {
         if self.found.len() < MAX_FOUND.min(self.found.capacity()) {
+            if let Some(slot) = self.pinned.get_mut(self.found.len()) {
+                *slot = pinned;
+            }
             self.found.push(found);
-            true
-        } else {
-            self.not_tracked = self.not_tracked.saturating_add(1);
-            false
+            return None;
+        }
+        let youngest = (0..self.found.len())
+            .filter(|&i| !self.pinned.get(i).copied().unwrap_or(true))
+            .max_by(|&a, &b| {
+                let (a, b) = (self.found.get(a), self.found.get(b));
+                let key = |f: Option<&Found>| f.map(|f| (f.start_ticks, f.pid));
+                key(a).cmp(&key(b))
+            });
+        match youngest.and_then(|i| self.found.get_mut(i).map(|slot| (i, slot))) {
+            Some((i, slot)) if pinned || slot.is_younger_than(&found) => {
+                if let Some(p) = self.pinned.get_mut(i) {
+                    *p = pinned;
+                }
+                Some(core::mem::replace(slot, found))
+            }
+            _ => Some(found),
         }
     }
 
-    pub fn clear(&mut self) {
+    fn clear(&mut self, now_ms: u64) {
         self.found.clear();
-        self.not_tracked = 0;
+        self.pinned = [false; MAX_FOUND];
+        self.unstored = Unstored::default();
         self.pids_seen = 0;
         self.denied = 0;
         self.errors = 0;
-        self.now_ms = 0;
-    }
-
-    pub fn any_over_threshold(&self) -> bool {
-        self.found.iter().any(|f| f.over_threshold)
+        self.now_ms = now_ms;
     }
 }
 
@@ -182,15 +255,44 @@ pub enum ScanError {
     ProcUnreadable(i32),
 }
 
-/// What this `/proc` shows of the host.
+/// Which PID namespace this `/proc` shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Visibility {
+pub enum Namespace {
     /// Kernel threads are visible: the host PID namespace.
     Host,
     /// We are pid 1: a container's own PID namespace.
-    OwnNamespaceAsInit,
-    /// No kernel thread visible: another PID namespace, or `hidepid`/`subset=pid`.
+    OwnAsInit,
+    /// No kernel thread visible: another PID namespace, or `hidepid`.
     Restricted,
+}
+
+/// Why a scan cannot see every process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blindness {
+    /// `/proc` is mounted with `hidepid` and hides other users' processes from us.
+    HidePid,
+    /// Reading some pids' files was refused.
+    Denied(u32),
+}
+
+/// Why one pid was skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Skip {
+    Gone,
+    Denied,
+    /// Content that does not parse, or a stat of another pid.
+    Malformed,
+    Io,
+}
+
+impl From<ReadError> for Skip {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Gone => Skip::Gone,
+            ReadError::Denied => Skip::Denied,
+            ReadError::Io(_) => Skip::Io,
+        }
+    }
 }
 
 /// Scratch buffers, kept out of the stack frame of each call.
@@ -201,39 +303,53 @@ struct Buffers {
     cgroup: [u8; CGROUP_BUF],
 }
 
+/// What `examine` needs besides the buffers: the open root and what to look for.
+struct Probe<'a> {
+    proc: &'a ProcDir,
+    cfg: &'a ScanConfig,
+    clk_tck: u64,
+    now_ms: u64,
+}
+
 pub struct Scanner {
     proc: ProcDir,
     self_pid: Option<u32>,
     clk_tck: u64,
     cfg: ScanConfig,
+    mount: Option<ProcMount>,
     bufs: Box<Buffers>,
 }
 
 impl Scanner {
-    /// Opens the `/proc` root. Start-up only (this allocates the buffers).
-    pub fn new(proc_root: &Path, cfg: ScanConfig) -> Result<Self, rustix::io::Errno> {
+    /// Opens the `/proc` root and reads how it is mounted. Start-up only (this allocates
+    /// the buffers).
+    pub fn new(proc_root: &Path, cfg: ScanConfig) -> std::io::Result<Self> {
         let proc = ProcDir::open(proc_root)?;
         let self_pid = proc.self_pid();
+        let mut bufs = Box::new(Buffers {
+            dir: [MaybeUninit::uninit(); DIR_BUF],
+            cmdline: [0; CMDLINE_BUF],
+            stat: [0; STAT_BUF],
+            cgroup: [0; CGROUP_BUF],
+        });
+        let mount = proc.device().and_then(|dev| {
+            let mut finder = ProcMountFinder::new(dev);
+            let path = Path::new("/proc/self/mountinfo");
+            crate::sys::stream_file(path, &mut bufs.cmdline, MOUNTINFO_READ_MAX, |chunk| {
+                finder.feed(chunk);
+                !finder.done()
+            })
+            .ok()?;
+            finder.finish()
+        });
         Ok(Scanner {
             proc,
             self_pid,
             clk_tck: crate::sys::clock_ticks_per_second().max(1),
             cfg,
-            bufs: Box::new(Buffers {
-                dir: [MaybeUninit::uninit(); DIR_BUF],
-                cmdline: [0; CMDLINE_BUF],
-                stat: [0; STAT_BUF],
-                cgroup: [0; CGROUP_BUF],
-            }),
+            mount,
+            bufs,
         })
-    }
-
-    pub fn config(&self) -> &ScanConfig {
-        &self.cfg
-    }
-
-    pub fn self_pid(&self) -> Option<u32> {
-        self.self_pid
     }
 
     pub fn clk_tck(&self) -> u64 {
@@ -244,7 +360,7 @@ impl Scanner {
     pub fn boot_time_s(&mut self) -> Option<u64> {
         let mut finder = BtimeFinder::default();
         self.proc
-            .stream(c"stat", &mut self.bufs.cmdline, |chunk| {
+            .stream(c"stat", &mut self.bufs.cmdline, PROC_STAT_READ_MAX, |chunk| {
                 finder.feed(chunk);
                 !finder.done()
             })
@@ -254,9 +370,9 @@ impl Scanner {
 
     /// Whether this `/proc` is the host's. Kernel threads (ppid 0, pid other than 1) are
     /// visible only in the host PID namespace, and `kthreadd` is pid 2 there.
-    pub fn visibility(&mut self) -> Visibility {
+    pub fn namespace(&mut self) -> Namespace {
         if self.self_pid == Some(1) {
-            return Visibility::OwnNamespaceAsInit;
+            return Namespace::OwnAsInit;
         }
         let n = self.proc.read_pid(2, PidFile::Stat, &mut self.bufs.stat);
         let kthreadd = n
@@ -265,187 +381,242 @@ impl Scanner {
             .and_then(|line| pid_stat::parse(line).ok())
             .is_some_and(|s| s.ppid == 0);
         if kthreadd {
-            Visibility::Host
+            Namespace::Host
         } else {
-            Visibility::Restricted
+            Namespace::Restricted
         }
     }
 
-    /// Scans `/proc` at boot-clock time `now_ms` into `report` (cleared first).
-    pub fn scan(&mut self, now_ms: u64, report: &mut ScanReport) -> Result<(), ScanError> {
-        report.clear();
-        report.now_ms = now_ms;
+    /// Whether the last scan (`report`) was blind to some processes: `hidepid` hides
+    /// other users' processes from us (we see no kernel thread under a `hidepid` mount),
+    /// or reads were refused. Another PID namespace without `hidepid` is not blindness:
+    /// a sidecar may watch its own namespace on purpose.
+    pub fn blindness(&mut self, report: &ScanReport) -> Option<Blindness> {
+        let hidepid = self.mount.is_some_and(|m| m.hidepid);
+        if hidepid && self.namespace() == Namespace::Restricted {
+            Some(Blindness::HidePid)
+        } else if report.denied > 0 {
+            Some(Blindness::Denied(report.denied))
+        } else {
+            None
+        }
+    }
+
+    /// Scans `/proc` at boot-clock time `now_ms` into `report` (cleared first). The
+    /// processes in `watch` (sorted) are always stored while they exist and match.
+    pub fn scan(
+        &mut self,
+        now_ms: u64,
+        watch: &[ProcessKey],
+        report: &mut ScanReport,
+    ) -> Result<(), ScanError> {
+        report.clear(now_ms);
         let Scanner {
             proc,
             self_pid,
             clk_tck,
             cfg,
             bufs,
+            ..
         } = self;
+        let probe = Probe {
+            proc,
+            cfg,
+            clk_tck: *clk_tck,
+            now_ms,
+        };
         let Buffers {
             dir,
             cmdline,
             stat,
-            cgroup: cgroup_buf,
+            cgroup,
         } = &mut **bufs;
+        let mut rest = Rest {
+            cmdline,
+            stat,
+            cgroup,
+        };
         let listing = proc.for_each_pid(dir, |pid| {
             report.pids_seen = report.pids_seen.saturating_add(1);
             if Some(pid) == *self_pid {
                 return;
             }
-            match examine(proc, cfg, *clk_tck, now_ms, pid, cmdline, stat, cgroup_buf) {
+            match probe.examine(pid, &mut rest) {
                 Ok(Some(found)) => {
-                    report.push(found);
+                    let pinned = watch.binary_search(&found.key()).is_ok();
+                    if let Some(left_out) = report.insert(found, pinned) {
+                        probe.count_unstored(&left_out, rest.stat, &mut report.unstored);
+                    }
                 }
-                Ok(None) | Err(ReadError::Gone) => {}
-                Err(ReadError::Denied) => report.denied = report.denied.saturating_add(1),
-                Err(ReadError::Io(_)) => report.errors = report.errors.saturating_add(1),
+                Ok(None) | Err(Skip::Gone) => {}
+                Err(Skip::Denied) => report.denied = report.denied.saturating_add(1),
+                Err(Skip::Malformed | Skip::Io) => report.errors = report.errors.saturating_add(1),
             }
         });
-        if let Err(e) = listing {
-            return Err(ScanError::ProcUnreadable(match e {
-                ReadError::Io(errno) => errno,
-                ReadError::Denied => rustix::io::Errno::ACCESS.raw_os_error(),
-                ReadError::Gone => rustix::io::Errno::NOENT.raw_os_error(),
-            }));
+        listing.map_err(|e| ScanError::ProcUnreadable(e.errno()))?;
+        for found in report.found.iter_mut() {
+            probe.read_parent(found, rest.stat);
         }
         fold_descendants(&mut report.found);
         // Listing order is the filesystem's; people and tests read pid order. In place,
         // no allocation.
         report.found.sort_unstable_by_key(|f| f.pid);
-        for found in report.found.iter_mut() {
-            // The parent's comm names the adopter of an orphan (tini, systemd, …).
-            found.parent.clear();
-            if let Ok(n) = proc.read_pid(found.ppid, PidFile::Stat, stat) {
-                if let Some(parent) = stat.get(..n).and_then(|l| pid_stat::parse(l).ok()) {
-                    let comm = parent
-                        .comm
-                        .get(..COMM_LEN.min(parent.comm.len()))
-                        .unwrap_or(&[]);
-                    let _ = found.parent.extend_from_slice(comm);
-                }
-            }
-            found.orphan = found.ppid == 1
-                || (!found.parent.is_empty()
-                    && cfg
-                        .init_names
-                        .iter()
-                        .any(|n| n.as_slice() == found.parent.as_slice()));
-            found.over_threshold =
-                found.age_ms / 1000 > cfg.age_threshold_s && (!cfg.orphans_only || found.orphan);
-        }
         Ok(())
     }
 }
 
-/// Reads one pid: cmdline first (the cheap test that rejects almost every process), then
-/// stat and cgroup for the ones that match.
-#[allow(clippy::too_many_arguments)]
-fn examine(
-    proc: &ProcDir,
-    cfg: &ScanConfig,
-    clk_tck: u64,
-    now_ms: u64,
-    pid: u32,
-    cmdline_buf: &mut [u8],
-    stat_buf: &mut [u8],
-    cgroup_buf: &mut [u8],
-) -> Result<Option<Found>, ReadError> {
-    let mut matcher = Matcher::new(&cfg.include, &cfg.exclude);
-    let mut shown = ShownCmdline::default();
-    let capacity = cmdline_buf.len();
-    let mut first = true;
-    let total = proc.stream_pid(pid, PidFile::Cmdline, cmdline_buf, |chunk| {
-        // What is shown comes from the first chunk. Most cmdlines fit in one read and most
-        // do not match, so copy it now only when a second read will overwrite it.
-        if first && chunk.len() == capacity {
-            shown.feed(chunk);
+/// The per-pid buffers (the directory buffer is busy with the listing).
+struct Rest<'a> {
+    cmdline: &'a mut [u8; CMDLINE_BUF],
+    stat: &'a mut [u8; STAT_BUF],
+    cgroup: &'a mut [u8; CGROUP_BUF],
+}
+
+impl Probe<'_> {
+    /// Reads one pid: cmdline first (the cheap test that rejects almost every process),
+    /// then stat and cgroup for the ones that match.
+    fn examine(&self, pid: u32, bufs: &mut Rest<'_>) -> Result<Option<Found>, Skip> {
+        let Some(cmdline) = self.match_cmdline(pid, bufs.cmdline)? else {
+            return Ok(None);
+        };
+        let n = self.proc.read_pid(pid, PidFile::Stat, bufs.stat)?;
+        let stat = bufs
+            .stat
+            .get(..n)
+            .and_then(|line| pid_stat::parse(line).ok())
+            .filter(|s| s.pid == pid)
+            .ok_or(if n == 0 { Skip::Gone } else { Skip::Malformed })?;
+        let mut found = self.found_from(&stat, cmdline);
+        found.container = self.read_container(pid, bufs.cgroup);
+        Ok(Some(found))
+    }
+
+    /// Streams the cmdline through the matcher; the shown prefix when it matches.
+    fn match_cmdline(&self, pid: u32, buf: &mut [u8]) -> Result<Option<ShownCmdline>, Skip> {
+        let mut matcher = Matcher::new(&self.cfg.include, &self.cfg.exclude);
+        let mut shown = ShownCmdline::default();
+        let capacity = buf.len();
+        let mut first = true;
+        let total =
+            self.proc
+                .stream_pid(pid, PidFile::Cmdline, buf, CMDLINE_READ_MAX, |chunk| {
+                    // What is shown comes from the first chunk. Most cmdlines fit in one
+                    // read and most do not match, so copy it now only when a second read
+                    // will overwrite it.
+                    if first && chunk.len() == capacity {
+                        shown.feed(chunk);
+                    }
+                    first = false;
+                    matcher.feed(chunk);
+                    !(matcher.decided() && shown.truncated())
+                })?;
+        if !matcher.is_match() {
+            return Ok(None);
         }
-        first = false;
-        matcher.feed(chunk);
-        !(matcher.decided() && shown.truncated())
-    })?;
-    if !matcher.is_match() {
-        return Ok(None);
-    }
-    if usize::try_from(total).is_ok_and(|t| t < capacity) {
-        shown.feed(cmdline_buf.get(..usize::try_from(total).unwrap_or(0)).unwrap_or(&[]));
-    }
-
-    let n = proc.read_pid(pid, PidFile::Stat, stat_buf)?;
-    if n == 0 {
-        return Err(ReadError::Gone);
-    }
-    let Ok(stat) = pid_stat::parse(stat_buf.get(..n).unwrap_or(&[])) else {
-        return Err(ReadError::Io(0));
-    };
-    if stat.pid != pid {
-        return Err(ReadError::Io(0));
+        if let Some(whole) = usize::try_from(total)
+            .ok()
+            .filter(|&t| t < capacity)
+            .and_then(|t| buf.get(..t))
+        {
+            shown.feed(whole);
+        }
+        Ok(Some(shown))
     }
 
-    let container = match proc.read_pid(pid, PidFile::Cgroup, cgroup_buf) {
-        Ok(n) => {
-            let mut text = cgroup_buf.get(..n).unwrap_or(&[]);
-            if n == cgroup_buf.len() {
-                // Cut: keep whole lines only, so a cut id cannot pass for a short one.
-                let end = text
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |i| i.saturating_add(1));
-                text = text.get(..end).unwrap_or(&[]);
+    fn found_from(&self, stat: &PidStat<'_>, cmdline: ShownCmdline) -> Found {
+        let start_ms = stat
+            .starttime
+            .saturating_mul(1000)
+            .checked_div(self.clk_tck)
+            .unwrap_or(0);
+        let cpu_ticks = stat.utime.saturating_add(stat.stime);
+        Found {
+            pid: stat.pid,
+            ppid: stat.ppid,
+            start_ticks: stat.starttime,
+            age_ms: self.now_ms.saturating_sub(start_ms),
+            cpu_centis: cpu_ticks
+                .saturating_mul(100)
+                .checked_div(self.clk_tck)
+                .unwrap_or(0),
+            state: stat.state,
+            num_threads: stat.num_threads,
+            rss_pages: stat.rss_pages,
+            cmdline,
+            ..Found::blank(stat.pid, stat.starttime)
+        }
+    }
+
+    /// The container from `/proc/<pid>/cgroup`; a missing file (a kernel without
+    /// cgroups) is no container, not a gone pid.
+    fn read_container(&self, pid: u32, buf: &mut [u8]) -> Option<Container> {
+        let n = self.proc.read_pid(pid, PidFile::Cgroup, buf).ok()?;
+        let mut text = buf.get(..n).unwrap_or(&[]);
+        if n == buf.len() {
+            // Cut: keep whole lines only, so a cut id cannot pass for a short one.
+            let end = text
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i.saturating_add(1));
+            text = text.get(..end).unwrap_or(&[]);
+        }
+        cgroup::container_id(text).map(|c| {
+            let mut id = [0u8; ID_LEN];
+            id.copy_from_slice(c.id.get(..ID_LEN).unwrap_or(&[0; ID_LEN]));
+            Container {
+                runtime: c.runtime,
+                id,
             }
-            cgroup::container_id(text).map(|c| {
-                let mut id = [0u8; ID_LEN];
-                id.copy_from_slice(c.id.get(..ID_LEN).unwrap_or(&[0; ID_LEN]));
-                Container {
-                    runtime: c.runtime,
-                    id,
-                }
-            })
-        }
-        // A kernel without cgroups has no such file; that is no container, not a gone pid.
-        Err(_) => None,
-    };
+        })
+    }
 
-    let start_ms = stat
-        .starttime
-        .saturating_mul(1000)
-        .checked_div(clk_tck)
-        .unwrap_or(0);
-    let cpu_ticks = stat.utime.saturating_add(stat.stime);
-    Ok(Some(Found {
-        pid,
-        ppid: stat.ppid,
-        start_ticks: stat.starttime,
-        age_ms: now_ms.saturating_sub(start_ms),
-        cpu_centis: cpu_ticks
-            .saturating_mul(100)
-            .checked_div(clk_tck)
-            .unwrap_or(0),
-        state: stat.state,
-        num_threads: stat.num_threads,
-        rss_pages: stat.rss_pages,
-        orphan: false,
-        parent: Comm::new(),
-        container,
-        cmdline: shown,
-        descendants: 0,
-        over_threshold: false,
-    }))
+    /// Fills in the parent's comm (the adopter of an orphan: tini, systemd, …) and
+    /// whether the process is an orphan.
+    fn read_parent(&self, found: &mut Found, buf: &mut [u8]) {
+        found.parent.clear();
+        if let Ok(n) = self.proc.read_pid(found.ppid, PidFile::Stat, buf) {
+            if let Some(parent) = buf.get(..n).and_then(|l| pid_stat::parse(l).ok()) {
+                let comm = parent
+                    .comm
+                    .get(..COMM_LEN.min(parent.comm.len()))
+                    .unwrap_or(&[]);
+                let _ = found.parent.extend_from_slice(comm);
+            }
+        }
+        found.orphan = found.ppid == 1
+            || (!found.parent.is_empty()
+                && self
+                    .cfg
+                    .init_names
+                    .iter()
+                    .any(|n| n.as_slice() == found.parent.as_slice()));
+    }
+
+    /// Counts a match the report could not hold.
+    fn count_unstored(&self, found: &Found, buf: &mut [u8], unstored: &mut Unstored) {
+        unstored.count = unstored.count.saturating_add(1);
+        if found.age_s() > self.cfg.older_than_s {
+            unstored.older = unstored.older.saturating_add(1);
+            let mut f = found.clone();
+            self.read_parent(&mut f, buf);
+            if f.orphan {
+                unstored.older_orphans = unstored.older_orphans.saturating_add(1);
+            }
+        }
+    }
 }
 
 /// Folds each matching process into its topmost matching ancestor, so a wrapper and its
 /// pytest (or pytest and its xdist workers) are one line with a descendant count, as
 /// monit reports. A parent counts only if it started no later than the child, so a
 /// reused pid is not taken for a parent.
-fn fold_descendants(found: &mut std::vec::Vec<Found>) {
+fn fold_descendants(found: &mut [Found]) {
     let mut parent: [Option<usize>; MAX_FOUND] = [None; MAX_FOUND];
     for (slot, child) in parent.iter_mut().zip(found.iter()) {
         *slot = found.iter().position(|p| {
             p.pid == child.ppid && p.pid != child.pid && p.start_ticks <= child.start_ticks
         });
     }
-    let mut is_top = [true; MAX_FOUND];
     for i in 0..found.len() {
         let mut top = i;
         let mut reached_root = false;
@@ -461,18 +632,51 @@ fn fold_descendants(found: &mut std::vec::Vec<Found>) {
             }
         }
         if reached_root && top != i {
-            if let Some(flag) = is_top.get_mut(i) {
-                *flag = false;
+            if let Some(f) = found.get_mut(i) {
+                f.folded = true;
             }
             if let Some(t) = found.get_mut(top) {
                 t.descendants = t.descendants.saturating_add(1);
             }
         }
     }
-    let mut i = 0;
-    found.retain(|_| {
-        let keep = is_top.get(i).copied().unwrap_or(true);
-        i = i.saturating_add(1);
-        keep
-    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aged(pid: u32, start_ticks: u64) -> Found {
+        Found::blank(pid, start_ticks)
+    }
+
+    #[test]
+    fn a_full_report_keeps_the_oldest_and_every_pinned_process() {
+        let mut r = ScanReport::default();
+        for pid in 0..MAX_FOUND as u32 {
+            assert!(r.insert(aged(pid, 1000 + u64::from(pid)), pid == 5).is_none());
+        }
+        // Younger than all: left out.
+        let out = r.insert(aged(9000, 5000), false).unwrap();
+        assert_eq!(out.pid, 9000);
+        // Older than the youngest: displaces it.
+        let out = r.insert(aged(9001, 10), false).unwrap();
+        assert_eq!(out.pid, MAX_FOUND as u32 - 1);
+        assert!(r.get(ProcessKey { pid: 9001, start_ticks: 10 }).is_some());
+        // Pinned, however young: displaces the youngest unpinned.
+        let out = r.insert(aged(9002, 99_999), true).unwrap();
+        assert_eq!(out.pid, MAX_FOUND as u32 - 2);
+        assert_eq!(r.all().len(), MAX_FOUND);
+        assert!(r.get(ProcessKey { pid: 5, start_ticks: 1005 }).is_some());
+    }
+
+    #[test]
+    fn a_report_full_of_pinned_processes_leaves_out_the_newcomer() {
+        let mut r = ScanReport::default();
+        for pid in 0..MAX_FOUND as u32 {
+            r.insert(aged(pid, 1000), true);
+        }
+        assert_eq!(r.insert(aged(9000, 1), false).unwrap().pid, 9000);
+        assert_eq!(r.insert(aged(9001, 1), true).unwrap().pid, 9001);
+    }
 }

@@ -1,9 +1,12 @@
-//! The only I/O of the scanner: raw syscalls through rustix on one `/proc` directory fd.
+//! The scanner's I/O: raw syscalls through rustix on one `/proc` directory fd, plus the
+//! clocks and the few host facts lingerwatch reads (hostname, boot id, mount options).
 //!
-//! Every file is opened with `openat` relative to that fd, read-only, with paths built in
-//! stack buffers, and read into caller-owned arrays: nothing here allocates after
-//! [`ProcDir::open`]. It opens `/proc`, `/proc/stat` and, per pid, `stat`, `cmdline` and
-//! `cgroup` — never `environ` — and never signals or writes anything.
+//! Every `/proc` file is opened with `openat` relative to that fd, read-only, with paths
+//! built in stack buffers, and read into caller-owned arrays: nothing here allocates
+//! after [`ProcDir::open`]. It opens `/proc`, `/proc/stat` and, per pid, `stat`,
+//! `cmdline` and `cgroup` — never `environ` — and never signals or writes anything.
+//! Every read has a byte limit, so no file (a fake `/proc` can hold `/dev/zero`) can spin
+//! or grow a scan.
 
 use core::ffi::CStr;
 use core::mem::MaybeUninit;
@@ -17,8 +20,8 @@ use rustix::path::DecInt;
 /// Why a read failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReadError {
-    /// The process exited between listing and reading (`ENOENT`, `ESRCH`, or a 0-byte
-    /// read of a file that always has content): skip it quietly.
+    /// The process exited between listing and reading (`ENOENT`, `ESRCH`): skip it
+    /// quietly.
     Gone,
     /// `EACCES`/`EPERM`: `hidepid`, or a process of another user under a restricted mount.
     Denied,
@@ -32,6 +35,15 @@ impl ReadError {
             Errno::NOENT | Errno::SRCH => ReadError::Gone,
             Errno::ACCESS | Errno::PERM => ReadError::Denied,
             e => ReadError::Io(e.raw_os_error()),
+        }
+    }
+
+    /// The errno behind it, for messages.
+    pub fn errno(self) -> i32 {
+        match self {
+            ReadError::Gone => Errno::NOENT.raw_os_error(),
+            ReadError::Denied => Errno::ACCESS.raw_os_error(),
+            ReadError::Io(e) => e,
         }
     }
 }
@@ -54,10 +66,11 @@ impl PidFile {
     }
 }
 
-/// `<pid>/<file>\0` for every pid and file fits here.
+/// `<pid>/<file>\0` for every pid and file fits here: 10 digits, `/cmdline`, NUL.
 const PATH_BUF: usize = 32;
 
-/// Builds `<pid>/<file>` NUL-terminated in `buf`, without allocating.
+/// Builds `<pid>/<file>` NUL-terminated in `buf`, without allocating. The buffer is sized
+/// for the longest pid and name, so this cannot fail; the `Option` only spares a panic.
 fn pid_path(buf: &mut [u8; PATH_BUF], pid: u32, file: PidFile) -> Option<&CStr> {
     let digits = DecInt::new(pid);
     let digits = digits.as_bytes();
@@ -76,7 +89,7 @@ pub struct ProcDir {
 
 impl ProcDir {
     /// Opens the `/proc` root. Start-up only.
-    pub fn open(root: &Path) -> Result<Self, Errno> {
+    pub fn open(root: &Path) -> std::io::Result<Self> {
         let fd = openat(
             CWD,
             root,
@@ -93,6 +106,16 @@ impl ProcDir {
         let n = rustix::fs::readlinkat_raw(&self.fd, c"self", &mut buf).ok()?;
         let pid = crate::parse::parse_u64(buf.get(..n)?)?;
         u32::try_from(pid).ok()
+    }
+
+    /// The device of the mount this root is on, as (major, minor): how
+    /// `/proc/self/mountinfo` names it.
+    pub fn device(&self) -> Option<(u32, u32)> {
+        let st = rustix::fs::fstat(&self.fd).ok()?;
+        Some((
+            rustix::fs::major(st.st_dev),
+            rustix::fs::minor(st.st_dev),
+        ))
     }
 
     /// Calls `f` with each numeric entry of the root: the pids. `dirbuf` holds the
@@ -120,21 +143,11 @@ impl ProcDir {
     }
 
     fn open_at(&self, path: &CStr) -> Result<OwnedFd, ReadError> {
-        loop {
-            match openat(
-                &self.fd,
-                path,
-                OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
-                Mode::empty(),
-            ) {
-                Err(Errno::INTR) => continue,
-                other => return other.map_err(ReadError::from_errno),
-            }
-        }
+        open_read(&self.fd, path)
     }
 
-    /// Streams a file through `buf`, handing each chunk to `f` until it returns false or
-    /// the file ends. Returns the bytes handed over.
+    /// Streams a file through `buf`, handing each chunk to `f` until it returns false, the
+    /// file ends, or `limit` bytes were handed over. Returns the bytes handed over.
     ///
     /// A read shorter than the buffer ends the file: procfs fills the buffer unless it is at
     /// the end (seq_file and the cmdline reader both loop until the count is met), and so
@@ -143,49 +156,23 @@ impl ProcDir {
         &self,
         path: &CStr,
         buf: &mut [u8],
-        mut f: impl FnMut(&[u8]) -> bool,
+        limit: u64,
+        f: impl FnMut(&[u8]) -> bool,
     ) -> Result<u64, ReadError> {
         let fd = self.open_at(path)?;
-        let mut total: u64 = 0;
-        loop {
-            let n = match rustix::io::read(&fd, &mut *buf) {
-                Ok(n) => n,
-                Err(Errno::INTR) => continue,
-                Err(e) => return Err(ReadError::from_errno(e)),
-            };
-            let chunk = buf.get(..n).unwrap_or(&[]);
-            total = total.saturating_add(n as u64);
-            if n == 0 || !f(chunk) || n < buf.len() {
-                return Ok(total);
-            }
-        }
+        stream_fd(&fd, buf, limit, f)
     }
 
     /// Reads as much of a file as fits in `buf`; returns the length read.
     pub fn read(&self, path: &CStr, buf: &mut [u8]) -> Result<usize, ReadError> {
         let fd = self.open_at(path)?;
-        let mut filled = 0usize;
-        while let Some(rest) = buf.get_mut(filled..).filter(|r| !r.is_empty()) {
-            let room = rest.len();
-            match rustix::io::read(&fd, rest) {
-                Ok(0) => break,
-                Ok(n) => {
-                    filled = filled.saturating_add(n);
-                    if n < room {
-                        break;
-                    }
-                }
-                Err(Errno::INTR) => continue,
-                Err(e) => return Err(ReadError::from_errno(e)),
-            }
-        }
-        Ok(filled)
+        read_fd(&fd, buf)
     }
 
     /// Reads one per-pid file into `buf` (as much as fits).
     pub fn read_pid(&self, pid: u32, file: PidFile, buf: &mut [u8]) -> Result<usize, ReadError> {
         let mut path = [0u8; PATH_BUF];
-        let path = pid_path(&mut path, pid, file).ok_or(ReadError::Io(0))?;
+        let path = pid_path(&mut path, pid, file).ok_or(ReadError::Gone)?;
         self.read(path, buf)
     }
 
@@ -195,12 +182,103 @@ impl ProcDir {
         pid: u32,
         file: PidFile,
         buf: &mut [u8],
+        limit: u64,
         f: impl FnMut(&[u8]) -> bool,
     ) -> Result<u64, ReadError> {
         let mut path = [0u8; PATH_BUF];
-        let path = pid_path(&mut path, pid, file).ok_or(ReadError::Io(0))?;
-        self.stream(path, buf, f)
+        let path = pid_path(&mut path, pid, file).ok_or(ReadError::Gone)?;
+        self.stream(path, buf, limit, f)
     }
+}
+
+fn open_read(dir: &OwnedFd, path: &CStr) -> Result<OwnedFd, ReadError> {
+    loop {
+        match openat(
+            dir,
+            path,
+            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
+            Mode::empty(),
+        ) {
+            Err(Errno::INTR) => continue,
+            other => return other.map_err(ReadError::from_errno),
+        }
+    }
+}
+
+fn stream_fd(
+    fd: &OwnedFd,
+    buf: &mut [u8],
+    limit: u64,
+    mut f: impl FnMut(&[u8]) -> bool,
+) -> Result<u64, ReadError> {
+    let mut total: u64 = 0;
+    loop {
+        let room = usize::try_from(limit.saturating_sub(total))
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let Some(window) = buf.get_mut(..room).filter(|w| !w.is_empty()) else {
+            return Ok(total);
+        };
+        let n = match rustix::io::read(fd, &mut *window) {
+            Ok(n) => n,
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(ReadError::from_errno(e)),
+        };
+        let chunk = window.get(..n).unwrap_or(&[]);
+        total = total.saturating_add(n as u64);
+        if n == 0 || !f(chunk) || n < window.len() {
+            return Ok(total);
+        }
+    }
+}
+
+fn read_fd(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, ReadError> {
+    let mut filled = 0usize;
+    while let Some(rest) = buf.get_mut(filled..).filter(|r| !r.is_empty()) {
+        let room = rest.len();
+        match rustix::io::read(fd, rest) {
+            Ok(0) => break,
+            Ok(n) => {
+                filled = filled.saturating_add(n);
+                if n < room {
+                    break;
+                }
+            }
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(ReadError::from_errno(e)),
+        }
+    }
+    Ok(filled)
+}
+
+/// Streams a file by absolute path (start-up reads of this process's own `/proc`), with
+/// the same limit rule as [`ProcDir::stream`].
+pub fn stream_file(
+    path: &Path,
+    buf: &mut [u8],
+    limit: u64,
+    f: impl FnMut(&[u8]) -> bool,
+) -> Result<u64, ReadError> {
+    let fd = openat(
+        CWD,
+        path,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
+        Mode::empty(),
+    )
+    .map_err(ReadError::from_errno)?;
+    stream_fd(&fd, buf, limit, f)
+}
+
+/// Reads up to `buf.len()` bytes of a file by absolute path.
+pub fn read_file(path: &Path, buf: &mut [u8]) -> Result<usize, ReadError> {
+    let fd = openat(
+        CWD,
+        path,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
+        Mode::empty(),
+    )
+    .map_err(ReadError::from_errno)?;
+    read_fd(&fd, buf)
 }
 
 /// Now on the boot-time clock (`CLOCK_BOOTTIME`), in milliseconds. It counts suspend and
@@ -213,6 +291,18 @@ pub fn boot_clock_ms() -> u64 {
     secs.saturating_mul(1000).saturating_add(millis)
 }
 
+/// Sleeps until the boot clock reads `deadline_ms` (at once if it has passed). An
+/// absolute sleep on the boot clock, so a suspend in between does not stretch it.
+pub fn sleep_until_boot_ms(deadline_ms: u64) {
+    let ts = rustix::time::Timespec {
+        tv_sec: i64::try_from(deadline_ms / 1000).unwrap_or(i64::MAX),
+        tv_nsec: i64::try_from((deadline_ms % 1000).saturating_mul(1_000_000)).unwrap_or(0),
+    };
+    while let Err(Errno::INTR) =
+        rustix::thread::clock_nanosleep_absolute(rustix::thread::ClockId::Boottime, &ts)
+    {}
+}
+
 /// Clock ticks per second (`CLK_TCK`), from the aux vector, as the kernel told us.
 pub fn clock_ticks_per_second() -> u64 {
     rustix::param::clock_ticks_per_second()
@@ -222,6 +312,19 @@ pub fn clock_ticks_per_second() -> u64 {
 pub fn wall_clock_s() -> u64 {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
     u64::try_from(t.tv_sec).unwrap_or(0)
+}
+
+/// The kernel's hostname (`uname -n`).
+pub fn hostname() -> String {
+    String::from_utf8_lossy(rustix::system::uname().nodename().to_bytes()).into_owned()
+}
+
+/// This boot's id (`/proc/sys/kernel/random/boot_id`, 36 characters), or zeros when it
+/// cannot be read.
+pub fn boot_id() -> [u8; crate::health::BOOT_ID_LEN] {
+    let mut buf = [0u8; 64];
+    let n = read_file(Path::new("/proc/sys/kernel/random/boot_id"), &mut buf).unwrap_or(0);
+    crate::health::boot_id_from(buf.get(..n).unwrap_or(&[]))
 }
 
 #[cfg(test)]
@@ -236,5 +339,18 @@ mod tests {
             c"4294967295/cmdline"
         );
         assert_eq!(pid_path(&mut buf, 1, PidFile::Stat).unwrap(), c"1/stat");
+    }
+
+    #[test]
+    fn streams_stop_at_their_limit_whatever_the_file_holds() {
+        let mut buf = [0u8; 4096];
+        let mut chunks = 0;
+        let n = stream_file(Path::new("/dev/zero"), &mut buf, 10_000, |_| {
+            chunks += 1;
+            true
+        })
+        .unwrap();
+        assert_eq!(n, 10_000);
+        assert_eq!(chunks, 3);
     }
 }

@@ -54,10 +54,6 @@ impl<const N: usize> FixedBuf<N> {
         self.len == 0
     }
 
-    pub const fn capacity(&self) -> usize {
-        N
-    }
-
     /// True when something did not fit.
     pub fn overflowed(&self) -> bool {
         self.overflowed
@@ -94,6 +90,78 @@ impl<const N: usize> ufmt::uWrite for FixedBuf<N> {
 
     fn write_str(&mut self, s: &str) -> Result<(), Infallible> {
         self.push_bytes_utf8(s);
+        Ok(())
+    }
+}
+
+/// A byte buffer like [`FixedBuf`] whose bytes are reserved on the heap at start-up and
+/// never grow: pages are touched only as they are written, so a large body buffer costs
+/// memory only when a large body is rendered.
+pub struct ReservedBuf {
+    bytes: Vec<u8>,
+    cap: usize,
+    overflowed: bool,
+}
+
+impl ReservedBuf {
+    /// Start-up only: reserves `cap` bytes.
+    pub fn with_capacity(cap: usize) -> Self {
+        ReservedBuf {
+            bytes: Vec::with_capacity(cap),
+            cap,
+            overflowed: false,
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.overflowed = false;
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The text written so far; `write_str` only ever stores whole characters.
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.bytes).unwrap_or("")
+    }
+
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// True when something did not fit.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    /// Goes back to `len` bytes (a mark taken before a piece that did not fit), clearing
+    /// the overflow.
+    pub fn rewind(&mut self, len: usize) {
+        let keep = utf8_floor(&self.bytes, len);
+        self.bytes.truncate(keep);
+        self.overflowed = false;
+    }
+}
+
+impl ufmt::uWrite for ReservedBuf {
+    type Error = Infallible;
+
+    fn write_str(&mut self, s: &str) -> Result<(), Infallible> {
+        let room = self.cap.min(self.bytes.capacity()).saturating_sub(self.bytes.len());
+        let take = if s.len() <= room {
+            s.len()
+        } else {
+            self.overflowed = true;
+            utf8_floor(s.as_bytes(), room)
+        };
+        // Within the reserved capacity: never reallocates.
+        self.bytes.extend_from_slice(s.as_bytes().get(..take).unwrap_or(&[]));
         Ok(())
     }
 }
@@ -220,6 +288,21 @@ pub fn write_printable<W: ufmt::uWrite + ?Sized>(w: &mut W, bytes: &[u8]) -> Res
         if !chunk.invalid().is_empty() {
             w.write_str("\u{fffd}")?;
         }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` through `escape`, then the cut marker when they were cut to fit: how
+/// every shown cmdline is written (table, JSON, alert text).
+pub fn write_cut<W: ufmt::uWrite + ?Sized>(
+    w: &mut W,
+    bytes: &[u8],
+    cut: bool,
+    escape: impl Fn(&mut W, &[u8]) -> Result<(), W::Error>,
+) -> Result<(), W::Error> {
+    escape(w, bytes)?;
+    if cut {
+        w.write_str(CUT_MARKER)?;
     }
     Ok(())
 }

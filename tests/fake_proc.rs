@@ -15,7 +15,7 @@ fn tck() -> u64 {
 fn scan(fake: &FakeProc, cfg: ScanConfig, now_ms: u64) -> Box<ScanReport> {
     let mut scanner = Scanner::new(fake.root(), cfg).unwrap();
     let mut report = Box::<ScanReport>::default();
-    scanner.scan(now_ms, &mut report).unwrap();
+    scanner.scan(now_ms, &[], &mut report).unwrap();
     report
 }
 
@@ -37,11 +37,11 @@ fn orphan_under_tini_in_a_container_is_reported_with_age_cpu_and_container() {
     fake.set_cgroup(950, &format!("0::/system.slice/docker-{CID}.scope\n"));
     let now_ms = (10 + 3601) * 1000;
     let r = scan(&fake, scan_config(&["pytest"], 3600), now_ms);
-    assert_eq!(r.found.len(), 1);
-    let f = &r.found[0];
+    assert_eq!(r.tops().count(), 1);
+    let f = &r.tops().next().unwrap();
     assert_eq!((f.pid, f.ppid, f.start_ticks), (950, 900, 10 * tck()));
     assert_eq!(f.age_s(), 3601);
-    assert!(f.over_threshold, "3601 s > 3600 s");
+    assert!(common::threshold(3600, false).lingers(f), "3601 s > 3600 s");
     assert!(f.orphan, "adopted by tini");
     assert_eq!(f.parent.as_slice(), b"tini");
     assert_eq!(f.cpu_centis, 200 * 100 / tck());
@@ -58,11 +58,11 @@ fn threshold_is_strictly_greater() {
     fake.add(10, "pytest", 5, 0, b"pytest\0");
     fake.add(5, "bash", 1, 0, b"bash\0");
     let r = scan(&fake, scan_config(&["pytest"], 60), 60_999);
-    assert_eq!(r.found[0].age_s(), 60);
-    assert!(!r.found[0].over_threshold);
-    assert!(!r.found[0].orphan, "parent bash is alive");
+    assert_eq!(r.tops().next().unwrap().age_s(), 60);
+    assert!(!common::threshold(60, false).lingers(r.tops().next().unwrap()));
+    assert!(!r.tops().next().unwrap().orphan, "parent bash is alive");
     let r = scan(&fake, scan_config(&["pytest"], 60), 61_000);
-    assert!(r.found[0].over_threshold);
+    assert!(common::threshold(60, false).lingers(r.tops().next().unwrap()));
 }
 
 #[test]
@@ -89,11 +89,11 @@ fn odd_comm_truncated_stat_and_missing_files_are_skipped_not_fatal() {
         None,
     );
     let r = scan(&fake, scan_config(&["pytest"], 0), 10_000);
-    let pids: Vec<u32> = r.found.iter().map(|f| f.pid).collect();
+    let pids: Vec<u32> = r.tops().map(|f| f.pid).collect();
     assert_eq!(pids, [20, 24]);
     assert_eq!(r.errors, 1, "the truncated stat");
-    assert_eq!(r.found[0].state, b'R');
-    assert!(r.found[1].container.is_none());
+    assert_eq!(r.tops().next().unwrap().state, b'R');
+    assert!(r.all()[1].container.is_none());
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn kernel_threads_and_zombies_have_empty_cmdlines_and_never_match() {
         Some(b"0::/\n"),
     );
     let r = scan(&fake, scan_config(&["pytest"], 0), 10_000);
-    assert!(r.found.is_empty());
+    assert!(r.all().is_empty());
     assert_eq!(r.pids_seen, 3);
 }
 
@@ -129,8 +129,8 @@ fn pattern_in_the_last_bytes_of_a_256_kib_cmdline_matches() {
     cmd.extend_from_slice(b"\0--run-pytest-here\0");
     fake.add(30, "python3", 1, 5, &cmd);
     let r = scan(&fake, scan_config(&["run-pytest"], 0), 10_000);
-    assert_eq!(r.found.len(), 1);
-    let shown = &r.found[0].cmdline;
+    assert_eq!(r.tops().count(), 1);
+    let shown = &r.tops().next().unwrap().cmdline;
     assert!(shown.truncated(), "shown cmdline is cut with a marker");
     assert_eq!(
         shown.as_bytes().len(),
@@ -144,7 +144,7 @@ fn non_utf8_cmdline_is_kept_as_bytes_and_renders_as_valid_json() {
     fake.add(31, "pytest", 1, 5, b"pytest\0-k\0\"q\\\"\n\t\xff\xfe\0");
     let r = scan(&fake, scan_config(&["pytest"], 0), 10_000);
     let mut out = lingerwatch::text::FixedBuf::<2048>::new();
-    lingerwatch::report::write_json_line(&mut out, &r.found[0]).unwrap();
+    lingerwatch::report::write_json_line(&mut out, r.tops().next().unwrap(), true).unwrap();
     let v: serde_json::Value = serde_json::from_str(out.as_str()).unwrap();
     assert_eq!(v["cmdline"], "pytest -k \"q\\\"\n\t\u{fffd}\u{fffd}");
     assert_eq!(v["pid"], 31);
@@ -158,16 +158,22 @@ fn reused_pid_with_a_new_starttime_is_a_new_process_and_not_its_own_parent() {
     fake.remove(40);
     fake.add(40, "pytest", 1, 5000, b"pytest\0new\0");
     let second = scan(&fake, scan_config(&["pytest"], 0), 10_000_000);
-    assert_eq!(first.found[0].pid, second.found[0].pid);
-    assert_ne!(first.found[0].start_ticks, second.found[0].start_ticks);
+    assert_eq!(
+        first.tops().next().unwrap().pid,
+        second.tops().next().unwrap().pid
+    );
+    assert_ne!(
+        first.tops().next().unwrap().start_ticks,
+        second.tops().next().unwrap().start_ticks
+    );
 
     // A child whose "parent" pid belongs to a process that started after it: the pid was
     // reused, so it is not folded into that process.
     fake.add(41, "pytest", 42, 200, b"pytest\0child\0");
     fake.add(42, "pytest", 1, 9000, b"pytest\0reused\0");
     let r = scan(&fake, scan_config(&["pytest"], 0), 10_000_000);
-    assert_eq!(r.found.len(), 3);
-    assert!(r.found.iter().all(|f| f.descendants == 0));
+    assert_eq!(r.tops().count(), 3);
+    assert!(r.tops().all(|f| f.descendants == 0));
 }
 
 #[test]
@@ -197,7 +203,7 @@ fn wrapper_and_its_pytest_fold_into_one_line_with_a_descendant_count() {
     );
     fake.add(60, "pytest", 1, 10, b"pytest\0other\0");
     let r = scan(&fake, scan_config(&["pytest"], 0), 10_000);
-    let tops: Vec<(u32, u32)> = r.found.iter().map(|f| (f.pid, f.descendants)).collect();
+    let tops: Vec<(u32, u32)> = r.tops().map(|f| (f.pid, f.descendants)).collect();
     assert_eq!(tops, [(50, 3), (60, 0)]);
 }
 
@@ -214,7 +220,7 @@ fn never_matches_itself() {
     fake.add(71, "pytest", 1, 5, b"pytest\0");
     fake.set_self(70);
     let r = scan(&fake, scan_config(&["pytest"], 0), 10_000);
-    let pids: Vec<u32> = r.found.iter().map(|f| f.pid).collect();
+    let pids: Vec<u32> = r.tops().map(|f| f.pid).collect();
     assert_eq!(pids, [71]);
 }
 
@@ -227,41 +233,49 @@ fn excludes_and_orphans_only() {
     fake.add(79, "make", 1, 1, b"make\0test\0");
     let mut cfg = scan_config(&["pytest"], 0);
     cfg.exclude.push(b"--collect-only").unwrap();
-    cfg.orphans_only = true;
+    let orphans_only = common::threshold(0, true);
     let r = scan(&fake, cfg, 10_000);
     let got: Vec<(u32, bool, bool)> = r
-        .found
-        .iter()
-        .map(|f| (f.pid, f.orphan, f.over_threshold))
+        .tops()
+        .map(|f| (f.pid, f.orphan, orphans_only.lingers(f)))
         .collect();
     assert_eq!(got, [(81, true, true), (82, false, false)]);
 }
 
 #[test]
-fn more_matches_than_the_table_holds_are_counted_not_lost_silently() {
+fn more_matches_than_a_report_holds_keep_the_oldest_and_count_the_rest() {
     let fake = FakeProc::new();
-    let n = lingerwatch::scan::MAX_FOUND as u32 + 10;
-    for pid in 1000..1000 + n {
-        fake.add(pid, "pytest", 1, 5, b"pytest\0");
+    let max = lingerwatch::scan::MAX_FOUND as u64;
+    let n = max + 10;
+    // The higher the pid, the older: the listing meets the youngest first.
+    for i in 0..n {
+        fake.add(1000 + i as u32, "pytest", 1, 1000 - i, b"pytest\0");
     }
-    let r = scan(&fake, scan_config(&["pytest"], 0), 10_000);
-    assert_eq!(r.found.len(), lingerwatch::scan::MAX_FOUND);
-    assert_eq!(r.not_tracked, 10);
+    let tck = lingerwatch::sys::clock_ticks_per_second();
+    // Now is 10 s after the youngest started, so every process is older than 5 s.
+    let now_ms = (1000 * 1000 / tck) + 10_000;
+    let r = scan(&fake, scan_config(&["pytest"], 5), now_ms);
+    assert_eq!(r.tops().count() as u64, max);
+    let youngest_kept = r.tops().map(|f| f.start_ticks).max().unwrap();
+    assert_eq!(youngest_kept, 1000 - 10, "the ten youngest were left out");
+    assert_eq!(r.unstored.count, 10);
+    assert_eq!(r.unstored.older, 10, "all older than 5 s");
+    assert_eq!(r.unstored.older_orphans, 10, "their parent is pid 1");
 }
 
 #[test]
 fn fake_tree_without_kernel_threads_is_not_the_host_namespace() {
-    use lingerwatch::scan::Visibility;
+    use lingerwatch::scan::Namespace;
     let fake = FakeProc::new();
     fake.add(1, "init", 0, 1, b"init\0");
     let mut s = Scanner::new(fake.root(), scan_config(&["x"], 0)).unwrap();
-    assert_eq!(s.visibility(), Visibility::Restricted);
+    assert_eq!(s.namespace(), Namespace::Restricted);
     fake.add_raw(
         2,
         Some(&stat_line(2, b"kthreadd", b'S', 0, 0, 0, 1)),
         Some(b""),
         None,
     );
-    assert_eq!(s.visibility(), Visibility::Host);
+    assert_eq!(s.namespace(), Namespace::Host);
     assert_eq!(s.boot_time_s(), Some(1764340110));
 }

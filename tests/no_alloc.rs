@@ -27,7 +27,7 @@ fn scans_of_the_real_proc_allocate_nothing_while_processes_come_and_go() {
     let mut scanner = lingerwatch::scan::Scanner::new(std::path::Path::new("/proc"), cfg).unwrap();
     let mut report = Box::<lingerwatch::scan::ScanReport>::default();
     scanner
-        .scan(lingerwatch::sys::boot_clock_ms(), &mut report)
+        .scan(lingerwatch::sys::boot_clock_ms(), &[], &mut report)
         .unwrap();
 
     // The counter itself works: one allocation on this thread is seen.
@@ -40,9 +40,9 @@ fn scans_of_the_real_proc_allocate_nothing_while_processes_come_and_go() {
     count_on_this_thread(true);
     for _ in 0..300 {
         scanner
-            .scan(lingerwatch::sys::boot_clock_ms(), &mut report)
+            .scan(lingerwatch::sys::boot_clock_ms(), &[], &mut report)
             .unwrap();
-        saw_orphan += report.found.iter().filter(|f| f.pid == orphan.pid).count();
+        saw_orphan += report.all().iter().filter(|f| f.pid == orphan.pid).count();
     }
     count_on_this_thread(false);
     let allocs = take_count();
@@ -57,7 +57,10 @@ fn scans_of_the_real_proc_allocate_nothing_while_processes_come_and_go() {
 fn daemon_ticks_scan_alert_queue_and_render_without_allocating() {
     let dir = tempfile::tempdir().unwrap();
     let name = common::unique_pytest_name("tick");
-    let mut rig = TickRig::new(common::scan_config(&[&name], 0));
+    let mut rig = TickRig::new(
+        common::scan_config(&[&name], 0),
+        common::threshold(0, false),
+    );
     // Ticks with a matching orphan alive (FIRING, then REMINDER every tick: cooldown 0),
     // then killed (RESOLVED): every decision is queued and rendered in every format.
     let (orphan, _) = common::spawn_orphan(dir.path(), &name);

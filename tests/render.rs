@@ -2,12 +2,12 @@
 //! holds, in both languages and for every kind of message.
 #![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
 
-use lingerwatch::alert::Kind;
+use lingerwatch::alert::{End, Kind, Message, Subject};
 use lingerwatch::config::{Format, Lang};
-use lingerwatch::outbox::{Message, Subject};
 use lingerwatch::parse::cgroup::Runtime;
 use lingerwatch::render::{
-    render_body, Body, Now, RenderContext, Text, DISCORD_MAX_CHARS, TELEGRAM_MAX_CHARS,
+    new_body, render_message, text_pointer, Now, RenderContext, Text, DISCORD_MAX_CHARS,
+    TELEGRAM_MAX_CHARS,
 };
 use lingerwatch::scan::{Container, Found};
 use serde_json::Value;
@@ -21,7 +21,6 @@ fn found(cmdline: &[u8]) -> Found {
         age_ms: 3 * 86_400_000 + 4 * 3_600_000,
         cpu_centis: 551_240,
         orphan: true,
-        over_threshold: true,
         descendants: 2,
         container: Some(Container {
             runtime: Runtime::Docker,
@@ -54,8 +53,8 @@ const NOW: Now = Now {
 
 fn render(format: Format, lang: Lang, msg: &Message, dropped: u32) -> Value {
     let mut text = Box::new(Text::new());
-    let mut body = Box::new(Body::new());
-    render_body(&ctx(format, lang), msg, dropped, NOW, &mut text, &mut body);
+    let mut body = new_body();
+    render_message(&ctx(format, lang), msg, dropped, NOW, &mut text, &mut body);
     assert!(!body.overflowed(), "{format:?} body overflowed");
     serde_json::from_str(body.as_str())
         .unwrap_or_else(|e| panic!("{format:?}/{lang:?}: {e}: {}", body.as_str()))
@@ -67,30 +66,18 @@ fn msg(kind: Kind, subject: Subject) -> Message {
         kind,
         subject,
         fired_ms: NOW.boot_ms - 60_000,
-        created_ms: NOW.boot_ms,
+        end: (kind == Kind::Resolved).then_some(End::Gone { at_ms: NOW.boot_ms }),
     }
 }
 
 fn the_text(format: Format, v: &Value) -> String {
-    let t = match format {
-        Format::Json | Format::Slack | Format::Telegram => &v["text"],
-        Format::Discord => &v["content"],
-        Format::Alertmanager => &v[0]["annotations"]["description"],
-    };
+    let t = v.pointer(text_pointer(format)).unwrap();
     t.as_str().unwrap().to_owned()
 }
 
-const FORMATS: [Format; 5] = [
-    Format::Json,
-    Format::Slack,
-    Format::Discord,
-    Format::Telegram,
-    Format::Alertmanager,
-];
-
 #[test]
 fn hostile_cmdline_gives_valid_json_in_every_format_kind_and_language() {
-    for format in FORMATS {
+    for format in Format::ALL {
         for lang in [Lang::En, Lang::Ru] {
             for kind in [Kind::Firing, Kind::Reminder, Kind::Resolved] {
                 let v = render(
@@ -224,9 +211,9 @@ fn alertmanager_posts_an_array_with_labels_and_ends_at_ahead_or_now() {
         .as_str()
         .unwrap()
         .starts_with("[REMINDER]"));
-    // Fired a minute before now; active: ends four intervals ahead.
+    // Fired a minute before now; active: ends 4 × max(interval, 60 s) ahead.
     assert_eq!(a["startsAt"], "2025-11-29T18:14:10Z");
-    assert_eq!(a["endsAt"], "2025-11-29T18:17:10Z");
+    assert_eq!(a["endsAt"], "2025-11-29T18:19:10Z");
     let v = render(
         Format::Alertmanager,
         Lang::En,
@@ -234,4 +221,158 @@ fn alertmanager_posts_an_array_with_labels_and_ends_at_ahead_or_now() {
         0,
     );
     assert_eq!(v[0]["endsAt"], "2025-11-29T18:15:10Z", "resolved: ends now");
+}
+
+/// A batch of `n` lingering processes, taken from a real table.
+fn batch_of(n: u32, cmdline: &[u8]) -> Box<lingerwatch::alert::Batch> {
+    use lingerwatch::alert::{AlertTable, Policy, BATCH_MAX};
+    use lingerwatch::outbox::Cadence;
+    let mut table = AlertTable::new(
+        Policy {
+            threshold: lingerwatch::policy::Threshold {
+                age_s: 60,
+                orphans_only: false,
+            },
+            cooldown_ms: 1_800_000,
+            tick_ms: 30_000,
+        },
+        &[Cadence::Messages],
+    );
+    let mut report = Box::<lingerwatch::scan::ScanReport>::default();
+    for pid in 0..n {
+        let mut f = found(cmdline);
+        f.pid = 1000 + pid;
+        report.insert(f, false);
+    }
+    table.tick(NOW.boot_ms, &report);
+    let mut batch = Box::<lingerwatch::alert::Batch>::default();
+    assert!(table.take_due(0, NOW.boot_ms, BATCH_MAX, &mut batch));
+    batch
+}
+
+#[test]
+fn a_burst_to_a_chat_destination_is_one_digest_that_counts_them_all() {
+    use lingerwatch::render::{render_batch, DIGEST_AFTER, DIGEST_SHOWN};
+    for format in [Format::Slack, Format::Discord, Format::Telegram] {
+        for lang in [Lang::En, Lang::Ru] {
+            let batch = batch_of(37, b"/usr/bin/pytest\0-x\0");
+            let mut text = Box::new(Text::new());
+            let mut body = new_body();
+            let up_to = render_batch(&ctx(format, lang), &batch, NOW, &mut text, &mut body);
+            assert_eq!(
+                up_to,
+                Some(batch.last_owed),
+                "a digest settles all it counts"
+            );
+            let v: Value = serde_json::from_str(body.as_str()).unwrap();
+            let t = the_text(format, &v);
+            assert!(t.contains("37"), "{t}");
+            assert_eq!(t.matches("(pytest)").count(), DIGEST_SHOWN, "{t}");
+            assert!(t.contains(&format!("{}", 37 - DIGEST_SHOWN)), "{t}");
+            if lang == Lang::En {
+                assert!(
+                    t.starts_with("[FIRING] 37 processes started lingering on ci-\"01\": 1000 (pytest), 1001 (pytest)"),
+                    "{t}"
+                );
+            }
+        }
+    }
+    // A handful or fewer: one message each, as before.
+    let batch = batch_of(DIGEST_AFTER, b"pytest\0");
+    let mut text = Box::new(Text::new());
+    let mut body = new_body();
+    let up_to = render_batch(
+        &ctx(Format::Slack, Lang::En),
+        &batch,
+        NOW,
+        &mut text,
+        &mut body,
+    );
+    assert_eq!(up_to, Some(batch.messages()[0].seq));
+    assert!(body
+        .as_str()
+        .contains("process 1000 (pytest) has been running"));
+}
+
+#[test]
+fn an_alertmanager_batch_carries_every_alert_that_fits_as_one_array() {
+    use lingerwatch::render::render_batch;
+    let batch = batch_of(64, HOSTILE);
+    let mut text = Box::new(Text::new());
+    let mut body = new_body();
+    let up_to = render_batch(
+        &ctx(Format::Alertmanager, Lang::En),
+        &batch,
+        NOW,
+        &mut text,
+        &mut body,
+    );
+    assert_eq!(
+        up_to,
+        Some(batch.messages().last().unwrap().seq),
+        "all 64 fit"
+    );
+    let v: Value = serde_json::from_str(body.as_str()).unwrap();
+    let alerts = v.as_array().unwrap();
+    assert_eq!(alerts.len(), 64);
+    let pids: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["labels"]["pid"].as_str().unwrap())
+        .collect();
+    assert_eq!(pids[0], "1000");
+    assert_eq!(pids[63], "1063");
+}
+
+#[test]
+fn the_largest_alertmanager_alert_fits_many_times_in_a_body() {
+    // Every field at its bound: a host label of 253 quotes, a shown cmdline of invalid
+    // bytes and quotes, a 63-byte comm of quotes.
+    let cmdline: Vec<u8> = [b'"', 0xff].repeat(4096);
+    let mut f = found(&cmdline);
+    f.parent.clear();
+    f.parent.extend_from_slice(&[b'"'; 63]).unwrap();
+    let host = "\"".repeat(lingerwatch::render::HOST_LABEL_MAX);
+    let mut text = Box::new(Text::new());
+    let mut body = new_body();
+    let mut worst = 0;
+    for lang in [Lang::En, Lang::Ru] {
+        for kind in [Kind::Firing, Kind::Resolved] {
+            let c = RenderContext {
+                host: &host,
+                ..ctx(Format::Alertmanager, lang)
+            };
+            render_message(
+                &c,
+                &msg(kind, Subject::Process(f.clone())),
+                u32::MAX,
+                NOW,
+                &mut text,
+                &mut body,
+            );
+            let v: Value = serde_json::from_str(body.as_str()).unwrap();
+            assert_eq!(v[0]["labels"]["host"], host.as_str());
+            worst = worst.max(body.len());
+        }
+    }
+    // The body holds a batch of 64 alerts of the usual size; even at the worst a batch
+    // carries several.
+    assert!(
+        worst * 8 < lingerwatch::render::BODY_CAP,
+        "worst alert {worst} bytes"
+    );
+}
+
+#[test]
+fn a_resolved_alert_says_whether_the_process_is_gone_or_still_running() {
+    let mut m = msg(Kind::Resolved, Subject::Process(found(b"pytest\0")));
+    let v = render(Format::Slack, Lang::En, &m, 0);
+    assert!(the_text(Format::Slack, &v).contains("is gone; it ran for"));
+    m.end = Some(End::NoLongerLingers { at_ms: NOW.boot_ms });
+    let v = render(Format::Slack, Lang::En, &m, 0);
+    let t = the_text(Format::Slack, &v);
+    assert!(
+        t.contains("no longer counts as lingering; it is still running"),
+        "{t}"
+    );
+    assert!(!t.contains("is gone; it ran"), "{t}");
 }

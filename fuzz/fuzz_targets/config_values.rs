@@ -51,7 +51,7 @@ fuzz_target!(|input: Input<'_>| {
         })
         .collect();
     let args: Vec<OsString> = input.args.iter().map(OsString::from).collect();
-    if let Ok(c) = config::load(|k| env.get(k).cloned(), args) {
+    if let Ok(c) = config::load(|k| env.get(k).map(OsString::from), args) {
         assert!(!c.scan.include.is_empty());
         assert!((1..=86_400).contains(&c.interval_s));
         assert!((1..=300).contains(&c.timeout_s));

@@ -5,10 +5,11 @@ use libfuzzer_sys::fuzz_target;
 use lingerwatch::text::FixedBuf;
 use lingerwatch_fuzz::ProcInput;
 
-fuzz_target!(|input: ProcInput<'_>| {
+fuzz_target!(|input: (ProcInput<'_>, bool)| {
+    let (input, lingers) = input;
     let f = input.found();
     let mut line = FixedBuf::<8192>::new();
-    let _ = lingerwatch::report::write_json_line(&mut line, &f);
+    let _ = lingerwatch::report::write_json_line(&mut line, &f, lingers);
     assert!(!line.overflowed());
     let v: serde_json::Value = serde_json::from_str(line.as_str()).expect("valid JSON");
     assert_eq!(v["pid"].as_u64(), Some(u64::from(f.pid)));
@@ -16,7 +17,7 @@ fuzz_target!(|input: ProcInput<'_>| {
     assert_eq!(v["start_ticks"].as_u64(), Some(f.start_ticks));
     assert_eq!(v["age_s"].as_u64(), Some(f.age_ms / 1000));
     assert_eq!(v["orphan"].as_bool(), Some(f.orphan));
-    assert_eq!(v["over_threshold"].as_bool(), Some(f.over_threshold));
+    assert_eq!(v["over_threshold"].as_bool(), Some(lingers));
     assert_eq!(v["descendants"].as_u64(), Some(u64::from(f.descendants)));
     assert_eq!(
         v["parent"].as_str(),
@@ -29,7 +30,7 @@ fuzz_target!(|input: ProcInput<'_>| {
     assert_eq!(v["cmdline"].as_str(), Some(cmd.as_str()));
     // The table row never carries a control character (no forged rows).
     let mut row = FixedBuf::<8192>::new();
-    let _ = lingerwatch::report::write_table_row(&mut row, &f);
+    let _ = lingerwatch::report::write_table_row(&mut row, &f, lingers);
     let row = row.as_str();
     assert!(row.ends_with('\n') || row.len() > 4000);
     assert!(

@@ -1,13 +1,12 @@
 //! Shared pieces of the fuzz targets: structured inputs and the render property.
 
 use arbitrary::Arbitrary;
-use lingerwatch::alert::Kind;
+use lingerwatch::alert::{End, Kind, Message, Subject};
 use lingerwatch::config::{Format, Lang};
-use lingerwatch::outbox::{Message, Subject};
 use lingerwatch::parse::cgroup::Runtime;
 use lingerwatch::render::{
-    render_body, Body, Now, RenderContext, Text, DISCORD_MAX_CHARS, SLACK_MAX_CHARS,
-    TELEGRAM_MAX_CHARS,
+    new_body, render_message, text_pointer, Now, RenderContext, Text, DISCORD_MAX_CHARS,
+    SLACK_MAX_CHARS, TELEGRAM_MAX_CHARS,
 };
 use lingerwatch::scan::{Container, Found};
 
@@ -21,7 +20,6 @@ pub struct ProcInput<'a> {
     pub cpu_centis: u64,
     pub state: u8,
     pub orphan: bool,
-    pub over_threshold: bool,
     pub descendants: u32,
     pub parent: &'a [u8],
     pub container: Option<[u8; 64]>,
@@ -36,7 +34,6 @@ impl ProcInput<'_> {
             cpu_centis: self.cpu_centis,
             state: self.state,
             orphan: self.orphan,
-            over_threshold: self.over_threshold,
             descendants: self.descendants,
             container: self.container.map(|raw| {
                 // Container ids are hex; map any bytes onto hex digits.
@@ -94,7 +91,9 @@ pub fn check_render(format: Format, input: &RenderInput<'_>) {
         kind,
         subject,
         fired_ms: input.fired_ms,
-        created_ms: input.fired_ms,
+        end: (kind == Kind::Resolved).then_some(End::Gone {
+            at_ms: input.now_boot_ms,
+        }),
     };
     let ctx = RenderContext {
         format,
@@ -107,22 +106,24 @@ pub fn check_render(format: Format, input: &RenderInput<'_>) {
         clk_tck: input.clk_tck,
     };
     let mut text = Box::new(Text::new());
-    let mut body = Box::new(Body::new());
+    let mut body = new_body();
     let now = Now {
         boot_ms: input.now_boot_ms,
         wall_s: u64::from(input.now_wall_s),
     };
-    render_body(&ctx, &msg, input.dropped, now, &mut text, &mut body);
+    render_message(&ctx, &msg, input.dropped, now, &mut text, &mut body);
     assert!(!body.overflowed(), "body overflowed its buffer");
     let v: serde_json::Value = serde_json::from_str(body.as_str()).expect("body is valid JSON");
-    let (t, limit) = match format {
-        Format::Json => (v["text"].as_str(), usize::MAX),
-        Format::Slack => (v["text"].as_str(), SLACK_MAX_CHARS),
-        Format::Discord => (v["content"].as_str(), DISCORD_MAX_CHARS),
-        Format::Telegram => (v["text"].as_str(), TELEGRAM_MAX_CHARS),
-        Format::Alertmanager => (v[0]["annotations"]["description"].as_str(), usize::MAX),
+    let limit = match format {
+        Format::Json | Format::Alertmanager => usize::MAX,
+        Format::Slack => SLACK_MAX_CHARS,
+        Format::Discord => DISCORD_MAX_CHARS,
+        Format::Telegram => TELEGRAM_MAX_CHARS,
     };
-    let t = t.expect("text present");
+    let t = v
+        .pointer(text_pointer(format))
+        .and_then(|t| t.as_str())
+        .expect("text present");
     assert!(t.chars().count() <= limit, "text over the limit");
     if format == Format::Telegram {
         assert_eq!(v["chat_id"].as_str(), Some(input.chat_id));

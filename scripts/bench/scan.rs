@@ -276,7 +276,7 @@ fn main() {
         for r in 0..rounds {
             let t = Instant::now();
             scanner
-                .scan(lingerwatch::sys::boot_clock_ms(), &mut report)
+                .scan(lingerwatch::sys::boot_clock_ms(), &[], &mut report)
                 .unwrap();
             lw.push(t.elapsed().as_secs_f64());
             pids = report.pids_seen;
@@ -338,8 +338,12 @@ fn main() {
     // tick rig as tests/no_alloc.rs), counted on this thread only.
     let ticks = env_u64("BENCH_ALLOC_TICKS", 10_000);
     let mut scan_cfg = cfg.scan.clone();
-    scan_cfg.age_threshold_s = 0;
-    let mut rig = TickRig::new(scan_cfg);
+    scan_cfg.older_than_s = 0;
+    let threshold = lingerwatch::policy::Threshold {
+        age_s: 0,
+        orphans_only: false,
+    };
+    let mut rig = TickRig::new(scan_cfg, threshold);
     let start = Instant::now();
     for t in 0..=ticks {
         // The first tick is start-up (it fills the outbox's message slot).
@@ -349,6 +353,6 @@ fn main() {
     }
     let allocs = take_count();
     println!("\nallocations over {ticks} daemon ticks (scan of {} pids, {} alerts per tick, {} bodies rendered, {} RESOLVED): {allocs}  (budget 0) in {:.1} s",
-        rig.report.pids_seen, rig.report.found.len(), rig.rendered, rig.resolved, start.elapsed().as_secs_f64());
+        rig.report.pids_seen, rig.report.tops().count(), rig.rendered, rig.resolved, start.elapsed().as_secs_f64());
     drop(crowd_for_last);
 }

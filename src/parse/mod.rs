@@ -4,6 +4,7 @@
 //! and no panic for any input, so each one is a fuzz target as it stands.
 
 pub mod cgroup;
+pub mod mountinfo;
 pub mod cmdline;
 pub mod pid_stat;
 pub mod proc_stat;

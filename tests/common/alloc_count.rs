@@ -7,10 +7,11 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use lingerwatch::alert::{AlertTable, Kind, Policy};
+use lingerwatch::alert::{AlertTable, Batch, Kind, Policy, WatchList};
 use lingerwatch::config::{Format, Lang};
-use lingerwatch::outbox::{Message, Outbox, Outcome};
-use lingerwatch::render::{render_body, Body, Now, RenderContext, Text};
+use lingerwatch::outbox::{Cadence, Outcome};
+use lingerwatch::policy::Threshold;
+use lingerwatch::render::{batch_max, new_body, render_batch, Body, Now, RenderContext, Text};
 use lingerwatch::scan::{ScanConfig, ScanReport, Scanner};
 
 /// Install with `#[global_allocator] static GLOBAL: Counting = Counting;` in the crate.
@@ -58,38 +59,33 @@ pub fn take_count() -> u64 {
 pub struct TickRig {
     pub scanner: Scanner,
     pub report: Box<ScanReport>,
-    table: AlertTable,
-    outbox: Box<Outbox>,
+    watch: Box<WatchList>,
+    table: Box<AlertTable>,
+    batch: Box<Batch>,
     text: Box<Text>,
-    body: Box<Body>,
-    slot: Option<Message>,
-    /// Bodies rendered, and RESOLVED among them.
+    body: Body,
+    /// Bodies rendered, and RESOLVED messages among what they carried.
     pub rendered: u64,
     pub resolved: u64,
 }
 
-const FORMATS: [Format; 5] = [
-    Format::Json,
-    Format::Slack,
-    Format::Discord,
-    Format::Telegram,
-    Format::Alertmanager,
-];
-
 impl TickRig {
-    /// A rig on the real /proc; cooldown 0, so every active process is rendered every tick.
-    pub fn new(cfg: ScanConfig) -> Self {
+    /// A rig on the real /proc with one destination; cooldown 0, so every lingering
+    /// process is rendered on every tick.
+    pub fn new(cfg: ScanConfig, threshold: Threshold) -> Self {
+        let policy = Policy {
+            threshold,
+            cooldown_ms: 0,
+            tick_ms: 1000,
+        };
         TickRig {
             scanner: Scanner::new(std::path::Path::new("/proc"), cfg).unwrap(),
             report: Box::default(),
-            table: AlertTable::new(Policy {
-                cooldown_ms: 0,
-                refresh_each_tick: false,
-            }),
-            outbox: Box::new(Outbox::new(1000)),
+            watch: Box::default(),
+            table: Box::new(AlertTable::new(policy, &[Cadence::Messages])),
+            batch: Box::default(),
             text: Box::new(Text::new()),
-            body: Box::new(Body::new()),
-            slot: None,
+            body: new_body(),
             rendered: 0,
             resolved: 0,
         }
@@ -99,32 +95,37 @@ impl TickRig {
     /// renderer runs. Delivery is taken as done.
     pub fn tick(&mut self, round: u64) {
         let now_ms = lingerwatch::sys::boot_clock_ms();
-        self.scanner.scan(now_ms, &mut self.report).unwrap();
-        let outbox = &mut self.outbox;
-        self.table.tick(now_ms, &self.report, |e| {
-            outbox.push_event(e, now_ms);
-        });
-        while self.outbox.take_due(now_ms, &mut self.slot) {
-            let Some(msg) = self.slot.as_ref() else { break };
-            let ctx = RenderContext {
-                format: FORMATS[(round % 5) as usize],
-                lang: if round % 2 == 0 { Lang::En } else { Lang::Ru },
-                host: "host",
-                telegram_chat_id: "1",
-                threshold_s: 0,
-                interval_s: 30,
-                btime_s: Some(1_764_340_110),
-                clk_tck: 100,
-            };
-            let now = Now {
-                boot_ms: now_ms,
-                wall_s: 1_764_440_110,
-            };
-            render_body(&ctx, msg, 0, now, &mut self.text, &mut self.body);
+        self.table.watch_list(&mut self.watch);
+        self.scanner
+            .scan(now_ms, &self.watch, &mut self.report)
+            .unwrap();
+        self.table.tick(now_ms, &self.report);
+        let format = Format::ALL[(round % 5) as usize];
+        let ctx = RenderContext {
+            format,
+            lang: if round % 2 == 0 { Lang::En } else { Lang::Ru },
+            host: "host",
+            telegram_chat_id: "1",
+            threshold_s: 0,
+            interval_s: 30,
+            btime_s: Some(1_764_340_110),
+            clk_tck: 100,
+        };
+        let now = Now {
+            boot_ms: now_ms,
+            wall_s: 1_764_440_110,
+        };
+        while self
+            .table
+            .take_due(0, now_ms, batch_max(format), &mut self.batch)
+        {
+            let up_to =
+                render_batch(&ctx, &self.batch, now, &mut self.text, &mut self.body).unwrap();
             self.rendered += u64::from(!self.body.is_empty());
-            self.resolved += u64::from(msg.kind == Kind::Resolved);
-            let seq = msg.seq;
-            self.outbox.settle(seq, Outcome::Delivered, 0, now_ms);
+            let carried = self.batch.messages().iter().filter(|m| m.seq <= up_to);
+            self.resolved += carried.filter(|m| m.kind == Kind::Resolved).count() as u64;
+            self.table
+                .settle(0, up_to, Outcome::Delivered, self.batch.dropped, now_ms);
         }
     }
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod alloc_count;
+pub mod table_model;
 pub mod webhook;
 
 use std::fs;
@@ -182,8 +183,8 @@ pub fn term(pid: u32) {
     }
 }
 
-/// A scan configuration with these include patterns, the default init names and a
-/// threshold in seconds.
+/// A scan configuration with these include patterns and the default init names;
+/// matches the scan cannot store are counted apart from `age_s` on.
 pub fn scan_config(patterns: &[&str], age_s: u64) -> lingerwatch::scan::ScanConfig {
     let mut include = lingerwatch::parse::cmdline::PatternSet::new();
     for p in patterns {
@@ -194,7 +195,20 @@ pub fn scan_config(patterns: &[&str], age_s: u64) -> lingerwatch::scan::ScanConf
         exclude: lingerwatch::parse::cmdline::PatternSet::new(),
         init_names: lingerwatch::config::parse_init_names(lingerwatch::config::DEFAULT_INIT_NAMES)
             .unwrap(),
-        age_threshold_s: age_s,
-        orphans_only: false,
+        older_than_s: age_s,
     }
+}
+
+/// The threshold: older than `age_s`, any process or orphans only.
+pub fn threshold(age_s: u64, orphans_only: bool) -> lingerwatch::policy::Threshold {
+    lingerwatch::policy::Threshold {
+        age_s,
+        orphans_only,
+    }
+}
+
+/// The boot-clock time of the daemon's last tick, from its heartbeat file.
+pub fn heartbeat_ms(path: &Path) -> Option<u64> {
+    let bytes = fs::read(path).ok()?;
+    lingerwatch::health::parse_record(&bytes).map(|r| r.boot_ms)
 }

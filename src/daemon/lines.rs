@@ -1,0 +1,144 @@
+//! The daemon's log lines that are more than a sentence: the start-up summary, the answer
+//! to each signal (SIGUSR1 prints the alert table), and what a tick gave up.
+
+use crate::alert::{AlertView, End, Subject, TickSummary, ALERT_CAPACITY};
+use crate::config::Config;
+use crate::courier::Shared;
+use crate::heartbeat::FileError;
+use crate::log;
+use crate::parse::cmdline::PatternSet;
+use crate::signals::{Signal, Signals};
+use crate::sys::boot_clock_ms;
+use crate::text::{write_duration, FixedBuf};
+
+fn duration(secs: u64) -> FixedBuf<24> {
+    let mut b = FixedBuf::new();
+    let _ = write_duration(&mut b, secs);
+    b
+}
+
+fn patterns(set: &PatternSet) -> String {
+    let list: Vec<String> = set
+        .iter()
+        .map(|p| String::from_utf8_lossy(p.as_bytes()).into_owned())
+        .collect();
+    if list.is_empty() {
+        "-".into()
+    } else {
+        list.join(",")
+    }
+}
+
+/// The start-up summary: what it watches, where alerts go, how. One line.
+pub(super) fn startup(cfg: &Config, host: &str, destinations: &[String]) {
+    let watching = if cfg.enabled {
+        "watching"
+    } else {
+        "DISABLED by WATCHDOG_PROC_ENABLED=false, idle; would watch"
+    };
+    let orphans = if cfg.threshold.orphans_only {
+        ", orphans only"
+    } else {
+        ""
+    };
+    log!(
+        "lingerwatch {}: {watching} {} every {}s for [{}] (exclude [{}]) older than {}{orphans}; alerts to {} as {} (timeout {}s, cooldown {}, lang {}, host {host}); heartbeat {}",
+        env!("CARGO_PKG_VERSION"),
+        cfg.proc_root.display(),
+        cfg.interval_s,
+        patterns(&cfg.scan.include),
+        patterns(&cfg.scan.exclude),
+        duration(cfg.threshold.age_s).as_str(),
+        destinations.join(", "),
+        cfg.format.name(),
+        cfg.timeout_s,
+        duration(cfg.cooldown_s).as_str(),
+        cfg.lang.name(),
+        cfg.heartbeat_file.display(),
+    );
+}
+
+pub(super) fn heartbeat_unusable(cfg: &Config, e: FileError) {
+    log!(
+        "warning: cannot use the heartbeat file {} ({e}): `lingerwatch health` will report unhealthy; point WATCHDOG_HEARTBEAT_FILE at a writable place (a tmpfs)",
+        cfg.heartbeat_file.display()
+    );
+}
+
+/// Says what a tick had to give up, per destination.
+pub(super) fn evictions(summary: &TickSummary, destinations: &[String]) {
+    for (n, dest) in summary.evicted.iter().zip(destinations) {
+        if *n > 0 {
+            log!(
+                "gave up {n} messages owed to {dest}: the alert table is full of ended alerts it has not been told of (it stayed unreachable while more than {ALERT_CAPACITY} processes ended)"
+            );
+        }
+    }
+}
+
+/// The signal thread: stops the process on SIGTERM, SIGINT, SIGQUIT and SIGHUP whatever
+/// the other threads are doing; prints the table on SIGUSR1; ignores the rest, saying so.
+pub(super) fn answer_signals(signals: &Signals, shared: &Shared, destinations: &[String]) {
+    loop {
+        let sig = signals.next();
+        if sig.stops() {
+            log!("stopping on {}", sig.name());
+            std::process::exit(0);
+        }
+        match sig {
+            Signal::Usr1 => dump_table(shared, destinations),
+            other => log!(
+                "ignoring {} (SIGTERM, SIGINT, SIGQUIT and SIGHUP stop lingerwatch; SIGUSR1 prints the alert table)",
+                other.name()
+            ),
+        }
+    }
+}
+
+/// One line per alert: pid, start, age, state, and what each destination is owed.
+fn dump_table(shared: &Shared, destinations: &[String]) {
+    let table = shared.lock();
+    let now = boot_clock_ms();
+    log!(
+        "alert table: {} alerts, {} lingering",
+        table.len(),
+        table.active()
+    );
+    for view in table.alerts() {
+        dump_line(&view, now, destinations);
+    }
+}
+
+fn dump_line(view: &AlertView<'_>, now_ms: u64, destinations: &[String]) {
+    let mut owed = String::new();
+    for (o, dest) in view.owed.iter().zip(destinations) {
+        let kinds: Vec<&str> = o.each().map(|(_, k)| k.as_str()).collect();
+        let kinds = if kinds.is_empty() {
+            "nothing".to_owned()
+        } else {
+            kinds.join("+")
+        };
+        owed.push_str(&format!("; {dest}: {kinds}"));
+    }
+    let fired = duration(now_ms.saturating_sub(view.fired_ms) / 1000);
+    let state = match view.end {
+        None => format!("lingering, fired {} ago", fired.as_str()),
+        Some(End::Gone { at_ms }) => format!(
+            "gone {} ago",
+            duration(now_ms.saturating_sub(at_ms) / 1000).as_str()
+        ),
+        Some(End::NoLongerLingers { at_ms }) => format!(
+            "no longer lingering since {} ago",
+            duration(now_ms.saturating_sub(at_ms) / 1000).as_str()
+        ),
+    };
+    match view.subject {
+        Subject::Process(f) => log!(
+            "alert pid {} start {} age {} {state}; owed{owed}",
+            f.pid,
+            f.start_ticks,
+            duration(f.age_s()).as_str()
+        ),
+        Subject::Untracked(n) => log!("alert untracked={n} {state}; owed{owed}"),
+    }
+}

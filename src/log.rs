@@ -1,0 +1,113 @@
+//! Log lines on stderr, each one `write(2)`, so lines from several threads (and other
+//! writers to the same pipe) never interleave.
+//!
+//! A line is formatted into a stack buffer (no allocation: `core::fmt` writes into it
+//! piece by piece) and written whole. A line longer than the buffer is cut with a marker.
+//! Writes to a closed or full stderr are dropped: a log line is never worth a panic.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::arithmetic_side_effects
+)]
+
+use core::fmt::{self, Write as _};
+use std::io::Write as _;
+
+/// The longest line; the start-up summary with four destinations fits.
+pub const LINE_CAP: usize = 4096;
+const CUT: &str = "\u{2026}\n";
+
+/// A line being built.
+pub struct Line {
+    buf: [u8; LINE_CAP],
+    len: usize,
+    cut: bool,
+}
+
+impl Default for Line {
+    fn default() -> Self {
+        Line {
+            buf: [0; LINE_CAP],
+            len: 0,
+            cut: false,
+        }
+    }
+}
+
+impl fmt::Write for Line {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        // Room is kept for the cut marker and the newline.
+        let room = LINE_CAP.saturating_sub(CUT.len()).saturating_sub(self.len);
+        let take = if s.len() <= room {
+            s.len()
+        } else {
+            self.cut = true;
+            crate::text::utf8_floor(s.as_bytes(), room)
+        };
+        if let (Some(dst), Some(src)) = (
+            self.buf.get_mut(self.len..self.len.saturating_add(take)),
+            s.as_bytes().get(..take),
+        ) {
+            dst.copy_from_slice(src);
+            self.len = self.len.saturating_add(take);
+        }
+        Ok(())
+    }
+}
+
+impl Line {
+    /// The finished line, newline included.
+    fn finish(&mut self) -> &[u8] {
+        let end = if self.cut { CUT } else { "\n" };
+        let _ = self.write_str_unchecked(end);
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    fn write_str_unchecked(&mut self, s: &str) -> Option<()> {
+        let end = self.len.checked_add(s.len())?;
+        self.buf
+            .get_mut(self.len..end)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Some(())
+    }
+}
+
+/// Formats `args` after the `lingerwatch: ` prefix and writes the line with one call.
+pub fn emit(args: fmt::Arguments<'_>) {
+    let mut line = Line::default();
+    let _ = line.write_str("lingerwatch: ");
+    let _ = line.write_fmt(args);
+    // std's stderr is unbuffered, so this is one write(2); Linux writes up to PIPE_BUF
+    // (4096 bytes, = LINE_CAP) to a pipe atomically, so a line never interleaves there.
+    let _ = std::io::stderr().lock().write_all(line.finish());
+}
+
+/// Writes one log line: `log!("scan failed: {}", why)`.
+#[macro_export]
+macro_rules! log {
+    ($($arg:tt)*) => {
+        $crate::log::emit(format_args!($($arg)*))
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_is_prefixed_ended_and_cut_to_fit() {
+        let mut l = Line::default();
+        let _ = l.write_str("abc");
+        assert_eq!(l.finish(), b"abc\n");
+        let mut l = Line::default();
+        for _ in 0..LINE_CAP {
+            let _ = l.write_str("\u{0436}");
+        }
+        let out = l.finish();
+        assert!(out.len() <= LINE_CAP);
+        assert!(std::str::from_utf8(out).unwrap().ends_with("\u{2026}\n"));
+    }
+}

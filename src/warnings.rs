@@ -1,0 +1,62 @@
+//! What a scan tells the operator besides its matches: that `/proc` is not the host's,
+//! that it is blind to some processes, that pids were skipped. Shared by `scan` and
+//! `run`; each warning is one log line.
+
+use std::path::Path;
+
+use crate::log;
+use crate::scan::{Blindness, Namespace, ScanReport, Scanner, MAX_FOUND};
+
+/// Opens the scanner, or says why not (exit 2).
+pub fn open_scanner(root: &Path, cfg: crate::scan::ScanConfig) -> Result<Scanner, u8> {
+    Scanner::new(root, cfg).map_err(|e| {
+        log!(
+            "cannot open {} (WATCHDOG_PROC_ROOT): {e}",
+            root.display()
+        );
+        2
+    })
+}
+
+/// Warns when this `/proc` cannot be the host's, and says what to fix.
+pub fn namespace(ns: Namespace, pids_seen: u32) {
+    let why = match ns {
+        Namespace::Host => return,
+        Namespace::OwnAsInit => "lingerwatch is pid 1 here, so it sees only its own PID namespace",
+        Namespace::Restricted => {
+            "no kernel threads are visible, so this is not the host PID namespace (or /proc is mounted with hidepid/subset=pid)"
+        }
+    };
+    log!(
+        "warning: {why}; only {pids_seen} processes are visible. Run it with `pid: host` (compose) or `hostPID: true` (Kubernetes), and mount /proc without hidepid."
+    );
+}
+
+/// Says that a scan cannot see every process, and what to do.
+pub fn blindness(b: Blindness) {
+    match b {
+        Blindness::HidePid => log!(
+            "error: /proc is mounted with hidepid, so other users' processes are hidden from lingerwatch: it is blind to them. Mount /proc without hidepid (or with gid= a group lingerwatch is in)."
+        ),
+        Blindness::Denied(n) => log!(
+            "error: permission denied reading {n} processes (hidepid, or another user's): lingerwatch is blind to them. Run it as a user that may read them."
+        ),
+    }
+}
+
+/// Reports the counters of a scan that users should know about.
+pub fn counts(report: &ScanReport) {
+    if report.unstored.count > 0 {
+        log!(
+            "warning: {} more matching processes than a scan holds ({MAX_FOUND}, the oldest are kept); {} of them older than the threshold",
+            report.unstored.count,
+            report.unstored.older
+        );
+    }
+    if report.errors > 0 {
+        log!(
+            "warning: skipped {} processes with unreadable or malformed /proc files",
+            report.errors
+        );
+    }
+}
