@@ -296,7 +296,8 @@ fn refused_4xx_is_dropped_as_a_configuration_error_and_the_rest_goes_on() {
     assert_eq!(got[0]["pid"], 1001);
     assert_eq!(hook.requests().len(), 2, "the 404 was not retried");
     assert!(
-        d.log().contains(&format!("{url} refused firing pid 1000 with HTTP 404")),
+        d.log()
+            .contains(&format!("{url} refused firing pid 1000 with HTTP 404")),
         "{}",
         d.log()
     );

@@ -2,7 +2,9 @@
 //! helpers for processes the tests start.
 #![allow(dead_code)]
 
+pub mod alertmanager;
 pub mod alloc_count;
+pub mod node_exporter;
 pub mod table_model;
 pub mod webhook;
 
@@ -211,4 +213,127 @@ pub fn threshold(age_s: u64, orphans_only: bool) -> lingerwatch::policy::Thresho
 pub fn heartbeat_ms(path: &Path) -> Option<u64> {
     let bytes = fs::read(path).ok()?;
     lingerwatch::health::parse_record(&bytes).map(|r| r.boot_ms)
+}
+
+/// Whether `tool` (a command on PATH) can be run. When it cannot: under `CI=true` this
+/// panics, since CI must run every test; locally it prints a SKIPPED line and returns
+/// false, so the caller returns early.
+pub fn require_or_skip(tool: &str) -> bool {
+    let found = std::process::Command::new(tool)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        let why = format!("{tool} not installed (scripts/install-test-peers.sh)");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: {why}"
+        );
+        eprintln!("SKIPPED: {why}");
+    }
+    found
+}
+
+/// A port on 127.0.0.1 that was free for both TCP and UDP a moment ago (memberlist binds
+/// both on its cluster port). Another process may take it before the caller binds it:
+/// the harnesses retry a start that failed on "address already in use".
+pub fn free_port() -> u16 {
+    loop {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = tcp.local_addr().unwrap().port();
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Tiny HTTP/1.0 client over `TcpStream` for the harnesses, no dependency: HTTP/1.0 so
+/// that Go servers answer with a plain body up to the close (never chunked).
+pub mod http {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    #[derive(Debug)]
+    pub struct Response {
+        pub status: u16,
+        pub body: String,
+    }
+
+    pub fn get(url: &str) -> std::io::Result<Response> {
+        request("GET", url, None)
+    }
+
+    /// POSTs `json` with `Content-Type: application/json`.
+    pub fn post_json(url: &str, json: &str) -> std::io::Result<Response> {
+        request("POST", url, Some(json))
+    }
+
+    fn request(method: &str, url: &str, json: Option<&str>) -> std::io::Result<Response> {
+        let rest = url.strip_prefix("http://").unwrap_or(url);
+        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let path = if path.is_empty() { "/" } else { path };
+        let mut conn = TcpStream::connect(host)?;
+        conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+        conn.set_write_timeout(Some(Duration::from_secs(10)))?;
+        let mut req = format!("{method} {path} HTTP/1.0\r\nHost: {host}\r\n");
+        if let Some(body) = json {
+            req += &format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        } else {
+            req += "\r\n";
+        }
+        conn.write_all(req.as_bytes())?;
+        let mut raw = Vec::new();
+        conn.read_to_end(&mut raw)?;
+        let text = String::from_utf8_lossy(&raw);
+        let bad = || std::io::Error::other(format!("not an HTTP response: {text:.200}"));
+        let (head, body) = text.split_once("\r\n\r\n").ok_or_else(bad)?;
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(bad)?;
+        Ok(Response {
+            status,
+            body: body.to_owned(),
+        })
+    }
+}
+
+/// Polls `probe` every 50 ms until it returns `Some`, or panics after `secs` with `what`
+/// and the `context` (log tails) of the moment.
+pub fn wait_until<T>(
+    secs: u64,
+    what: &str,
+    mut probe: impl FnMut() -> Option<T>,
+    context: impl Fn() -> String,
+) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        if std::time::Instant::now() >= deadline {
+            panic!("timed out after {secs} s waiting for {what}\n{}", context());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The last `n` lines of a file, for failure messages.
+pub fn tail(path: &Path, n: usize) -> String {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| format!("({e})"));
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines.len().saturating_sub(n);
+    format!(
+        "--- {} (last {n} lines)\n{}",
+        path.display(),
+        lines[from..].join("\n")
+    )
 }
