@@ -2,11 +2,13 @@
 //! fuzz/ check the same with coverage guidance on nightly).
 #![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
 
-use lingerwatch::parse::cgroup::container_id;
+use lingerwatch::parse::cgroup::{container_id, identify, Qos, POD_UID_SEPARATORS};
 use lingerwatch::parse::cmdline::{naive_match, Matcher, PatternSet, ShownCmdline, SHOWN_LEN};
 use lingerwatch::parse::pid_stat;
 use lingerwatch::parse::proc_stat::{btime, BtimeFinder};
 use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Bytes that make matching interesting: a small alphabet with NULs and spaces.
 fn cmd_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
@@ -102,15 +104,6 @@ proptest! {
     }
 
     #[test]
-    fn cgroup_ids_are_64_hex_from_the_input(raw in prop::collection::vec(prop::sample::select(b"0123456789abcdefx/:-.\ndockerscope".to_vec()), 0..300)) {
-        if let Some(c) = container_id(&raw) {
-            prop_assert_eq!(c.id.len(), 64);
-            prop_assert!(c.id.iter().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
-            prop_assert!(raw.windows(64).any(|w| w == c.id));
-        }
-    }
-
-    #[test]
     fn known_cgroup_forms_give_back_their_id(id in "[0-9a-f]{64}", form in 0usize..6, prefix in "[g-z./]{0,20}") {
         let path = match form {
             0 => format!("/system.slice/docker-{id}.scope"),
@@ -122,5 +115,274 @@ proptest! {
         };
         let text = format!("0::/{prefix}{path}\n");
         prop_assert_eq!(container_id(text.as_bytes()).map(|c| c.id), Some(id.as_bytes()));
+    }
+}
+
+// ---- cgroup container ids: inputs composed from labelled segments, so every case checks
+// both directions (a planted id is found, nothing else is) against an oracle that never
+// parses: it only reads the labels.
+
+/// One path segment and, when it is one, the container id it plants.
+#[derive(Clone, Debug)]
+struct Segment {
+    text: String,
+    id: Option<String>,
+}
+
+const HEX64: &str = "[0-9a-f]{64}";
+const RUNTIME_PREFIXES: [&str; 4] = ["docker-", "cri-containerd-", "crio-", "libpod-"];
+
+fn planted(text: String, id: String) -> Segment {
+    Segment { text, id: Some(id) }
+}
+
+fn plain(text: String) -> Segment {
+    Segment { text, id: None }
+}
+
+/// Segments that carry an id in a form a runtime writes.
+fn id_segment() -> impl Strategy<Value = Segment> {
+    prop_oneof![
+        (
+            prop::sample::select(&RUNTIME_PREFIXES[..]),
+            HEX64,
+            any::<bool>()
+        )
+            .prop_map(|(prefix, id, scope)| {
+                let scope = if scope { ".scope" } else { "" };
+                planted(format!("{prefix}{id}{scope}"), id)
+            }),
+        HEX64.prop_map(|id| planted(id.clone(), id)),
+        (
+            "[g-z_]{1,10}",
+            prop::sample::select(&["cri-containerd", "crio"][..]),
+            HEX64
+        )
+            .prop_map(|(slice, prefix, id)| planted(format!("{slice}.slice:{prefix}:{id}"), id)),
+    ]
+}
+
+/// Segments that look like ids and are not: monitors, a digit short or long, uppercase,
+/// a non-hex digit, a mangled suffix, a runc path with an unknown prefix.
+fn near_miss_segment() -> impl Strategy<Value = Segment> {
+    let prefix = prop::sample::select(&RUNTIME_PREFIXES[..]);
+    prop_oneof![
+        (
+            prop::sample::select(&["crio-conmon-", "libpod-conmon-"][..]),
+            HEX64
+        )
+            .prop_map(|(p, id)| plain(format!("{p}{id}.scope"))),
+        (prefix.clone(), "[0-9a-f]{63}").prop_map(|(p, id)| plain(format!("{p}{id}"))),
+        (prefix.clone(), "[0-9a-f]{65}").prop_map(|(p, id)| plain(format!("{p}{id}.scope"))),
+        (prefix.clone(), "[A-F][0-9A-F]{63}").prop_map(|(p, id)| plain(format!("{p}{id}"))),
+        "[0-9a-f]{20}g[0-9a-f]{43}".prop_map(plain),
+        (prefix, HEX64).prop_map(|(p, id)| plain(format!("{p}{id}.scop"))),
+        ("[g-z]{1,8}", HEX64).prop_map(|(s, id)| plain(format!("{s}.slice:runc:{id}"))),
+        HEX64.prop_map(|id| plain(format!("{id}x"))),
+    ]
+}
+
+fn segment() -> impl Strategy<Value = Segment> {
+    prop_oneof![
+        3 => "[g-z._-]{0,12}".prop_map(plain),
+        2 => id_segment(),
+        2 => near_miss_segment(),
+    ]
+}
+
+/// A `hierarchy-ID:controllers:` header, or (false) a line with none.
+fn header() -> impl Strategy<Value = (String, bool)> {
+    prop_oneof![
+        Just(("0::".to_owned(), true)),
+        "[0-9]{1,2}:[a-z=,_]{1,16}:".prop_map(|h| (h, true)),
+        "[g-z ]{0,6}".prop_map(|h| (h, false)),
+    ]
+}
+
+/// A cgroup file and the id it must give: the innermost planted id of the first line
+/// with a header that plants one.
+fn cgroup_file() -> impl Strategy<Value = (String, Option<String>)> {
+    let line = (header(), prop::collection::vec(segment(), 0..6));
+    (prop::collection::vec(line, 0..5), any::<bool>()).prop_map(|(lines, trailing_newline)| {
+        let mut want = None;
+        let mut text = Vec::new();
+        for ((head, has_header), mut segments) in lines {
+            if !has_header {
+                // Without a header any ':' in the path would make one; keep it out.
+                segments.retain(|s| !s.text.contains(':'));
+            }
+            let innermost = segments.iter().rev().find_map(|s| s.id.clone());
+            if has_header && want.is_none() {
+                want = innermost;
+            }
+            let path: Vec<&str> = segments.iter().map(|s| s.text.as_str()).collect();
+            text.push(format!("{head}/{}", path.join("/")));
+        }
+        let mut text = text.join("\n");
+        if trailing_newline {
+            text.push('\n');
+        }
+        (text, want)
+    })
+}
+
+#[test]
+fn cgroup_ids_are_64_hex_from_the_input() {
+    const CASES: u32 = 2000;
+    let (with_id, without_id) = (AtomicU64::new(0), AtomicU64::new(0));
+    let config = Config {
+        cases: CASES,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let result = TestRunner::new(config).run(&cgroup_file(), |(text, want)| {
+        let raw = text.as_bytes();
+        let got = container_id(raw);
+        prop_assert_eq!(got.map(|c| c.id), want.as_deref().map(str::as_bytes));
+        prop_assert_eq!(identify(raw).container, got);
+        if let Some(c) = got {
+            prop_assert!(c
+                .id
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)));
+            let start = (c.id.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
+            prop_assert!(
+                start + c.id.len() <= raw.len(),
+                "the id is borrowed from the input"
+            );
+            with_id.fetch_add(1, Ordering::Relaxed);
+        } else {
+            without_id.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    // Both directions were exercised, each in a good share of the cases.
+    let (with_id, without_id) = (with_id.into_inner(), without_id.into_inner());
+    println!("cgroup files with an id: {with_id}, without: {without_id}");
+    assert!(
+        with_id >= u64::from(CASES) / 4,
+        "{with_id} of {CASES} had an id"
+    );
+    assert!(
+        without_id >= u64::from(CASES) / 10,
+        "{without_id} of {CASES} had none"
+    );
+}
+
+// ---- cgroup pods: kubelet's own naming, both drivers, every QoS, any cgroupRoot.
+
+const POD_UID: &str = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+const QOS_CLASSES: [(Qos, Option<&str>); 3] = [
+    (Qos::Guaranteed, None),
+    (Qos::Burstable, Some("burstable")),
+    (Qos::BestEffort, Some("besteffort")),
+];
+
+/// The pod's path as the kubelet names it (pkg/kubelet/cm): components {root, kubepods,
+/// qos, pod<uid>}; systemd escapes `-` as `_` and spells each slice's whole path.
+fn kubelet_pod_path(root: Option<&str>, qos: Option<&str>, uid: &str, systemd: bool) -> String {
+    let pod = format!("pod{uid}");
+    let components: Vec<&str> = root
+        .into_iter()
+        .chain(["kubepods"])
+        .chain(qos)
+        .chain([pod.as_str()])
+        .collect();
+    if !systemd {
+        return format!("/{}", components.join("/"));
+    }
+    let escaped: Vec<String> = components.iter().map(|c| c.replace('-', "_")).collect();
+    (1..=escaped.len())
+        .map(|n| format!("/{}.slice", escaped[..n].join("-")))
+        .collect()
+}
+
+/// A cgroup line naming a pod, and what it names.
+#[derive(Clone, Debug)]
+struct PodLine {
+    text: String,
+    /// As the API prints it, with dashes.
+    uid: String,
+    qos: Qos,
+    /// The segment that names the pod, as the driver spells it.
+    pod_segment: String,
+    systemd: bool,
+    container: Option<String>,
+    /// A pod this one runs inside (a cluster in a pod), as (uid, qos).
+    outer: Option<(String, Qos)>,
+}
+
+/// A line naming a pod, under a random prefix path (which cannot spell `kubepods`) and
+/// maybe another pod, maybe with a container in it.
+fn pod_line() -> impl Strategy<Value = PodLine> {
+    let pod = (POD_UID, any::<bool>(), 0usize..3);
+    (
+        (pod.clone(), prop::option::of("[g-z_]{1,8}")),
+        prop::option::of(pod),
+        "(/[g-z_.]{1,10}){0,3}",
+        prop::option::of(HEX64),
+        prop::sample::select(&["0::", "1:name=systemd:", "12:memory:"][..]),
+    )
+        .prop_map(
+            |(((uid, systemd, qos), root), outer, prefix, container, head)| {
+                let outer = outer.map(|(uid, systemd, qos)| {
+                    let (qos, component) = QOS_CLASSES[qos];
+                    (kubelet_pod_path(None, component, &uid, systemd), uid, qos)
+                });
+                let outer_path = outer.as_ref().map_or("", |(path, _, _)| path.as_str());
+                let (qos, component) = QOS_CLASSES[qos];
+                let path = kubelet_pod_path(root.as_deref(), component, &uid, systemd);
+                let container_segment = match &container {
+                    Some(id) if systemd => format!("/cri-containerd-{id}.scope"),
+                    Some(id) => format!("/{id}"),
+                    None => String::new(),
+                };
+                PodLine {
+                    text: format!("{head}{outer_path}{prefix}{path}{container_segment}\n"),
+                    pod_segment: path.rsplit('/').next().unwrap_or_default().to_owned(),
+                    uid,
+                    qos,
+                    systemd,
+                    container,
+                    outer: outer.map(|(_, uid, qos)| (uid, qos)),
+                }
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn pod_uid_from_either_driver_round_trips_to_the_dashed_form(line in pod_line()) {
+        let got = identify(line.text.as_bytes());
+        let pod = got.pod;
+        prop_assert_eq!(pod.map(|p| p.uid.as_str().to_owned()), Some(line.uid), "{}", line.text);
+        prop_assert_eq!(pod.map(|p| p.qos), Some(line.qos));
+        prop_assert_eq!(got.container.map(|c| c.id.to_vec()), line.container.map(String::into_bytes));
+    }
+
+    #[test]
+    fn pod_uid_one_byte_off_names_no_pod(
+        line in pod_line(),
+        at in 0usize..36,
+        bad in prop::sample::select(&["A", "F", "g", "-", "_", ":", "/", "", "0a"][..]),
+    ) {
+        // One byte replaced (by nothing: 35 long; by two: 37 long; or by a wrong one).
+        let own_separator = if line.systemd { "_" } else { "-" };
+        prop_assume!(!(POD_UID_SEPARATORS.contains(&at) && bad == own_separator));
+        let spelled = if line.systemd { line.uid.replace('-', "_") } else { line.uid.clone() };
+        let mut mangled_uid = spelled.clone().into_bytes();
+        mangled_uid.splice(at..=at, bad.bytes());
+        let mangled_uid = String::from_utf8(mangled_uid).unwrap();
+        let mangled_segment = line.pod_segment.replacen(&spelled, &mangled_uid, 1);
+        let mangled = line.text.replacen(&line.pod_segment, &mangled_segment, 1);
+        prop_assert_ne!(&mangled, &line.text);
+        // No pod, or the one it runs inside.
+        let got = identify(mangled.as_bytes()).pod.map(|p| (p.uid.as_str().to_owned(), p.qos));
+        prop_assert_eq!(got, line.outer, "{}", mangled);
     }
 }
