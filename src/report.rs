@@ -33,6 +33,15 @@ pub fn write_process_fields<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<
         Some(c) => uwrite!(w, "\"{}\"", c.id_str())?,
         None => w.write_str("null")?,
     }
+    match &f.pod {
+        Some(p) => uwrite!(
+            w,
+            ",\"pod_uid\":\"{}\",\"pod_qos\":\"{}\"",
+            p.uid.as_str(),
+            p.qos.name()
+        )?,
+        None => w.write_str(",\"pod_uid\":null,\"pod_qos\":null")?,
+    }
     uwrite!(w, ",\"descendants\":{},\"cmdline\":\"", f.descendants)?;
     write_cut(
         w,
@@ -60,7 +69,7 @@ pub fn write_json_line<W: uWrite + ?Sized>(
 /// The table header.
 pub fn write_table_header<W: uWrite + ?Sized>(w: &mut W) -> Result<(), W::Error> {
     w.write_str(
-        "    PID    PPID      AGE      CPU S ORPHAN PARENT          CONTAINER    DESC CMDLINE\n",
+        "    PID    PPID      AGE      CPU S ORPHAN PARENT          CONTAINER    POD      DESC CMDLINE\n",
     )
 }
 
@@ -123,6 +132,8 @@ pub fn write_table_row<W: uWrite + ?Sized>(
         12,
         false,
     )?;
+    w.write_str(" ")?;
+    cell(w, f.pod.as_ref().map_or("-", |p| p.uid.short()), 8, false)?;
     b.clear();
     let _ = uwrite!(b, "{}", f.descendants);
     w.write_str(" ")?;

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use heapless::Vec;
 
-use crate::parse::cgroup::{self, Runtime, ID_LEN};
+use crate::parse::cgroup::{self, Pod, Runtime, ID_LEN};
 use crate::parse::cmdline::{Matcher, PatternSet, ShownCmdline};
 use crate::parse::mountinfo::{ProcMount, ProcMountFinder};
 use crate::parse::pid_stat::{self, PidStat};
@@ -102,6 +102,8 @@ pub struct Found {
     /// The parent's comm (empty when the parent could not be read).
     pub parent: Comm,
     pub container: Option<Container>,
+    /// The Kubernetes pod, from the same cgroup path.
+    pub pod: Option<Pod>,
     pub cmdline: ShownCmdline,
     /// Matching processes below this one (a wrapper's pytest, xdist workers).
     pub descendants: u32,
@@ -124,6 +126,7 @@ impl Found {
             orphan: false,
             parent: Comm::new(),
             container: None,
+            pod: None,
             cmdline: ShownCmdline::default(),
             descendants: 0,
             folded: false,
@@ -487,7 +490,7 @@ impl Probe<'_> {
             .filter(|s| s.pid == pid)
             .ok_or(if n == 0 { Skip::Gone } else { Skip::Malformed })?;
         let mut found = self.found_from(&stat, cmdline);
-        found.container = self.read_container(pid, bufs.cgroup);
+        (found.container, found.pod) = self.read_cgroup(pid, bufs.cgroup);
         Ok(Some(found))
     }
 
@@ -547,10 +550,12 @@ impl Probe<'_> {
         }
     }
 
-    /// The container from `/proc/<pid>/cgroup`; a missing file (a kernel without
-    /// cgroups) is no container, not a gone pid.
-    fn read_container(&self, pid: u32, buf: &mut [u8]) -> Option<Container> {
-        let n = self.proc.read_pid(pid, PidFile::Cgroup, buf).ok()?;
+    /// The container and the pod from `/proc/<pid>/cgroup`; a missing file (a kernel
+    /// without cgroups) is no container, not a gone pid.
+    fn read_cgroup(&self, pid: u32, buf: &mut [u8]) -> (Option<Container>, Option<Pod>) {
+        let Ok(n) = self.proc.read_pid(pid, PidFile::Cgroup, buf) else {
+            return (None, None);
+        };
         let mut text = buf.get(..n).unwrap_or(&[]);
         if n == buf.len() {
             // Cut: keep whole lines only, so a cut id cannot pass for a short one.
@@ -560,14 +565,16 @@ impl Probe<'_> {
                 .map_or(0, |i| i.saturating_add(1));
             text = text.get(..end).unwrap_or(&[]);
         }
-        cgroup::container_id(text).map(|c| {
+        let identity = cgroup::identify(text);
+        let container = identity.container.map(|c| {
             let mut id = [0u8; ID_LEN];
             id.copy_from_slice(c.id.get(..ID_LEN).unwrap_or(&[0; ID_LEN]));
             Container {
                 runtime: c.runtime,
                 id,
             }
-        })
+        });
+        (container, identity.pod)
     }
 
     /// Fills in the parent's comm (the adopter of an orphan: tini, systemd, …) and

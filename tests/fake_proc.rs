@@ -279,3 +279,46 @@ fn fake_tree_without_kernel_threads_is_not_the_host_namespace() {
     assert_eq!(s.namespace(), Namespace::Host);
     assert_eq!(s.boot_time_s(), Some(1764340110));
 }
+
+#[test]
+fn a_pod_process_shows_its_pod_uid_and_qos_through_scan_json() {
+    let fake = FakeProc::new();
+    // The systemd driver's cgroup v2 path of a burstable pod under containerd: the uid's
+    // dashes written as underscores.
+    let uid = "1c6b5a2e-4b8d-4f5e-9a1b-0c2d3e4f5a6b";
+    fake.add(90, "pytest", 1, 5, b"pytest\0-x\0");
+    fake.set_cgroup(
+        90,
+        &format!(
+            "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-{CID}.scope\n",
+            uid.replace('-', "_")
+        ),
+    );
+    fake.add(91, "pytest", 1, 5, b"pytest\0-y\0");
+    let out = std::process::Command::new(common::bin())
+        .args(["scan", "--json", "--age-s", "0", "--proc-root"])
+        .arg(fake.root())
+        .output()
+        .unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["pod_uid"], uid);
+    assert_eq!(lines[0]["pod_qos"], "burstable");
+    assert_eq!(lines[0]["container"], CID);
+    assert_eq!(
+        lines[1]["pod_uid"],
+        serde_json::Value::Null,
+        "a host process"
+    );
+    let table = std::process::Command::new(common::bin())
+        .args(["scan", "--proc-root"])
+        .arg(fake.root())
+        .output()
+        .unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(table.contains("4f1e9c0c2b7d 1c6b5a2e"), "{table}");
+}

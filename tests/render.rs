@@ -376,3 +376,30 @@ fn a_resolved_alert_says_whether_the_process_is_gone_or_still_running() {
     );
     assert!(!t.contains("is gone; it ran"), "{t}");
 }
+
+#[test]
+fn a_pod_process_names_its_pod_and_the_commands_that_find_it() {
+    use lingerwatch::parse::cgroup::identify;
+    let mut f = found(b"pytest\0");
+    let cg = b"0::/kubepods/besteffort/pod1c6b5a2e-4b8d-4f5e-9a1b-0c2d3e4f5a6b/4f1e9c0c2b7d3a8e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f7a8b9c0\n";
+    f.pod = identify(cg).pod;
+    assert!(f.pod.is_some());
+    let m = msg(Kind::Firing, Subject::Process(f));
+    let t = the_text(Format::Slack, &render(Format::Slack, Lang::En, &m, 0));
+    assert!(
+        t.contains("pod: 1c6b5a2e-4b8d-4f5e-9a1b-0c2d3e4f5a6b (besteffort)"),
+        "{t}"
+    );
+    assert!(
+        t.contains("UID:.metadata.uid | grep 1c6b5a2e-4b8d-4f5e-9a1b-0c2d3e4f5a6b"),
+        "{t}"
+    );
+    assert!(t.contains("crictl inspect 4f1e9c0c2b7d3a8e"), "{t}");
+    let v = render(Format::Alertmanager, Lang::En, &m, 0);
+    assert_eq!(
+        v[0]["labels"]["pod_uid"],
+        "1c6b5a2e-4b8d-4f5e-9a1b-0c2d3e4f5a6b"
+    );
+    let v = render(Format::Json, Lang::En, &m, 0);
+    assert_eq!(v["pod_qos"], "besteffort");
+}

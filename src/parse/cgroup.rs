@@ -141,6 +141,11 @@ impl PodUid {
         core::str::from_utf8(&self.0).unwrap_or_default()
     }
 
+    /// The first group of eight hex digits, as a table shows it (enough to grep for).
+    pub fn short(&self) -> &str {
+        self.as_str().get(..8).unwrap_or_default()
+    }
+
     pub fn as_bytes(&self) -> &[u8; POD_UID_LEN] {
         &self.0
     }

@@ -257,6 +257,9 @@ fn write_alertmanager_alert<W: uWrite + ?Sized>(
                 w.write_str(",\"container\":")?;
                 json_str(w, c.id_str().as_bytes())?;
             }
+            if let Some(p) = &f.pod {
+                uwrite!(w, ",\"pod_uid\":\"{}\"", p.uid.as_str())?;
+            }
         }
         Subject::Untracked(_) => {
             w.write_str("\"LingeringProcessesUntracked\",\"host\":")?;

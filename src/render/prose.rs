@@ -113,6 +113,9 @@ fn write_details<W: uWrite + ?Sized>(
         Some(c) => uwrite!(w, "{} {}", c.runtime.name(), c.short_id())?,
         None => w.write_str(t.no_container)?,
     }
+    if let Some(pod) = &f.pod {
+        write_pod(w, t, pod, f.container.as_ref())?;
+    }
     if f.descendants > 0 {
         uwrite!(w, "\n{}: {}", t.descendants, f.descendants)?;
     }
@@ -123,6 +126,28 @@ fn write_details<W: uWrite + ?Sized>(
     }
     uwrite!(w, "\n{}: ps -o pid,ppid,etime,args -p {}", t.look, f.pid)?;
     uwrite!(w, "\n{}: kill -TERM {}", t.stop, f.pid)
+}
+
+/// The pod, and the commands that name it: `kubectl get pods --field-selector
+/// metadata.uid=` does not exist, so the one that works lists every pod's uid.
+fn write_pod<W: uWrite + ?Sized>(
+    w: &mut W,
+    t: &Words,
+    pod: &crate::parse::cgroup::Pod,
+    container: Option<&crate::scan::Container>,
+) -> Result<(), W::Error> {
+    let uid = pod.uid.as_str();
+    uwrite!(w, "\n{}: {} ({})", t.pod, uid, pod.qos.name())?;
+    uwrite!(
+        w,
+        "\n{}: kubectl get pods -A -o custom-columns=NS:.metadata.namespace,NAME:.metadata.name,UID:.metadata.uid | grep {}",
+        t.find_pod,
+        uid
+    )?;
+    if let Some(c) = container {
+        uwrite!(w, "\n{}: crictl inspect {}", t.on_node, c.id_str())?;
+    }
+    Ok(())
 }
 
 /// One message for many: per kind, how many, and the first few by pid and program
