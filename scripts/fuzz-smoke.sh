@@ -8,6 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 SECONDS_EACH=${FUZZ_SECONDS:-20}
 if ! rustup toolchain list | grep -q '^nightly'; then
+  # CI must run every step: there, a missing toolchain is a failure, not a skip.
+  if [ "${CI:-}" = true ]; then
+    echo "fuzz smoke: FAILED: no nightly toolchain, and CI=true"
+    exit 1
+  fi
   echo "fuzz smoke: SKIPPED: no nightly toolchain (the property tests in tests/prop_*.rs still ran)"
   exit 0
 fi

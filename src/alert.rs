@@ -533,6 +533,9 @@ pub struct Batch {
     pub last_owed: Seq,
     /// Messages given up before and not yet reported: reported in this batch.
     pub dropped: u32,
+    /// What the aggregate owes (kind and count of untracked processes), if anything: a
+    /// digest counts processes, not messages.
+    pub aggregate: Option<(Kind, u32)>,
 }
 
 impl Default for Batch {
@@ -543,6 +546,7 @@ impl Default for Batch {
             owed_by_kind: [0; 3],
             last_owed: 0,
             dropped: 0,
+            aggregate: None,
         }
     }
 }
@@ -562,12 +566,22 @@ impl Batch {
         self.owed_by_kind.get(kind.index()).copied().unwrap_or(0)
     }
 
+    /// Processes owed a message of `kind`: one per process alert, and the aggregate's
+    /// count of untracked ones.
+    pub fn processes_of(&self, kind: Kind) -> u32 {
+        match self.aggregate {
+            Some((k, n)) if k == kind => self.owed_of(kind).saturating_sub(1).saturating_add(n),
+            _ => self.owed_of(kind),
+        }
+    }
+
     fn clear(&mut self) {
         self.order.clear();
         self.messages.clear();
         self.owed_by_kind = [0; 3];
         self.last_owed = 0;
         self.dropped = 0;
+        self.aggregate = None;
     }
 }
 
@@ -597,6 +611,12 @@ impl AlertTable {
         };
         batch.last_owed = last;
         batch.dropped = outbox.dropped_unreported();
+        if let Some(agg) = &self.aggregate {
+            let owed = agg.owed.get(dest).copied().unwrap_or_default();
+            if let (Some((_, kind)), Subject::Untracked(n)) = (owed.each().max_by_key(|&(seq, _)| seq), &agg.subject) {
+                batch.aggregate = Some((kind, *n));
+            }
+        }
         let take = max.min(BATCH_MAX).min(batch.messages.capacity());
         for &(seq, i, kind) in batch.order.iter().take(take) {
             let i = usize::from(i);

@@ -158,13 +158,15 @@ fn reused_pid_with_a_new_starttime_is_a_new_process_and_not_its_own_parent() {
     fake.remove(40);
     fake.add(40, "pytest", 1, 5000, b"pytest\0new\0");
     let second = scan(&fake, scan_config(&["pytest"], 0), 10_000_000);
+    // The same pid, another process: told apart by its start time (and cmdline).
+    let (a, b) = (first.tops().next().unwrap(), second.tops().next().unwrap());
     assert_eq!(
-        first.tops().next().unwrap().pid,
-        second.tops().next().unwrap().pid
+        (a.start_ticks, a.cmdline.as_bytes()),
+        (100, &b"pytest old"[..])
     );
-    assert_ne!(
-        first.tops().next().unwrap().start_ticks,
-        second.tops().next().unwrap().start_ticks
+    assert_eq!(
+        (b.start_ticks, b.cmdline.as_bytes()),
+        (5000, &b"pytest new"[..])
     );
 
     // A child whose "parent" pid belongs to a process that started after it: the pid was

@@ -4,7 +4,7 @@
 mod common;
 
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{bin, ppid_of, spawn_orphan, unique_pytest_name};
 
@@ -32,11 +32,15 @@ fn orphaned_pytest_appears_with_pid_ppid_orphan_flag_and_true_age() {
     let dir = tempfile::tempdir().unwrap();
     let name = unique_pytest_name("orphan");
     let (orphan, started) = spawn_orphan(dir.path(), &name);
+    // The orphan started between `started` and now.
+    let spawned = Instant::now();
+    // Age is what is being tested: let it pass the 1 s threshold with room.
     std::thread::sleep(Duration::from_millis(2300));
 
     let ppid = ppid_of(orphan.pid).expect("orphan alive");
+    let before_scan = Instant::now();
     let (code, found, _) = scan_json(&["--pattern", &name, "--age-s", "1"]);
-    let elapsed = started.elapsed().as_secs_f64();
+    let after_scan = Instant::now();
     assert_eq!(
         found.len(),
         1,
@@ -48,10 +52,15 @@ fn orphaned_pytest_appears_with_pid_ppid_orphan_flag_and_true_age() {
     assert_eq!(f["orphan"], true, "reparented onto pid 1 or an init: {f}");
     assert_eq!(f["descendants"], 0);
     assert_eq!(f["over_threshold"], true);
-    let age = f["age_s"].as_f64().unwrap();
+    // age_s is whole seconds (floored) of a start time in clock ticks: it lies between
+    // the floor of the shortest possible age (10 ms of tick rounding off) and the ceiling
+    // of the longest.
+    let age = f["age_s"].as_u64().unwrap();
+    let shortest = (before_scan - spawned).as_secs_f64() - 0.01;
+    let longest = (after_scan - started).as_secs_f64();
     assert!(
-        (age - elapsed).abs() <= 1.0,
-        "age {age} vs elapsed {elapsed}"
+        (shortest.floor() as u64..=longest.ceil() as u64).contains(&age),
+        "age {age} s, not within [{shortest:.3}, {longest:.3}]"
     );
     assert!(f["cmdline"]
         .as_str()

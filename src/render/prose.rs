@@ -165,15 +165,15 @@ pub fn write_digest<W: uWrite + ?Sized>(
         (Kind::Resolved, t.digest_resolved),
         (Kind::Reminder, t.digest_reminder),
     ] {
-        let owed = batch.owed_of(kind);
-        if owed == 0 {
+        let processes = batch.processes_of(kind);
+        if processes == 0 {
             continue;
         }
         if !first {
             w.write_str("\n")?;
         }
         first = false;
-        uwrite!(w, "{} {} {} ", kind_word(t, kind), owed, phrase)?;
+        uwrite!(w, "{} {} {} ", kind_word(t, kind), processes, phrase)?;
         write_printable(w, ctx.host.as_bytes())?;
         w.write_str(":")?;
         write_digest_items(w, t, batch, kind)?;
@@ -189,24 +189,29 @@ fn write_digest_items<W: uWrite + ?Sized>(
     kind: Kind,
 ) -> Result<(), W::Error> {
     let mut shown: u32 = 0;
-    for msg in batch.messages().iter().filter(|m| m.kind == kind).take(DIGEST_SHOWN) {
+    let processes = batch.messages().iter().filter(|m| m.kind == kind);
+    for f in processes
+        .filter_map(|m| match &m.subject {
+            Subject::Process(f) => Some(f),
+            Subject::Untracked(_) => None,
+        })
+        .take(DIGEST_SHOWN)
+    {
         w.write_str(if shown == 0 { " " } else { ", " })?;
-        match &msg.subject {
-            Subject::Process(f) => {
-                uwrite!(w, "{} (", f.pid)?;
-                write_printable(w, first_word(f.cmdline.as_bytes()))?;
-                w.write_str(")")?;
-            }
-            Subject::Untracked(n) => uwrite!(w, "{} {}", *n, t.digest_untracked)?,
-        }
+        uwrite!(w, "{} (", f.pid)?;
+        write_printable(w, first_word(f.cmdline.as_bytes()))?;
+        w.write_str(")")?;
         shown = shown.saturating_add(1);
     }
-    let rest = batch.owed_of(kind).saturating_sub(shown);
+    let rest = batch.processes_of(kind).saturating_sub(shown);
     if rest > 0 {
         uwrite!(w, ", {} {}", t.and_more, rest)?;
         if !t.more.is_empty() {
             uwrite!(w, " {}", t.more)?;
         }
+    }
+    if let Some((_, n)) = batch.aggregate.filter(|&(k, _)| k == kind) {
+        uwrite!(w, " ({} {} {})", n, t.digest_untracked, ALERT_CAPACITY)?;
     }
     Ok(())
 }

@@ -78,7 +78,7 @@ const EN: Words = Words {
     digest_firing: "processes started lingering on",
     digest_reminder: "processes still linger on",
     digest_resolved: "lingering processes ended on",
-    digest_untracked: "untracked",
+    digest_untracked: "of them beyond the alert table, which holds",
     and_more: "and",
     more: "more",
 };
@@ -118,7 +118,7 @@ const RU: Words = Words {
     digest_firing: "процессов зависли на",
     digest_reminder: "процессов всё ещё висят на",
     digest_resolved: "зависших процессов завершились на",
-    digest_untracked: "неотслеживаемых",
+    digest_untracked: "из них сверх таблицы оповещений, которая вмещает",
     and_more: "и ещё",
     more: "",
 };

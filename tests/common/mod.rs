@@ -4,6 +4,7 @@
 
 pub mod alertmanager;
 pub mod alloc_count;
+pub mod daemon;
 pub mod node_exporter;
 pub mod table_model;
 pub mod webhook;
@@ -122,11 +123,16 @@ impl Drop for Spawned {
     }
 }
 
+/// Sends `sig` to one pid that the test started.
+pub fn signal(pid: u32, sig: rustix::process::Signal) {
+    if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+        let _ = rustix::process::kill_process(pid, sig);
+    }
+}
+
 /// SIGKILLs one pid that the test started.
 pub fn kill(pid: u32) {
-    if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
-    }
+    signal(pid, rustix::process::Signal::KILL);
 }
 
 /// The ppid of a live process, read straight from /proc.
@@ -180,9 +186,7 @@ pub fn spawn_orphan(dir: &Path, name: &str) -> (Spawned, std::time::Instant) {
 
 /// SIGTERMs one pid that the test started.
 pub fn term(pid: u32) {
-    if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
-    }
+    signal(pid, rustix::process::Signal::TERM);
 }
 
 /// A scan configuration with these include patterns and the default init names;
@@ -227,14 +231,21 @@ pub fn require_or_skip(tool: &str) -> bool {
         .status()
         .is_ok();
     if !found {
-        let why = format!("{tool} not installed (scripts/install-test-peers.sh)");
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true: {why}"
-        );
-        eprintln!("SKIPPED: {why}");
+        cannot_run(&format!(
+            "{tool} not installed (scripts/install-test-peers.sh)"
+        ));
     }
     found
+}
+
+/// A test that cannot run here: under `CI=true` it fails (CI must run every test);
+/// locally it says SKIPPED and why, and the caller returns.
+pub fn cannot_run(why: &str) {
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true: cannot run: {why}"
+    );
+    eprintln!("SKIPPED: {why}");
 }
 
 /// A port on 127.0.0.1 that was free for both TCP and UDP a moment ago (memberlist binds
