@@ -2,7 +2,7 @@
 //! test starts, real orphaned processes and fake `/proc` trees.
 #![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
 
-mod common;
+pub mod common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -2,7 +2,7 @@
 //! threads, zombies, huge and non-UTF-8 cmdlines, pid reuse, orphans and containers.
 #![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
 
-mod common;
+pub mod common;
 
 use common::{scan_config, stat_line, FakeProc};
 use lingerwatch::parse::cgroup::Runtime;

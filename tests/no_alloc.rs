@@ -2,7 +2,7 @@
 //! scanning thread while many scans of the real `/proc` run and processes come and go.
 #![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
 
-mod common;
+pub mod common;
 
 use common::alloc_count::{count_on_this_thread, take_count, Counting, TickRig};
 

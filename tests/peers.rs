@@ -4,7 +4,7 @@
 //! It also pins how the cluster behaves where lingerwatch's tests depend on it.
 #![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
 
-mod common;
+pub mod common;
 
 use std::fs;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! guidance). The model and its promises are in `tests/common/table_model.rs`.
 #![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
 
-mod common;
+pub mod common;
 
 use common::table_model::{Model, Step, PIDS};
 use lingerwatch::alert::{Kind, Message, Subject};

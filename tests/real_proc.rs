@@ -1,7 +1,7 @@
 //! `lingerwatch scan` on the real `/proc`, with processes this test starts and kills by pid.
 #![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
 
-mod common;
+pub mod common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

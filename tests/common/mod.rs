@@ -1,6 +1,5 @@
 //! Fake `/proc` trees in temp dirs, for what a live system cannot produce on demand, and
 //! helpers for processes the tests start.
-#![allow(dead_code)]
 
 pub mod alertmanager;
 pub mod alloc_count;
@@ -36,6 +35,12 @@ pub fn stat_line(
         .as_bytes(),
     );
     line
+}
+
+impl Default for FakeProc {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl FakeProc {
@@ -108,8 +113,11 @@ impl FakeProc {
 }
 
 /// The path of the built binary.
-pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_lingerwatch")
+/// The path of the binary under test: the one cargo built, or `LINGERWATCH_BIN` (to run
+/// a test against another build, e.g. an older one to show a regression test fails there).
+pub fn bin() -> String {
+    std::env::var("LINGERWATCH_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_lingerwatch").to_owned())
 }
 
 /// A process this test started, killed by pid when dropped (also when a test fails).
@@ -347,4 +355,50 @@ pub fn tail(path: &Path, n: usize) -> String {
         path.display(),
         lines[from..].join("\n")
     )
+}
+
+/// Processes with `name` as argv[0] (a symlink to sleep) that the test started and
+/// kills by pid: children of the test, so not orphans.
+pub struct Crowd {
+    pub children: Vec<std::process::Child>,
+}
+
+impl Crowd {
+    /// `n` processes sleeping `secs`, argv[0] `dir/name`.
+    pub fn spawn(dir: &Path, name: &str, n: usize, secs: u32) -> Crowd {
+        let link = dir.join(name);
+        if !link.exists() {
+            std::os::unix::fs::symlink("/bin/sleep", &link).unwrap();
+        }
+        let children = (0..n)
+            .map(|_| {
+                std::process::Command::new(&link)
+                    .arg(secs.to_string())
+                    .stdin(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        Crowd { children }
+    }
+
+    pub fn pids(&self) -> Vec<u32> {
+        self.children.iter().map(|c| c.id()).collect()
+    }
+
+    /// SIGKILLs every one, by pid, and reaps them.
+    pub fn kill_all(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+        }
+        for c in &mut self.children {
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Crowd {
+    fn drop(&mut self) {
+        self.kill_all();
+    }
 }
