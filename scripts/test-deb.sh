@@ -22,7 +22,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 [ -f "$deb" ] || fail "$deb is missing: run scripts/build-deb.sh"
 wants=/etc/systemd/system/multi-user.target.wants/lingerwatch.service
-[ ! -e "$wants" ] && [ ! -L "$wants" ] || fail "$wants is left from before; remove it first"
+if [ -e "$wants" ] || [ -L "$wants" ]; then fail "$wants is left from before; remove it first"; fi
 if dpkg-query -W -f='${db:Status-Status}' lingerwatch 2>/dev/null | grep -qv '^not-installed$'; then
   fail "a lingerwatch package is already on this machine; not touching it (dpkg --purge lingerwatch first)"
 fi
@@ -121,7 +121,7 @@ ok "dpkg --remove leaves only $conffile"
 dpkg --purge lingerwatch >/dev/null
 [ -z "$(status)" ] || [ "$(status)" = "unknown ok not-installed" ] || fail "status after purge: $(status)"
 for f in "${installed_files[@]}" "$wants" /usr/share/doc/lingerwatch; do
-  [ ! -e "$f" ] && [ ! -L "$f" ] || fail "$f is still there after dpkg --purge"
+  if [ -e "$f" ] || [ -L "$f" ]; then fail "$f is still there after dpkg --purge"; fi
 done
 left=$(find /etc/systemd /var/lib/systemd -name '*lingerwatch*' 2>/dev/null)
 [ -z "$left" ] || fail "left after dpkg --purge: $left"
