@@ -32,6 +32,13 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 0
 fi
 [ -f "$deb" ] || fail "$deb is missing: run scripts/build-deb.sh"
+need_pkgs=()
+command -v systemd-analyze >/dev/null || need_pkgs+=(systemd)
+command -v file >/dev/null || need_pkgs+=(file)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  echo "test-deb: installing Debian packages: ${need_pkgs[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
 wants=/etc/systemd/system/multi-user.target.wants/lingerwatch.service
 if [ -e "$wants" ] || [ -L "$wants" ]; then fail "$wants is left from before; remove it first"; fi
 if dpkg-query -W -f='${db:Status-Status}' lingerwatch 2>/dev/null | grep -qv '^not-installed$'; then
