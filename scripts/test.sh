@@ -29,8 +29,14 @@ scripts/build-static.sh --no-default-features
 scripts/build-static.sh
 
 # --- deploy (issue 4) ---
+step "the .deb for bare hosts, from the static binary just built"
+scripts/build-deb.sh --no-build
+
 step "deploy files: DaemonSet against the Kubernetes schemas, hadolint, compose config"
 scripts/lint-deploy.sh
+
+step "the .deb installed with dpkg: files, conffile, unit verify, remove and purge"
+scripts/test-deb.sh
 
 step "end to end on Docker: FROM scratch images, an orphan under tini, a webhook by service name"
 scripts/e2e-docker.sh

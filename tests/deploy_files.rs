@@ -1,6 +1,7 @@
-//! The deploy files stay in step with the program: `.env.example` lists exactly the
-//! settings `--help` lists, with the same defaults; the compose file and the DaemonSet keep
-//! their security settings.
+//! The deploy files stay in step with the program: `.env.example` and the Debian package's
+//! `/etc/default/lingerwatch` list exactly the settings `--help` lists, with the same
+//! defaults and help lines; the compose file, the DaemonSet and the systemd unit keep their
+//! security settings.
 #![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
 
 use std::collections::BTreeMap;
@@ -9,17 +10,8 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_owned() + path).unwrap()
 }
 
-#[test]
-fn env_example_lists_every_setting_of_help_with_its_default() {
-    let env: BTreeMap<String, String> = read(".env.example")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let (k, v) = l.split_once('=').unwrap();
-            (k.to_owned(), v.to_owned())
-        })
-        .collect();
-    // What the binary itself says.
+/// What the binary itself says: the `--help` text and each variable with its default.
+fn help_defaults() -> (String, BTreeMap<String, String>) {
     let help = std::process::Command::new(env!("CARGO_BIN_EXE_lingerwatch"))
         .arg("--help")
         .output()
@@ -35,20 +27,27 @@ fn env_example_lists_every_setting_of_help_with_its_default() {
         })
         .collect();
     assert_eq!(from_help.len(), lingerwatch::config::SETTINGS.len());
-    assert_eq!(env, from_help);
-    // And every one has, just above it, the line `--help` gives on what it does.
-    let text = read(".env.example");
+    (help, from_help)
+}
+
+/// Every setting has, on the line just above its assignment (`prefix` + `NAME=`), the
+/// line `--help` gives on what it does, as a `# ` comment.
+fn assert_help_lines_above(file: &str, prefix: &str, help: &str) {
+    let text = read(file);
     let lines: Vec<&str> = text.lines().collect();
     for setting in lingerwatch::config::SETTINGS {
         let at = lines
             .iter()
-            .position(|l| l.split_once('=').map(|(k, _)| k) == Some(setting.env))
-            .unwrap();
+            .position(|l| {
+                let assignment = l.strip_prefix(prefix).and_then(|l| l.split_once('='));
+                assignment.map(|(k, _)| k) == Some(setting.env)
+            })
+            .unwrap_or_else(|| panic!("{file} has no {prefix}{}=", setting.env));
         let comment = at.checked_sub(1).map(|i| lines[i]).unwrap_or("");
         assert_eq!(
             comment.strip_prefix("# "),
             Some(setting.help),
-            "the line above {} in .env.example",
+            "the line above {} in {file}",
             setting.env
         );
         assert!(
@@ -57,6 +56,71 @@ fn env_example_lists_every_setting_of_help_with_its_default() {
             setting.env
         );
     }
+}
+
+#[test]
+fn env_example_lists_every_setting_of_help_with_its_default() {
+    let env: BTreeMap<String, String> = read(".env.example")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (k.to_owned(), v.to_owned())
+        })
+        .collect();
+    let (help, from_help) = help_defaults();
+    assert_eq!(env, from_help);
+    assert_help_lines_above(".env.example", "", &help);
+}
+
+const UNIT: &str = "deploy/systemd/lingerwatch.service";
+const DEFAULT_FILE: &str = "deploy/debian/lingerwatch.default";
+
+/// The unit's `Environment=NAME=value` settings.
+fn unit_environment() -> BTreeMap<String, String> {
+    read(UNIT)
+        .lines()
+        .filter_map(|l| l.strip_prefix("Environment="))
+        .flat_map(str::split_whitespace)
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+/// `/etc/default/lingerwatch` shows every setting commented out (`#NAME=value`) with the
+/// value the service has when the line stays commented: the unit's `Environment=` where it
+/// sets one, else the binary's default. Nothing in it is assigned: systemd gives
+/// `EnvironmentFile=` precedence over `Environment=`, so a live line would silently undo
+/// the unit's settings, and the defaults would live in two places.
+#[test]
+fn default_file_shows_every_setting_of_help_commented_out_with_the_services_value() {
+    let text = read(DEFAULT_FILE);
+    let live: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .collect();
+    assert_eq!(live, Vec::<&str>::new(), "assignments in {DEFAULT_FILE}");
+    let shown: BTreeMap<String, String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("#WATCHDOG_"))
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (format!("WATCHDOG_{k}"), v.to_owned())
+        })
+        .collect();
+    let (help, mut expected) = help_defaults();
+    let unit_env = unit_environment();
+    for (k, v) in &unit_env {
+        assert!(
+            expected.contains_key(k),
+            "the unit sets {k}, which --help does not list"
+        );
+        expected.insert(k.clone(), v.clone());
+    }
+    assert_eq!(shown, expected);
+    assert_help_lines_above(DEFAULT_FILE, "#", &help);
 }
 
 #[test]
@@ -121,4 +185,45 @@ fn dockerfile_is_from_scratch_as_nobody_with_a_healthcheck() {
     ] {
         assert!(df.contains(want), "{want}");
     }
+}
+
+/// The unit keeps what lets lingerwatch see every process and what locks it down; the
+/// full check is `systemd-analyze verify` and `security` in scripts/lint-deploy.sh.
+#[test]
+fn systemd_unit_sees_every_process_as_a_dynamic_user_without_capabilities() {
+    let unit = read(UNIT);
+    let keys: Vec<&str> = unit.lines().filter(|l| !l.starts_with('#')).collect();
+    for want in [
+        "ExecStart=/usr/bin/lingerwatch run",
+        "DynamicUser=yes",
+        "ProtectProc=default",
+        "ProcSubset=all",
+        "ProtectSystem=strict",
+        "CapabilityBoundingSet=",
+        "AmbientCapabilities=",
+        "NoNewPrivileges=yes",
+        "RestrictAddressFamilies=AF_INET AF_INET6",
+        "SystemCallArchitectures=native",
+        "RuntimeDirectory=lingerwatch",
+        "EnvironmentFile=-/etc/default/lingerwatch",
+        "Restart=on-failure",
+    ] {
+        assert!(keys.contains(&want), "{UNIT} lacks the line {want}");
+    }
+    let filter = keys
+        .iter()
+        .find(|l| l.starts_with("SystemCallFilter=@system-service "))
+        .unwrap();
+    for call in [
+        "landlock_create_ruleset",
+        "landlock_add_rule",
+        "landlock_restrict_self",
+        "seccomp",
+    ] {
+        assert!(filter.split_whitespace().any(|c| c == call), "{call}");
+    }
+    assert!(keys.iter().any(|l| l.starts_with("MemoryMax=")));
+    // The heartbeat is in the runtime directory, the one place the unit lets it write.
+    let heartbeat = &unit_environment()["WATCHDOG_HEARTBEAT_FILE"];
+    assert!(heartbeat.starts_with("/run/lingerwatch/"), "{heartbeat}");
 }
