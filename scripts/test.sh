@@ -7,6 +7,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "install missing tools"
 scripts/install-deps.sh
+scripts/install-test-peers.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -98,8 +98,10 @@ fn health(cfg: &Config) -> u8 {
     let record = match crate::heartbeat::read(&cfg.heartbeat_file) {
         Ok(r) => r,
         Err(e) => {
-            let _ = print(&format!("unhealthy: cannot use {path}: {e}\n"));
-            return 1;
+            return match print(&format!("unhealthy: cannot use {path}: {e}\n")) {
+                0 => 1,
+                _ => 2,
+            };
         }
     };
     let boot_id = crate::sys::boot_id();

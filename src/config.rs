@@ -69,12 +69,19 @@ impl ConfigError {
     }
 }
 
+/// How much of a refused value an error line shows.
+const SHOWN_VALUE_MAX: usize = 80;
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // An over-long value is cut, so the line stays one line that says what to fix.
+        let cut = crate::text::utf8_floor(self.value.as_bytes(), SHOWN_VALUE_MAX);
+        let shown = self.value.get(..cut).unwrap_or("");
+        let marker = if cut < self.value.len() { "\u{2026}" } else { "" };
         write!(
             f,
-            "{}={:?} is not valid: expected {}",
-            self.source, self.value, self.expected
+            "{}={:?}{marker} is not valid: expected {}",
+            self.source, shown, self.expected
         )
     }
 }

@@ -1,0 +1,515 @@
+//! Faults a hostile host can stage (issue 13): a symlink or a FIFO where the heartbeat
+//! goes, records from another boot or from the future, every signal at the worst moment,
+//! a /proc mounted with hidepid, and the small ones (non-UTF-8 settings, a stdout that
+//! cannot be written, a huge host label, interleaved log lines, an endless cmdline).
+#![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
+
+pub mod common;
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::daemon::Daemon;
+use common::webhook::{Answer, Webhook};
+use common::{bin, FakeProc};
+use rustix::process::Signal;
+
+/// `lingerwatch health` on `hb`, bounded: it must never hang.
+fn health(hb: &Path) -> (Option<i32>, String) {
+    let mut child = Command::new(bin())
+        .arg("health")
+        .env("WATCHDOG_HEARTBEAT_FILE", hb)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _guard = common::Spawned { pid: child.id() };
+    let t = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(t.elapsed() < Duration::from_secs(5), "health hangs");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn idle_args(fake: &FakeProc) -> Vec<String> {
+    vec![
+        "--proc-root".into(),
+        fake.root().to_str().unwrap().into(),
+        "--interval-s".into(),
+        "1".into(),
+    ]
+}
+
+#[test]
+fn a_symlink_at_the_heartbeat_path_is_refused_and_its_target_untouched() {
+    let fake = FakeProc::new();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("precious");
+    std::fs::write(&target, b"do not touch").unwrap();
+    let hb = dir.path().join("heartbeat");
+    std::os::unix::fs::symlink(&target, &hb).unwrap();
+    // A whole tick (its stamp included), then exit.
+    let out = Command::new(bin())
+        .args(["run", "--once", "--proc-root"])
+        .arg(fake.root())
+        .env("WATCHDOG_HEARTBEAT_FILE", &hb)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("cannot use the heartbeat file"), "{log}");
+    assert!(
+        log.contains("it is a symlink; refusing to follow it"),
+        "{log}"
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), b"do not touch");
+    let (code, out) = health(&hb);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("symlink"), "{out}");
+}
+
+#[test]
+fn a_fifo_at_the_heartbeat_path_blocks_neither_the_daemon_nor_health() {
+    let fake = FakeProc::new();
+    let dir = tempfile::tempdir().unwrap();
+    let hb = dir.path().join("heartbeat");
+    assert!(Command::new("mkfifo").arg(&hb).status().unwrap().success());
+    let args = idle_args(&fake);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut d = Daemon::start(&args, &[("WATCHDOG_HEARTBEAT_FILE", hb.to_str().unwrap())]);
+    let log = d.wait_log(10, "cannot use the heartbeat file");
+    assert!(log.contains("not a regular file"), "{log}");
+    let (code, out) = health(&hb);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("not a regular file"), "{out}");
+    let (took, code) = d.term_and_time();
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn the_heartbeat_is_created_0600_and_a_record_from_another_boot_or_the_future_is_unhealthy() {
+    use lingerwatch::health::{write_record, Flags, Record, RECORD_LEN};
+    use std::os::unix::fs::PermissionsExt;
+    let fake = FakeProc::new();
+    let args = idle_args(&fake);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let d = Daemon::start(&args, &[]);
+    let first = common::wait_until(
+        10,
+        "a tick",
+        || common::heartbeat_ms(&d.heartbeat()),
+        || d.log(),
+    );
+    let mode = std::fs::metadata(d.heartbeat())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(health(&d.heartbeat()).0, Some(0));
+    drop(d);
+
+    let dir = tempfile::tempdir().unwrap();
+    let hb = dir.path().join("hb");
+    let boot_id = lingerwatch::sys::boot_id();
+    let write = |rec: Record| {
+        let mut b = lingerwatch::text::FixedBuf::<RECORD_LEN>::new();
+        write_record(&mut b, &rec).unwrap();
+        std::fs::write(&hb, b.as_bytes()).unwrap();
+    };
+    let now = lingerwatch::sys::boot_clock_ms();
+    let rec = Record {
+        boot_ms: now,
+        interval_s: 30,
+        boot_id,
+        flags: Flags::default(),
+    };
+    write(rec);
+    assert_eq!(health(&hb).0, Some(0), "fresh, this boot");
+    let mut other = boot_id;
+    other[0] = if other[0] == b'a' { b'b' } else { b'a' };
+    write(Record {
+        boot_id: other,
+        ..rec
+    });
+    let (code, out) = health(&hb);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("before the last boot"), "{out}");
+    write(Record {
+        boot_ms: now + 120_000,
+        ..rec
+    });
+    let (code, out) = health(&hb);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("in the future"), "{out}");
+    assert!(first > 0);
+}
+
+/// A fake /proc whose only process has a FIFO for a cmdline: the first scan blocks in
+/// open(), as a read of a process stuck in the kernel can.
+fn blocked_tree() -> (FakeProc, std::path::PathBuf) {
+    let fake = FakeProc::new();
+    fake.add_raw(999, None, None, None);
+    let fifo = fake.pid_dir(999).join("cmdline");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    (fake, fifo)
+}
+
+/// Waits until the daemon's main thread sleeps in the FIFO's open().
+fn wait_blocked_on_fifo(d: &Daemon) {
+    let wchan = format!("/proc/{0}/task/{0}/wchan", d.pid());
+    common::wait_until(
+        10,
+        "the scan to block on the FIFO",
+        || {
+            let w = std::fs::read_to_string(&wchan).ok()?;
+            (w.contains("wait_for_partner") || w.contains("fifo")).then_some(())
+        },
+        || d.log(),
+    );
+}
+
+const STOPPING: [(Signal, &str); 4] = [
+    (Signal::TERM, "SIGTERM"),
+    (Signal::INT, "SIGINT"),
+    (Signal::QUIT, "SIGQUIT"),
+    (Signal::HUP, "SIGHUP"),
+];
+
+#[test]
+fn term_int_quit_and_hup_stop_it_within_a_second_while_a_scan_is_blocked() {
+    for (sig, name) in STOPPING {
+        let (fake, _fifo) = blocked_tree();
+        let args = idle_args(&fake);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut d = Daemon::start(&args, &[]);
+        wait_blocked_on_fifo(&d);
+        let (took, status) = d.signal_and_time(sig, Duration::from_secs(5));
+        let status = status.unwrap_or_else(|| panic!("{name}: still running: {}", d.log()));
+        assert!(took < Duration::from_secs(1), "{name}: {took:?}");
+        assert_eq!(status.code(), Some(0), "{name}");
+        assert!(
+            d.log().contains(&format!("stopping on {name}")),
+            "{}",
+            d.log()
+        );
+    }
+}
+
+#[test]
+fn term_int_quit_and_hup_stop_it_within_a_second_while_a_request_hangs() {
+    for (sig, name) in STOPPING {
+        let hook = Webhook::start();
+        hook.script(&[Answer::Never]);
+        let fake = FakeProc::new();
+        fake.add(1000, "pytest", 1, 1, b"pytest\0");
+        let url = hook.url();
+        let root = fake.root().to_str().unwrap().to_owned();
+        let mut d = Daemon::start(
+            &[
+                "--proc-root",
+                &root,
+                "--interval-s",
+                "1",
+                "--age-s",
+                "1",
+                "--webhook-url",
+                &url,
+            ],
+            &[("WATCHDOG_WEBHOOK_TIMEOUT_S", "60")],
+        );
+        common::wait_until(
+            10,
+            "the request",
+            || (!hook.requests().is_empty()).then_some(()),
+            || d.log(),
+        );
+        let (took, status) = d.signal_and_time(sig, Duration::from_secs(5));
+        let status = status.unwrap_or_else(|| panic!("{name}: still running: {}", d.log()));
+        assert!(took < Duration::from_secs(1), "{name}: {took:?}");
+        assert_eq!(status.code(), Some(0), "{name}");
+        assert!(
+            d.log().contains(&format!("stopping on {name}")),
+            "{}",
+            d.log()
+        );
+    }
+}
+
+#[test]
+fn usr1_prints_the_alert_table_and_usr2_and_alrm_are_ignored_with_a_line_even_while_blocked() {
+    let fake = FakeProc::new();
+    fake.add(1000, "pytest", 1, 1, b"pytest\0-k\0a\0");
+    fake.add(1001, "pytest", 1, 1, b"pytest\0-k\0b\0");
+    let root = fake.root().to_str().unwrap().to_owned();
+    let mut d = Daemon::start(
+        &[
+            "--proc-root",
+            &root,
+            "--interval-s",
+            "1",
+            "--age-s",
+            "1",
+            "--once",
+        ],
+        &[],
+    );
+    // --once exits after its tick; a long-running one is what answers signals.
+    let _ = d.child.wait();
+    let mut d = Daemon::start(
+        &["--proc-root", &root, "--interval-s", "1", "--age-s", "1"],
+        &[],
+    );
+    common::wait_until(
+        10,
+        "two alerts",
+        || common::heartbeat_ms(&d.heartbeat()),
+        || d.log(),
+    );
+    // Block the next scans on a FIFO.
+    fake.add_raw(999, None, None, None);
+    let fifo = fake.pid_dir(999).join("cmdline");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    wait_blocked_on_fifo(&d);
+    common::signal(d.pid(), Signal::USR1);
+    let log = d.wait_log(5, "alert pid 1001");
+    assert!(log.contains("alert table: 2 alerts, 2 lingering"), "{log}");
+    let line = log
+        .lines()
+        .find(|l| l.contains("alert pid 1000 start 1"))
+        .unwrap();
+    assert!(
+        line.contains("lingering, fired") && line.contains("owed; stdout"),
+        "{line}"
+    );
+    for (sig, name) in [(Signal::USR2, "SIGUSR2"), (Signal::ALARM, "SIGALRM")] {
+        common::signal(d.pid(), sig);
+        d.wait_log(5, &format!("ignoring {name}"));
+    }
+    assert!(d.child.try_wait().unwrap().is_none(), "still running");
+    let (took, code) = d.term_and_time();
+    assert!(took < Duration::from_secs(1));
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_hidepid_proc_makes_scan_exit_2_and_health_unhealthy() {
+    // A mount namespace of its own, with /proc mounted hidepid=2 on a temp dir, and
+    // lingerwatch as nobody: it sees only its own processes.
+    let probe = Command::new("unshare").args(["-m", "true"]).status();
+    if !probe.is_ok_and(|s| s.success()) {
+        common::cannot_run("unshare -m is not permitted here (it needs root)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("proc");
+    std::fs::create_dir(&mnt).unwrap();
+    let hb = dir.path().join("hb");
+    // nobody writes the heartbeat into the temp dir.
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let name = common::unique_pytest_name("hidepid");
+    let mut crowd = common::Crowd::spawn(dir.path(), &name, 1, 600);
+    // Old enough to linger under a 0 s threshold.
+    std::thread::sleep(Duration::from_millis(1100));
+    let script = r#"
+        mount -t proc -o hidepid=2 proc "$MNT" || exit 90
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" scan --proc-root "$MNT" --pattern "$NAME" --age-s 0
+        echo "scan=$?"
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" run --once --proc-root "$MNT" --pattern "$NAME" --age-s 0
+        echo "once=$?"
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" health
+        echo "health=$?"
+    "#;
+    let out = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script])
+        .env("MNT", &mnt)
+        .env("BIN", bin())
+        .env("NAME", &name)
+        .env("WATCHDOG_HEARTBEAT_FILE", &hb)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("scan=2"), "{stdout}\n{stderr}");
+    assert!(stdout.contains("once=2"), "{stdout}\n{stderr}");
+    assert!(stdout.contains("health=1"), "{stdout}\n{stderr}");
+    assert!(stdout.contains("blind"), "{stdout}");
+    assert!(stderr.contains("mounted with hidepid"), "{stderr}");
+    // As root the same mount hides nothing: not blind.
+    let out = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", r#"mount -t proc -o hidepid=2 proc "$MNT" && "$BIN" scan --proc-root "$MNT" --pattern "$NAME" --age-s 0; echo "scan=$?""#])
+        .env("MNT", &mnt)
+        .env("BIN", bin())
+        .env("NAME", &name)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("scan=1"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    crowd.kill_all();
+}
+
+#[test]
+fn a_non_utf8_variable_is_a_start_up_error() {
+    let out = Command::new(bin())
+        .arg("scan")
+        .env(
+            "WATCHDOG_PROC_PATTERNS",
+            std::ffi::OsStr::from_bytes(b"py\xfftest"),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("WATCHDOG_PROC_PATTERNS") && err.contains("UTF-8"),
+        "{err}"
+    );
+}
+
+/// Runs `args` with stdout `out`; the exit status and stderr.
+fn with_stdout(args: &[&str], out: Stdio) -> (Option<i32>, String) {
+    let o: Output = Command::new(bin())
+        .args(args)
+        .env("WATCHDOG_HEARTBEAT_FILE", "/nonexistent/hb")
+        .stdout(out)
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_version_and_health_exit_2_quietly_when_stdout_cannot_be_written() {
+    for args in [&["--help"][..], &["--version"], &["health"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let (code, err) = with_stdout(args, Stdio::from(full));
+        assert_eq!(code, Some(2), "{args:?} into /dev/full: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let (code, err) = with_stdout(args, Stdio::from(writer));
+        assert_eq!(code, Some(2), "{args:?} into a closed pipe: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn a_host_label_longer_than_a_dns_name_is_refused_at_start() {
+    let long = "h".repeat(30_000);
+    let out = Command::new(bin())
+        .args(["run", "--once", "--host-label", &long])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("at most 253 bytes"), "{err:.300}");
+}
+
+#[test]
+fn every_log_line_is_one_write() {
+    if Command::new("strace").arg("-V").output().is_err() {
+        common::cannot_run("strace is not installed");
+        return;
+    }
+    let fake = FakeProc::new();
+    fake.add(1000, "pytest", 1, 1, b"pytest\0");
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace");
+    let out = Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "trace=write",
+            "-e",
+            "signal=none",
+            "-s",
+            "100000",
+            "-o",
+        ])
+        .arg(&trace)
+        .arg(bin())
+        .args(["run", "--once", "--dry-run", "--age-s", "1", "--proc-root"])
+        .arg(fake.root())
+        .env("WATCHDOG_HEARTBEAT_FILE", dir.path().join("hb"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    let to_stderr: Vec<&str> = trace.lines().filter(|l| l.contains("write(2, ")).collect();
+    assert!(to_stderr.len() >= 2, "{trace}");
+    for w in &to_stderr {
+        assert!(
+            w.contains("write(2, \"lingerwatch: ") && w.contains("\\n\", "),
+            "a partial line: {w:.200}"
+        );
+    }
+    assert!(
+        to_stderr[0].contains("watching"),
+        "the start-up line whole: {:.300}",
+        to_stderr[0]
+    );
+}
+
+#[test]
+fn an_endless_cmdline_in_a_fake_proc_does_not_spin_a_scan() {
+    let fake = FakeProc::new();
+    fake.add(1000, "pytest", 1, 1, b"pytest\0");
+    fake.add_raw(
+        1001,
+        Some(&common::stat_line(1001, b"x", b'S', 1, 0, 0, 1)),
+        None,
+        None,
+    );
+    std::os::unix::fs::symlink("/dev/zero", fake.pid_dir(1001).join("cmdline")).unwrap();
+    let mut child = Command::new(bin())
+        .args(["scan", "--json", "--age-s", "0", "--proc-root"])
+        .arg(fake.root())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _guard = common::Spawned { pid: child.id() };
+    let t = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the scan spins on /dev/zero"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.contains("\"pid\":1000"));
+}
