@@ -22,7 +22,7 @@ macro_rules! tick_path_modules {
     };
 }
 
-tick_path_modules!(alert, heartbeat, outbox, parse, render, report, scan, sys, text, url);
+tick_path_modules!(alert, heartbeat, outbox, parse, render, report, scan, sys, text, url, net);
 
 pub mod app;
 pub mod config;
