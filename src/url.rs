@@ -289,7 +289,7 @@ impl uWrite for FmtWriter<'_, '_> {
 }
 
 /// Every byte visible ASCII, within the length limit.
-fn check_bytes(raw: &str) -> Result<(), UrlError> {
+pub(crate) fn check_bytes(raw: &str) -> Result<(), UrlError> {
     if raw.is_empty() {
         return Err(UrlError::Empty);
     }

@@ -2,3 +2,5 @@
 //! the one module that touches the network.
 
 pub mod response;
+pub mod basic_auth;
+pub mod proxy;
