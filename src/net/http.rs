@@ -99,7 +99,7 @@ pub struct Snippet<const N: usize> {
 }
 
 impl<const N: usize> Snippet<N> {
-    fn push(&mut self, more: &[u8]) {
+    pub(crate) fn push(&mut self, more: &[u8]) {
         let room = N.saturating_sub(self.bytes.len());
         let take = more.get(..room).unwrap_or(more);
         let _ = self.bytes.extend_from_slice(take);
