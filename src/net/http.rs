@@ -196,7 +196,9 @@ impl fmt::Display for HttpError {
             HttpError::HeadTooLong => f.write_str("the answer's head is longer than 8 KiB"),
             HttpError::ProxyRefused { status, connect } => {
                 let what = if connect { "CONNECT" } else { "the request" };
-                let hint = if status == 407 {
+                // tinyproxy before 1.11.2 answers wrong credentials with 401
+                // (tinyproxy/tinyproxy#532); to CONNECT, only the proxy can have said it.
+                let hint = if status == 407 || (connect && status == 401) {
                     " (proxy credentials missing or wrong)"
                 } else {
                     ""

@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 pub mod alloc_count;
+pub mod peers;
+pub mod pki;
+pub mod tinyproxy;
 pub mod webhook;
 
 use std::fs;
