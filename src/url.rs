@@ -404,7 +404,7 @@ fn parse_host(h: &str) -> Result<Host<'_>, UrlError> {
 }
 
 /// Decimal 1..=65535, at most five digits.
-pub(crate) fn parse_port(p: &str) -> Result<u16, UrlError> {
+fn parse_port(p: &str) -> Result<u16, UrlError> {
     if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
         return Err(UrlError::BadPort);
     }

@@ -10,14 +10,14 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 /// Writes `base64(percent_decode(userinfo))`; a userinfo without `:` is a user with an
 /// empty password (`user:`), as curl sends it.
-pub fn write_credentials<W: uWrite + ?Sized>(userinfo: &str, w: &mut W) -> Result<(), W::Error> {
+pub(crate) fn write_credentials<W: uWrite + ?Sized>(userinfo: &str, w: &mut W) -> Result<(), W::Error> {
     let colon = if userinfo.contains(':') { "" } else { ":" };
     write_base64(percent_decoded(userinfo).chain(colon.bytes()), w)
 }
 
 /// The bytes `%XX` escapes stand for; a `%` not followed by two hex digits stands for
 /// itself (the URL parser refuses those anyway).
-pub fn percent_decoded(s: &str) -> impl Iterator<Item = u8> + '_ {
+fn percent_decoded(s: &str) -> impl Iterator<Item = u8> + '_ {
     let mut rest = s.as_bytes();
     core::iter::from_fn(move || {
         let (&first, tail) = rest.split_first()?;
@@ -37,7 +37,7 @@ fn hex_digit(b: u8) -> Option<u8> {
 }
 
 /// Standard base64 with `=` padding.
-pub fn write_base64<W: uWrite + ?Sized>(
+fn write_base64<W: uWrite + ?Sized>(
     bytes: impl IntoIterator<Item = u8>,
     w: &mut W,
 ) -> Result<(), W::Error> {

@@ -45,8 +45,9 @@ const REQUEST_HEAD_CAP: usize = 8 * 1024;
 const USER_AGENT: &str = concat!("lingerwatch/", env!("CARGO_PKG_VERSION"));
 
 /// Where a webhook request goes and how: the URL (checked once, here), the proxy, the
-/// timeout of one whole request, and (https build) the roots it trusts.
-#[derive(Clone, Debug)]
+/// timeout of one whole request, and (https build) the roots it trusts. `Debug` shows the
+/// URL and proxy masked.
+#[derive(Clone)]
 pub struct Endpoint {
     /// Text that [`WebhookUrl::parse`] accepted; parsed again (a short scan) by each
     /// `post` rather than kept as a self-referential struct.
@@ -88,6 +89,19 @@ impl Endpoint {
 
     pub fn proxy(&self) -> Option<&Proxy> {
         self.proxy.as_ref()
+    }
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.url() {
+            Ok(url) => write!(f, "Endpoint({url}")?,
+            Err(e) => write!(f, "Endpoint(invalid URL: {e}")?,
+        }
+        if let Some(p) = &self.proxy {
+            write!(f, " via {p}")?;
+        }
+        write!(f, ", timeout {:?})", self.timeout)
     }
 }
 
@@ -728,6 +742,18 @@ mod tests {
         assert_eq!(
             answer_of(&continues, 64),
             Err(HttpError::NotHttp(HeadError::BadStatusLine))
+        );
+    }
+
+    #[test]
+    fn an_endpoint_shows_its_url_and_proxy_masked() {
+        let proxy = Proxy::parse("http://pu:PROXYPW@p:3128", "HTTPS_PROXY").unwrap();
+        let ep = Endpoint::new("https://u:PW@h/x?token=T", Duration::from_secs(5))
+            .unwrap()
+            .with_proxy(Some(proxy));
+        assert_eq!(
+            format!("{ep:?}"),
+            "Endpoint(https://***@h/x?*** via http://***@p:3128, timeout 5s)"
         );
     }
 

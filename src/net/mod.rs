@@ -2,7 +2,7 @@
 //! proxy ([`proxy`]), Basic credentials ([`basic_auth`]). I/O: [`http`] (the only code
 //! that opens a socket) and, with the `https` feature, [`tls`].
 
-pub mod basic_auth;
+pub(crate) mod basic_auth;
 pub mod http;
 pub mod proxy;
 pub mod response;

@@ -172,7 +172,7 @@ pub fn choose(
 }
 
 /// Whether a `no_proxy` list exempts `host`.
-pub fn no_proxy_matches(list: &str, host: &Host<'_>) -> bool {
+fn no_proxy_matches(list: &str, host: &Host<'_>) -> bool {
     list.split(',')
         .map(str::trim)
         .filter(|e| !e.is_empty())

@@ -80,7 +80,7 @@ impl TlsConfig {
     }
 
     /// The bundled roots only, built on first use, for endpoints given no configuration.
-    pub fn bundled() -> Result<TlsConfig, TlsSetupError> {
+    pub(crate) fn bundled() -> Result<TlsConfig, TlsSetupError> {
         static BUNDLED: OnceLock<Result<TlsConfig, TlsSetupError>> = OnceLock::new();
         BUNDLED.get_or_init(|| TlsConfig::new(None)).clone()
     }
