@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the real servers that tests/peers.rs and the lead's integration tests run on
-# 127.0.0.1: Debian's Prometheus Alertmanager, node_exporter and promtool (from the
-# `prometheus` package), plus curl and python3. Idempotent and quiet when all is there.
+# Installs the real servers and tools the tests run on 127.0.0.1: Debian's Prometheus
+# Alertmanager, node_exporter and promtool (from the `prometheus` package), tinyproxy (a
+# CONNECT proxy), openssl (the CLI makes a CA and certificates), python3 (hostile servers
+# and a TLS server), strace (one write per log line), curl. Idempotent and quiet when all
+# is there.
 #
 # Debian's maintainer scripts would start these daemons on their default ports (9090,
 # 9093, 9094, 9100); the tests start their own on free ports instead. So the install runs
@@ -14,6 +16,9 @@ command -v prometheus-node-exporter >/dev/null || need_pkgs+=(prometheus-node-ex
 command -v promtool >/dev/null || need_pkgs+=(prometheus)
 command -v curl >/dev/null || need_pkgs+=(curl)
 command -v python3 >/dev/null || need_pkgs+=(python3)
+command -v openssl >/dev/null || need_pkgs+=(openssl)
+command -v strace >/dev/null || need_pkgs+=(strace)
+command -v tinyproxy >/dev/null || [ -x /usr/bin/tinyproxy ] || [ -x /usr/sbin/tinyproxy ] || need_pkgs+=(tinyproxy)
 [ ${#need_pkgs[@]} -eq 0 ] && exit 0
 
 SUDO=""
@@ -51,7 +56,7 @@ rm -f "$log"
 # Only the packages just installed are touched: a developer's own running Prometheus is not.
 for pkg in "${need_pkgs[@]}"; do
   case "$pkg" in
-    prometheus | prometheus-alertmanager | prometheus-node-exporter) ;;
+    prometheus | prometheus-alertmanager | prometheus-node-exporter | tinyproxy) ;;
     *) continue ;;
   esac
   # On a systemd host the package enabled its unit for the next boot: the tests never
@@ -62,8 +67,8 @@ for pkg in "${need_pkgs[@]}"; do
   # Belt and braces: a daemon that started anyway (an init without policy-rc.d support)
   # would hold the default port. It is stopped by its exact executable path (the tests
   # start theirs by name, so never match).
-  for pid in $(pgrep -x -f "/usr/bin/$pkg( .*)?" 2>/dev/null || true); do
-    echo "stopping /usr/bin/$pkg (pid $pid), started by its package"
+  for pid in $(pgrep -x -f "/usr/s?bin/$pkg( .*)?" 2>/dev/null || true); do
+    echo "stopping $pkg (pid $pid), started by its package"
     $SUDO kill "$pid" || true
   done
 done

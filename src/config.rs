@@ -77,7 +77,11 @@ impl fmt::Display for ConfigError {
         // An over-long value is cut, so the line stays one line that says what to fix.
         let cut = crate::text::utf8_floor(self.value.as_bytes(), SHOWN_VALUE_MAX);
         let shown = self.value.get(..cut).unwrap_or("");
-        let marker = if cut < self.value.len() { "\u{2026}" } else { "" };
+        let marker = if cut < self.value.len() {
+            "\u{2026}"
+        } else {
+            ""
+        };
         write!(
             f,
             "{}={:?}{marker} is not valid: expected {}",

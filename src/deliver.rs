@@ -1,10 +1,14 @@
-//! Delivery: the one place that talks to the network (minreq), or prints to stdout when
-//! no webhook is set or on `--dry-run`. It may allocate, but only when a message is
-//! actually sent.
+//! Delivery: posts each body to the webhook with the client in [`crate::net`], or prints it
+//! to stdout when no webhook is set or on `--dry-run`. It may allocate, but only when a
+//! message is actually sent.
 
 use std::io::Write;
+use std::time::Duration;
 
+use crate::net::proxy;
+use crate::net::{post, Answer, Endpoint, HttpError};
 use crate::outbox::Outcome;
+use crate::url::{mask_unparsed, WebhookUrl};
 
 /// Where bodies go.
 #[derive(Clone, Debug)]
@@ -23,16 +27,20 @@ pub struct Attempt {
     pub outcome: Outcome,
     /// The HTTP status, when there was an answer.
     pub status: Option<i32>,
-    /// Why there was no answer.
+    /// Why there was no answer, or what a refusing answer said (where a redirect
+    /// pointed, the first bytes of an error body); never a secret of the URL.
     pub error: Option<String>,
 }
 
 /// How an HTTP status is treated: 2xx delivered; 408, 429 and 5xx retried (the service
-/// is busy or down); any other 4xx refused (the URL, token or body is wrong: retrying
-/// cannot help); anything else retried.
+/// is busy or down); a 3xx refused (redirects are never followed: re-posting the body
+/// wherever a server points is how a hook leaks; the URL must be set to the new place);
+/// any other 4xx refused (the URL, token or body is wrong: retrying cannot help);
+/// anything else retried.
 pub fn classify(status: i32) -> Outcome {
     match status {
         200..=299 => Outcome::Delivered,
+        300..=399 => Outcome::Refused,
         408 | 429 => Outcome::Retry,
         400..=499 => Outcome::Refused,
         _ => Outcome::Retry,
@@ -57,73 +65,114 @@ pub fn send(target: &Target, body: &str) -> Attempt {
                 error: written.err().map(|e| e.to_string()),
             }
         }
-        Target::Webhook { url, timeout_s } => {
-            let response = minreq::post(url.as_str())
-                .with_header("Content-Type", "application/json")
-                .with_header(
-                    "User-Agent",
-                    concat!("lingerwatch/", env!("CARGO_PKG_VERSION")),
-                )
-                .with_body(body)
-                .with_timeout(*timeout_s)
-                .send();
-            match response {
-                Ok(r) => Attempt {
-                    outcome: classify(r.status_code),
-                    status: Some(r.status_code),
-                    error: None,
-                },
-                Err(e) => Attempt {
-                    outcome: Outcome::Retry,
-                    status: None,
-                    error: Some(e.to_string()),
-                },
-            }
-        }
+        Target::Webhook { url, timeout_s } => send_webhook(url, *timeout_s, body),
     }
 }
 
-/// The webhook URL for logs, with its secret parts masked: userinfo, the query, a
-/// Telegram bot token, and the path of a Slack or Discord hook (which is the secret).
-pub fn mask_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
+fn send_webhook(url: &str, timeout_s: u64, body: &str) -> Attempt {
+    let endpoint = match endpoint_from_env(url, timeout_s) {
+        Ok(e) => e,
+        Err(why) => {
+            return Attempt {
+                outcome: Outcome::Refused,
+                status: None,
+                error: Some(why),
+            }
+        }
+    };
+    match post(&endpoint, body.as_bytes()) {
+        Ok(answer) => Attempt {
+            outcome: classify(i32::from(answer.status)),
+            status: Some(i32::from(answer.status)),
+            error: describe_answer(url, &answer),
+        },
+        Err(e) => Attempt {
+            // Only a URL this build cannot send to is a configuration error; everything
+            // else (DNS, refused, timed out, TLS, proxy) may pass.
+            outcome: match e {
+                HttpError::Url(_) | HttpError::HttpsUnavailable | HttpError::RequestTooLong => {
+                    Outcome::Refused
+                }
+                _ => Outcome::Retry,
+            },
+            status: None,
+            error: Some(e.to_string()),
+        },
+    }
+}
+
+/// The endpoint for a configured URL, with the proxy the process environment names and
+/// the bundled TLS roots.
+pub fn endpoint_from_env(url: &str, timeout_s: u64) -> Result<Endpoint, String> {
+    let parsed = WebhookUrl::parse(url).map_err(|e| e.to_string())?;
+    let proxy =
+        proxy::choose(|name| std::env::var(name).ok(), &parsed).map_err(|e| e.to_string())?;
+    let endpoint = Endpoint::new(url, Duration::from_secs(timeout_s)).map_err(|e| e.to_string())?;
+    Ok(endpoint.with_proxy(proxy))
+}
+
+/// What the log should say about an answer that was not a delivery.
+fn describe_answer(url: &str, answer: &Answer) -> Option<String> {
+    if let Some(location) = &answer.location {
+        if (300..=399).contains(&answer.status) {
+            return Some(format!(
+                "redirected to {}; redirects are not followed: set the webhook URL to the new place",
+                mask_location(url, location.as_bytes())
+            ));
+        }
+    }
+    let body = answer.body_head.as_bytes();
+    if body.is_empty() {
+        return None;
+    }
+    let mut text: String = String::from_utf8_lossy(body)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if answer.body_head.is_cut() {
+        text.push('\u{2026}');
+    }
+    Some(format!("the answer said: {}", text.trim()))
+}
+
+/// A `Location` for the log, masked as the webhook URL is; a path is taken relative to the
+/// webhook's own scheme, host and port.
+fn mask_location(webhook: &str, location: &[u8]) -> String {
+    let Ok(location) = std::str::from_utf8(location) else {
         return "***".into();
     };
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = authority.rsplit('@').next().unwrap_or(authority);
-    let userinfo = if authority.contains('@') { "***@" } else { "" };
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    let query = if rest.contains('?') { "?***" } else { "" };
-    let host_name = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
-    let masked_path = if host_name.ends_with("slack.com")
-        || host_name.ends_with("discord.com")
-        || host_name.ends_with("discordapp.com")
-    {
-        // hooks.slack.com/services/T/B/secret, discord.com/api/webhooks/id/token
-        let keep: Vec<&str> = path
-            .split('/')
-            .take(if host_name.ends_with("slack.com") {
-                1
-            } else {
-                2
-            })
-            .collect();
-        format!("{}/***", keep.join("/"))
-    } else if host_name == "api.telegram.org" {
-        path.split('/')
-            .map(|seg| {
-                if seg.starts_with("bot") && seg.len() > 3 {
-                    "bot***"
-                } else {
-                    seg
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("/")
-    } else {
-        path.to_owned()
+    let absolute = match WebhookUrl::parse(webhook) {
+        Ok(base) if location.starts_with('/') && !location.starts_with("//") => {
+            let mut origin = String::new();
+            let _ = base.write_authority(&mut StringWriter(&mut origin), false);
+            format!("{}://{origin}{location}", base.scheme().name())
+        }
+        _ => location.to_owned(),
     };
-    format!("{scheme}://{userinfo}{host}/{masked_path}{query}")
+    mask_url(&absolute)
+}
+
+/// The webhook URL for logs, with its secrets masked: userinfo, the query, `;`
+/// parameters, a Telegram bot token, and the path of a Slack or Discord hook. A URL that
+/// does not parse shows only its scheme, host and port.
+pub fn mask_url(url: &str) -> String {
+    let mut out = String::new();
+    let mut w = StringWriter(&mut out);
+    let _ = match WebhookUrl::parse(url) {
+        Ok(parsed) => parsed.write_masked(&mut w),
+        Err(_) => mask_unparsed(url, &mut w),
+    };
+    out
+}
+
+struct StringWriter<'a>(&'a mut String);
+
+impl ufmt::uWrite for StringWriter<'_> {
+    type Error = core::convert::Infallible;
+    fn write_str(&mut self, s: &str) -> Result<(), Self::Error> {
+        self.0.push_str(s);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -155,6 +204,52 @@ mod tests {
     }
 
     #[test]
+    fn urls_that_do_not_parse_show_no_secret() {
+        assert_eq!(
+            mask_url("http://user:SECRET@h:99999/bot1:TOKEN"),
+            "http://***@h:99999/***"
+        );
+        assert_eq!(mask_url("ftp://x/bot123:SECRET/sendMessage"), "ftp://x/***");
+    }
+
+    #[test]
+    fn a_redirect_is_described_with_its_location_masked() {
+        let answer = |status, location: &str| {
+            let mut a = Answer {
+                status,
+                location: None,
+                body_head: Default::default(),
+            };
+            let raw = format!("HTTP/1.1 {status} X\r\nLocation: {location}\r\n\r\n");
+            let head = crate::net::response::parse_head(raw.as_bytes()).unwrap();
+            a.location = head.location.map(|l| {
+                let mut s = crate::net::http::Snippet::default();
+                s.push(l);
+                s
+            });
+            a
+        };
+        let webhook = "https://u:PW@hooks.example:8443/hook?token=SECRET";
+        let said = describe_answer(webhook, &answer(302, "/moved/x?token=SECRET")).unwrap();
+        assert!(
+            said.starts_with("redirected to https://hooks.example:8443/moved/x?***;"),
+            "{said}"
+        );
+        let said = describe_answer(
+            webhook,
+            &answer(301, "https://hooks.slack.com/services/T/B/SECRET"),
+        )
+        .unwrap();
+        assert!(
+            said.contains("https://hooks.slack.com/services/***"),
+            "{said}"
+        );
+        let said = describe_answer(webhook, &answer(307, "ftp://x/bot1:SECRET")).unwrap();
+        assert!(said.contains("ftp://x/***"), "{said}");
+        assert!(!said.contains("SECRET") && !said.contains("PW"));
+    }
+
+    #[test]
     fn statuses_are_classified() {
         assert_eq!(classify(200), Outcome::Delivered);
         assert_eq!(classify(204), Outcome::Delivered);
@@ -162,6 +257,10 @@ mod tests {
         assert_eq!(classify(503), Outcome::Retry);
         assert_eq!(classify(404), Outcome::Refused);
         assert_eq!(classify(400), Outcome::Refused);
-        assert_eq!(classify(302), Outcome::Retry);
+        assert_eq!(classify(302), Outcome::Refused);
+        assert_eq!(classify(301), Outcome::Refused);
+        assert_eq!(classify(308), Outcome::Refused);
+        assert_eq!(classify(408), Outcome::Retry);
+        assert_eq!(classify(100), Outcome::Retry);
     }
 }

@@ -5,7 +5,8 @@
 //! everything; configuration; `/proc` bytes through [`sys`] (rustix, fixed buffers) and
 //! [`parse`] (pure) into a [`scan`] report; [`policy`] says what lingers; the [`alert`]
 //! table decides and records what each destination is owed ([`outbox`]); [`render`] makes
-//! bodies that [`courier`] threads send through [`deliver`]; [`health`] and [`heartbeat`]
+//! bodies that [`courier`] threads send through [`deliver`] and [`net`] (HTTP, proxies,
+//! TLS) to destinations parsed by [`url`]; [`health`] and [`heartbeat`]
 //! stamp each tick; [`daemon`] runs the loop and [`app`] the commands.
 
 /// Declares the modules of the tick path: nothing that `/proc`, a process or a webhook
@@ -27,9 +28,10 @@ macro_rules! tick_path_modules {
 }
 
 tick_path_modules!(text);
-pub mod config;
 pub mod log;
-tick_path_modules!(parse, sys, scan, policy, warnings, outbox, alert, render, report);
+tick_path_modules!(url);
+pub mod config;
+tick_path_modules!(parse, sys, scan, policy, warnings, outbox, alert, render, report, net);
 pub mod courier;
 pub mod deliver;
 tick_path_modules!(health, heartbeat);

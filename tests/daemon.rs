@@ -160,7 +160,7 @@ fn outage_of_500s_then_refused_connections_loses_nothing_and_keeps_order() {
     fake.remove(1002);
     let removed_ms = lingerwatch::sys::boot_clock_ms();
     d.wait_tick_after(10, removed_ms);
-    d.wait_log(20, "Connection refused");
+    d.wait_log(20, "connection refused");
     hook.restart();
     let got = hook.wait_for(40, "all five messages", |d| d.len() >= 5);
     // Two more ticks with nothing owed: no duplicate comes later.
@@ -187,7 +187,7 @@ fn outage_of_500s_then_refused_connections_loses_nothing_and_keeps_order() {
     assert!(log.contains("failed (HTTP 500), attempt 1"), "{log}");
     let refused = log
         .lines()
-        .find(|l| l.contains("Connection refused"))
+        .find(|l| l.contains("connection refused"))
         .unwrap();
     assert!(refused.contains(&format!("to {url} failed (")), "{refused}");
 }

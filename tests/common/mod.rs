@@ -5,7 +5,10 @@ pub mod alertmanager;
 pub mod alloc_count;
 pub mod daemon;
 pub mod node_exporter;
+pub mod peers;
+pub mod pki;
 pub mod table_model;
+pub mod tinyproxy;
 pub mod webhook;
 
 use std::fs;
