@@ -161,14 +161,20 @@ impl Courier {
         match (&self.target, attempt.outcome) {
             (Target::Stdout, Outcome::Delivered) => {}
             (_, Outcome::Delivered) => log!("sent {what} to {dest} (HTTP {status})"),
-            (_, Outcome::Refused) => log!(
-                "{dest} refused {what} with HTTP {status}: a configuration error (check WATCHDOG_WEBHOOK_URL and the format); given up"
-            ),
+            (_, Outcome::Refused) => {
+                let said = attempt.error.as_deref().unwrap_or("no reason given");
+                log!(
+                    "{dest} refused {what} with HTTP {status} ({said}): a configuration error (check WATCHDOG_WEBHOOK_URL and the format); given up"
+                )
+            }
             (_, Outcome::Retry) => {
                 let (tries, retry_at) = {
                     let table = shared.lock();
                     let o = table.outbox(self.dest);
-                    (o.map_or(0, |o| o.attempts()), o.map_or(0, |o| o.retry_at_ms()))
+                    (
+                        o.map_or(0, |o| o.attempts()),
+                        o.map_or(0, |o| o.retry_at_ms()),
+                    )
                 };
                 let mut wait = FixedBuf::<24>::new();
                 let _ = write_duration(

@@ -96,7 +96,11 @@ impl<'a> Daemon<'a> {
             btime_s: scanner.boot_time_s(),
             clk_tck: scanner.clk_tck(),
         });
-        let (couriers, names) = couriers(cfg, &settings);
+        let Destinations {
+            couriers,
+            names,
+            routes,
+        } = destinations(cfg, &settings)?;
         let cadence = match cfg.format {
             Format::Alertmanager => Cadence::Refresh,
             _ => Cadence::Messages,
@@ -109,7 +113,7 @@ impl<'a> Daemon<'a> {
             },
             &vec![cadence; couriers.len()],
         );
-        lines::startup(cfg, &settings.host, &names);
+        lines::startup(cfg, &settings.host, &routes);
         let heartbeat = Heartbeat::create(&cfg.heartbeat_file)
             .map_err(|e| lines::heartbeat_unusable(cfg, e))
             .ok();
@@ -271,32 +275,78 @@ fn lingering(summary: &TickSummary, d: &Daemon<'_>) -> bool {
     summary.untracked > 0 || d.shared.lock().active() > 0
 }
 
+/// The couriers and how logs name their destinations.
+struct Destinations {
+    couriers: Vec<Courier>,
+    /// Masked, for every delivery line.
+    names: Vec<String>,
+    /// With the proxy each one goes through, for the start-up summary.
+    routes: Vec<String>,
+}
+
 /// A courier per destination: the webhooks, or stdout when none is set (or on a dry run).
-fn couriers(cfg: &Config, settings: &Arc<RenderSettings>) -> (Vec<Courier>, Vec<String>) {
+/// Proxies are read from the environment as curl reads them; a CA file is loaded once.
+fn destinations(cfg: &Config, settings: &Arc<RenderSettings>) -> Result<Destinations, u8> {
     if cfg.dry_run || cfg.webhook_urls.is_empty() {
         let name = if cfg.dry_run {
             "stdout (dry run: nothing is sent)"
         } else {
             "stdout (no WATCHDOG_WEBHOOK_URL)"
         };
-        let courier = Courier::new(0, Target::Stdout, name.to_owned(), Arc::clone(settings));
-        return (vec![courier], vec![name.to_owned()]);
+        return Ok(Destinations {
+            couriers: vec![Courier::new(
+                0,
+                Target::Stdout,
+                name.to_owned(),
+                Arc::clone(settings),
+            )],
+            names: vec![name.to_owned()],
+            routes: vec![name.to_owned()],
+        });
     }
-    cfg.webhook_urls
-        .iter()
-        .enumerate()
-        .map(|(i, url)| {
-            let target = Target::Webhook {
-                url: url.clone(),
-                timeout_s: cfg.timeout_s,
-            };
-            let name = mask_url(url);
-            (
-                Courier::new(i, target, name.clone(), Arc::clone(settings)),
-                name,
-            )
-        })
-        .unzip()
+    #[cfg(feature = "https")]
+    let tls = match &cfg.ca_file {
+        None => None,
+        Some(path) => Some(crate::net::tls::TlsConfig::new(Some(path)).map_err(|e| {
+            log!(
+                "cannot use WATCHDOG_WEBHOOK_CA_FILE {}: {e}",
+                path.display()
+            );
+            2
+        })?),
+    };
+    let mut d = Destinations {
+        couriers: Vec::new(),
+        names: Vec::new(),
+        routes: Vec::new(),
+    };
+    for (i, url) in cfg.webhook_urls.iter().enumerate() {
+        let name = mask_url(url);
+        let endpoint = crate::deliver::endpoint(
+            url,
+            cfg.timeout_s,
+            |var| std::env::var(var).ok(),
+            #[cfg(feature = "https")]
+            tls.clone(),
+        )
+        .map_err(|e| {
+            log!("cannot deliver to {name}: {e}");
+            2
+        })?;
+        let route = match endpoint.proxy() {
+            Some(proxy) => format!("{name} (through proxy {proxy})"),
+            None => format!("{name} (direct)"),
+        };
+        d.couriers.push(Courier::new(
+            i,
+            Target::Webhook(endpoint),
+            name.clone(),
+            Arc::clone(settings),
+        ));
+        d.names.push(name);
+        d.routes.push(route);
+    }
+    Ok(d)
 }
 
 fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), u8> {

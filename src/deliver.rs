@@ -5,20 +5,18 @@
 use std::io::Write;
 use std::time::Duration;
 
-use crate::net::proxy;
+use crate::net::proxy::{self, Proxy};
 use crate::net::{post, Answer, Endpoint, HttpError};
 use crate::outbox::Outcome;
-use crate::url::{mask_unparsed, WebhookUrl};
+use crate::url::WebhookUrl;
 
 /// Where bodies go.
 #[derive(Clone, Debug)]
 pub enum Target {
     /// One compact JSON document per line on stdout.
     Stdout,
-    Webhook {
-        url: String,
-        timeout_s: u64,
-    },
+    /// A webhook: its URL, proxy, timeout and trusted roots, set up once at start-up.
+    Webhook(Endpoint),
 }
 
 /// The result of one attempt, for the outbox and the log.
@@ -65,26 +63,19 @@ pub fn send(target: &Target, body: &str) -> Attempt {
                 error: written.err().map(|e| e.to_string()),
             }
         }
-        Target::Webhook { url, timeout_s } => send_webhook(url, *timeout_s, body),
+        Target::Webhook(endpoint) => send_webhook(endpoint, body),
     }
 }
 
-fn send_webhook(url: &str, timeout_s: u64, body: &str) -> Attempt {
-    let endpoint = match endpoint_from_env(url, timeout_s) {
-        Ok(e) => e,
-        Err(why) => {
-            return Attempt {
-                outcome: Outcome::Refused,
-                status: None,
-                error: Some(why),
-            }
-        }
-    };
-    match post(&endpoint, body.as_bytes()) {
+fn send_webhook(endpoint: &Endpoint, body: &str) -> Attempt {
+    match post(endpoint, body.as_bytes()) {
         Ok(answer) => Attempt {
             outcome: classify(i32::from(answer.status)),
             status: Some(i32::from(answer.status)),
-            error: describe_answer(url, &answer),
+            error: endpoint
+                .url()
+                .ok()
+                .and_then(|url| describe_answer(&url, &answer)),
         },
         Err(e) => Attempt {
             // Only a URL this build cannot send to is a configuration error; everything
@@ -101,18 +92,29 @@ fn send_webhook(url: &str, timeout_s: u64, body: &str) -> Attempt {
     }
 }
 
-/// The endpoint for a configured URL, with the proxy the process environment names and
-/// the bundled TLS roots.
-pub fn endpoint_from_env(url: &str, timeout_s: u64) -> Result<Endpoint, String> {
+/// A configured webhook, set up at start-up: the proxy the environment (`env`, read as
+/// curl reads it) names for it, and (https build) the roots it trusts.
+pub fn endpoint(
+    url: &str,
+    timeout_s: u64,
+    env: impl Fn(&str) -> Option<String>,
+    #[cfg(feature = "https")] tls: Option<crate::net::tls::TlsConfig>,
+) -> Result<Endpoint, String> {
     let parsed = WebhookUrl::parse(url).map_err(|e| e.to_string())?;
-    let proxy =
-        proxy::choose(|name| std::env::var(name).ok(), &parsed).map_err(|e| e.to_string())?;
-    let endpoint = Endpoint::new(url, Duration::from_secs(timeout_s)).map_err(|e| e.to_string())?;
-    Ok(endpoint.with_proxy(proxy))
+    let proxy: Option<Proxy> = proxy::choose(env, &parsed).map_err(|e| e.to_string())?;
+    let endpoint = Endpoint::new(url, Duration::from_secs(timeout_s))
+        .map_err(|e| e.to_string())?
+        .with_proxy(proxy);
+    #[cfg(feature = "https")]
+    let endpoint = match tls {
+        Some(tls) => endpoint.with_tls(tls),
+        None => endpoint,
+    };
+    Ok(endpoint)
 }
 
 /// What the log should say about an answer that was not a delivery.
-fn describe_answer(url: &str, answer: &Answer) -> Option<String> {
+fn describe_answer(url: &WebhookUrl<'_>, answer: &Answer) -> Option<String> {
     if let Some(location) = &answer.location {
         if (300..=399).contains(&answer.status) {
             return Some(format!(
@@ -137,15 +139,15 @@ fn describe_answer(url: &str, answer: &Answer) -> Option<String> {
 
 /// A `Location` for the log, masked as the webhook URL is; a path is taken relative to the
 /// webhook's own scheme, host and port.
-fn mask_location(webhook: &str, location: &[u8]) -> String {
+fn mask_location(base: &WebhookUrl<'_>, location: &[u8]) -> String {
     let Ok(location) = std::str::from_utf8(location) else {
         return "***".into();
     };
-    let absolute = match WebhookUrl::parse(webhook) {
-        Ok(base) if location.starts_with('/') && !location.starts_with("//") => {
-            let mut origin = String::new();
-            let _ = base.write_authority(&mut StringWriter(&mut origin), false);
-            format!("{}://{origin}{location}", base.scheme().name())
+    let absolute = match base {
+        base if location.starts_with('/') && !location.starts_with("//") => {
+            let mut origin = crate::text::FixedBuf::<512>::new();
+            let _ = base.write_authority(&mut origin, false);
+            format!("{}://{}{location}", base.scheme().name(), origin.as_str())
         }
         _ => location.to_owned(),
     };
@@ -156,23 +158,7 @@ fn mask_location(webhook: &str, location: &[u8]) -> String {
 /// parameters, a Telegram bot token, and the path of a Slack or Discord hook. A URL that
 /// does not parse shows only its scheme, host and port.
 pub fn mask_url(url: &str) -> String {
-    let mut out = String::new();
-    let mut w = StringWriter(&mut out);
-    let _ = match WebhookUrl::parse(url) {
-        Ok(parsed) => parsed.write_masked(&mut w),
-        Err(_) => mask_unparsed(url, &mut w),
-    };
-    out
-}
-
-struct StringWriter<'a>(&'a mut String);
-
-impl ufmt::uWrite for StringWriter<'_> {
-    type Error = core::convert::Infallible;
-    fn write_str(&mut self, s: &str) -> Result<(), Self::Error> {
-        self.0.push_str(s);
-        Ok(())
-    }
+    crate::url::masked(url)
 }
 
 #[cfg(test)]
@@ -229,7 +215,8 @@ mod tests {
             });
             a
         };
-        let webhook = "https://u:PW@hooks.example:8443/hook?token=SECRET";
+        let webhook =
+            &WebhookUrl::parse("https://u:PW@hooks.example:8443/hook?token=SECRET").unwrap();
         let said = describe_answer(webhook, &answer(302, "/moved/x?token=SECRET")).unwrap();
         assert!(
             said.starts_with("redirected to https://hooks.example:8443/moved/x?***;"),

@@ -538,6 +538,26 @@ fn write_lowercase<W: uWrite + ?Sized>(w: &mut W, s: &str) -> Result<(), W::Erro
 /// What a refused URL may show in a configuration error: the scheme, and the host and
 /// port when they look like a host and port; userinfo becomes `***@`, everything from the
 /// first `/`, `?`, `#`, `;` or `\` on becomes `/***`, anything else odd becomes `***`.
+/// A URL as logs show it, parsed or not: its secrets masked (see
+/// [`WebhookUrl::write_masked`] and [`mask_unparsed`]). Start-up and error paths only.
+pub fn masked(raw: &str) -> String {
+    struct Push<'a>(&'a mut String);
+    impl uWrite for Push<'_> {
+        type Error = core::convert::Infallible;
+        fn write_str(&mut self, s: &str) -> Result<(), Self::Error> {
+            self.0.push_str(s);
+            Ok(())
+        }
+    }
+    let mut out = String::new();
+    let mut w = Push(&mut out);
+    let _ = match WebhookUrl::parse(raw) {
+        Ok(url) => url.write_masked(&mut w),
+        Err(_) => mask_unparsed(raw, &mut w),
+    };
+    out
+}
+
 /// At most [`MASK_UNPARSED_MAX`] bytes, then `…`. Text without `://` shows as `***`: it
 /// may be a bare token.
 pub fn mask_unparsed<W: uWrite + ?Sized>(raw: &str, out: &mut W) -> Result<(), W::Error> {

@@ -329,10 +329,10 @@ fn deliver_refuses_a_redirect_naming_the_masked_location_and_follows_nothing() {
     let elsewhere = Peer::start("record", &[]);
     let to = format!("{}/moved/x?token=SECRET", elsewhere.origin("http"));
     let redirecting = Peer::start("redirect-to", &["--to", &to]);
-    let target = Target::Webhook {
-        url: format!("{}/hook?token=MINE", redirecting.origin("http")),
-        timeout_s: 5,
-    };
+    let target = Target::Webhook(endpoint(
+        &format!("{}/hook?token=MINE", redirecting.origin("http")),
+        Duration::from_secs(5),
+    ));
     let Attempt {
         outcome,
         status,
@@ -360,10 +360,10 @@ fn deliver_logs_the_first_bytes_of_a_refusing_answer() {
     }
     let body = r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#;
     let peer = Peer::start("record", &["--status", "400", "--body", body]);
-    let target = Target::Webhook {
-        url: format!("{}/bot1:X/sendMessage", peer.origin("http")),
-        timeout_s: 5,
-    };
+    let target = Target::Webhook(endpoint(
+        &format!("{}/bot1:X/sendMessage", peer.origin("http")),
+        Duration::from_secs(5),
+    ));
     let attempt = send(&target, "{}");
     assert_eq!(
         (attempt.outcome, attempt.status),
