@@ -181,20 +181,39 @@ impl Drop for Peer {
 
 /// Threads of this process, from `/proc/self/task`.
 pub fn thread_count() -> usize {
-    std::fs::read_dir("/proc/self/task").unwrap().count()
+    thread_count_of("self")
 }
 
 /// Open file descriptors of this process, from `/proc/self/fd`.
 pub fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
+    fd_count_of("self")
 }
 
 /// Peak resident memory of this process (VmHWM), in KiB.
 pub fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    peak_rss_kib_of("self")
+}
+
+/// Threads of a process (`self` or a pid), from `/proc/<pid>/task`.
+pub fn thread_count_of(pid: impl std::fmt::Display) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .count()
+}
+
+/// Open file descriptors of a process, from `/proc/<pid>/fd`.
+pub fn fd_count_of(pid: impl std::fmt::Display) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count()
+}
+
+/// Peak resident memory of a process (VmHWM), in KiB.
+pub fn peak_rss_kib_of(pid: impl std::fmt::Display) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no VmHWM in /proc/self/status"))
+        .unwrap_or_else(|| panic!("no VmHWM in /proc/{pid}/status"))
 }

@@ -1,0 +1,597 @@
+//! Delivery to real endpoints (issue 11), with the real daemon: a clustered Alertmanager
+//! (Debian's), a TLS server signed by a CA the test makes with openssl, tinyproxy as the
+//! corporate proxy, hostile servers, several destinations one of which is dead, and every
+//! accepted URL form.
+#![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
+
+pub mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::alertmanager::{statuses_of, AmCluster};
+use common::daemon::Daemon;
+use common::peers::{fd_count_of, peak_rss_kib_of, thread_count_of, Peer};
+use common::pki::Pki;
+use common::tinyproxy::Tinyproxy;
+use common::webhook::Webhook;
+use common::{spawn_orphan, unique_pytest_name, FakeProc};
+use serde_json::Value;
+
+fn python(test: &str) -> bool {
+    common::peers::have("python3", &["--version"], test)
+}
+
+/// A fake /proc with processes 1000.. that linger (parent pid 1, started at boot).
+fn lingering(n: u32) -> FakeProc {
+    let fake = FakeProc::new();
+    for pid in 1000..1000 + n {
+        fake.add(
+            pid,
+            "pytest",
+            1,
+            1,
+            format!("pytest\0-k\0c{pid}\0").as_bytes(),
+        );
+    }
+    fake
+}
+
+#[test]
+fn a_real_alertmanager_cluster_gets_every_alert_on_every_replica_and_resolves_after_a_restart() {
+    let hook = Webhook::start();
+    let Some(mut am) = AmCluster::start(2, &hook.url()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique_pytest_name("am");
+    let (orphan, _) = spawn_orphan(dir.path(), &name);
+    let pid = orphan.pid.to_string();
+    let d = Daemon::start(
+        &[
+            "--format",
+            "alertmanager",
+            "--interval-s",
+            "1",
+            "--age-s",
+            "1",
+            "--host-label",
+            "am-host",
+            "--webhook-url",
+            &am.api_url(0),
+            "--webhook-url",
+            &am.api_url(1),
+        ],
+        &[("WATCHDOG_PROC_PATTERNS", &name)],
+    );
+    am.wait_active(0, "pid", &pid, true);
+    am.wait_active(1, "pid", &pid, true);
+    let alert = am
+        .alerts(0)
+        .into_iter()
+        .find(|a| a["labels"]["pid"] == pid.as_str())
+        .unwrap();
+    assert_eq!(alert["labels"]["alertname"], "LingeringProcess");
+    assert_eq!(alert["labels"]["host"], "am-host");
+    assert!(alert["labels"]["start_ticks"]
+        .as_str()
+        .unwrap()
+        .parse::<u64>()
+        .is_ok());
+    let fingerprint = alert["fingerprint"].clone();
+    common::wait_until(
+        30,
+        "a FIRING notification",
+        || {
+            statuses_of(&hook.delivered(), "pid", &pid)
+                .contains(&"firing".to_owned())
+                .then_some(())
+        },
+        || d.log(),
+    );
+    // Replica 1 restarts empty: the next re-post makes the alert active there again.
+    am.stop(1);
+    am.start_empty(1);
+    am.wait_active(1, "pid", &pid, true);
+    let again = am
+        .alerts(1)
+        .into_iter()
+        .find(|a| a["labels"]["pid"] == pid.as_str())
+        .unwrap();
+    assert_eq!(
+        again["fingerprint"], fingerprint,
+        "the same labels on every post"
+    );
+    // Replica 1 down again; the process dies: the survivor resolves it.
+    am.stop(1);
+    common::kill(orphan.pid);
+    am.wait_active(0, "pid", &pid, false);
+    common::wait_until(
+        30,
+        "a RESOLVED notification",
+        || {
+            (statuses_of(&hook.delivered(), "pid", &pid)
+                .last()
+                .map(String::as_str)
+                == Some("resolved"))
+            .then_some(())
+        },
+        || d.log(),
+    );
+    // Replica 1 back, empty: the RESOLVED owed to it arrives, and nothing is active.
+    let am1 = am.api_url(1);
+    am.start_empty(1);
+    let received_resolved = || {
+        let metrics = common::http::get(&am.url(1, "/metrics")).unwrap().body;
+        common::node_exporter::sample(
+            &metrics,
+            "alertmanager_alerts_received_total{status=\"resolved\",version=\"v2\"}",
+        )
+        .unwrap_or(0.0)
+    };
+    common::wait_until(
+        30,
+        "replica 1 to receive the RESOLVED",
+        || (received_resolved() >= 1.0).then_some(()),
+        || d.log(),
+    );
+    assert!(!am.active(1, "pid", &pid), "{:#?}", am.alerts(1));
+    assert!(d.log().contains(&format!("to {am1}")), "{}", d.log());
+}
+
+#[test]
+fn a_burst_reaches_alertmanager_in_batches_within_two_ticks() {
+    use lingerwatch::alert::{ALERT_CAPACITY, BATCH_MAX};
+    let hook = Webhook::start();
+    let Some(am) = AmCluster::start(2, &hook.url()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique_pytest_name("amburst");
+    let crowd = common::Crowd::spawn(dir.path(), &name, ALERT_CAPACITY + 44, 600);
+    // Older than the threshold before the first tick: they all linger at once.
+    std::thread::sleep(Duration::from_millis(2100));
+    let d = Daemon::start(
+        &[
+            "--format",
+            "alertmanager",
+            "--interval-s",
+            "2",
+            "--age-s",
+            "1",
+            "--webhook-url",
+            &am.api_url(0),
+            "--webhook-url",
+            &am.api_url(1),
+        ],
+        &[("WATCHDOG_PROC_PATTERNS", &name)],
+    );
+    let first = common::wait_until(
+        30,
+        "the first tick",
+        || common::heartbeat_ms(&d.heartbeat()),
+        || d.log(),
+    );
+    // Within two ticks every tracked process is active on both replicas.
+    d.wait_tick_after(30, first + 2000);
+    for i in 0..2 {
+        let active = am
+            .alerts(i)
+            .iter()
+            .filter(|a| a["labels"]["alertname"] == "LingeringProcess")
+            .count();
+        assert_eq!(active, ALERT_CAPACITY, "replica {i}");
+        assert!(am
+            .alerts(i)
+            .iter()
+            .any(|a| a["labels"]["alertname"] == "LingeringProcessesUntracked"));
+    }
+    // POSTs per tick per replica: at most ceil(alerts / batch), counted from the log (one
+    // line per POST) against what Alertmanager says it received.
+    let before = d.log();
+    let t0 = common::heartbeat_ms(&d.heartbeat()).unwrap();
+    d.wait_tick_after(30, t0 + 4000);
+    let after = d.log();
+    let ticks = 3; // t0 excluded: the ticks after it, up to the one after t0 + 4 s
+    let alerts = ALERT_CAPACITY + 1;
+    let per_tick = alerts.div_ceil(BATCH_MAX);
+    for i in 0..2 {
+        let to = format!("to {} (HTTP 200)", am.api_url(i));
+        let posts = after[before.len()..]
+            .lines()
+            .filter(|l| l.contains(&to))
+            .count();
+        assert!(
+            posts <= per_tick * (ticks + 1),
+            "replica {i}: {posts} POSTs in {ticks} ticks"
+        );
+        assert!(posts >= per_tick, "replica {i}: refreshed: {posts}");
+    }
+    assert!(!after.contains("failed"), "{after}");
+    drop(crowd);
+}
+
+#[test]
+fn https_to_a_server_of_a_private_ca_needs_the_ca_file_and_says_why_without_it() {
+    if !python("tls") || !common::peers::have("openssl", &["version"], "tls") {
+        return;
+    }
+    let pki = Pki::new();
+    let good = pki.leaf("good", "IP:127.0.0.1", false);
+    let other = pki.leaf("other", "DNS:elsewhere.example", false);
+    let expired = pki.leaf("expired", "IP:127.0.0.1", true);
+    let fake = lingering(1);
+    let once = |leaf: &common::pki::Leaf, ca: Option<&std::path::Path>| {
+        let peer = Peer::start(
+            "record",
+            &[
+                "--tls",
+                leaf.cert.to_str().unwrap(),
+                leaf.key.to_str().unwrap(),
+            ],
+        );
+        let mut cmd = Command::new(common::bin());
+        cmd.args(["run", "--once", "--age-s", "1", "--webhook-url"])
+            .arg(format!("{}/hook", peer.origin("https")))
+            .arg("--proc-root")
+            .arg(fake.root())
+            .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"));
+        if let Some(ca) = ca {
+            cmd.env("WATCHDOG_WEBHOOK_CA_FILE", ca);
+        }
+        let out = cmd.output().unwrap();
+        (
+            peer.requests().len(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (got, log) = once(&good, Some(&pki.ca));
+    assert_eq!(got, 1, "delivered with the CA file: {log}");
+    assert!(
+        log.contains("sent firing pid 1000 to https://127.0.0.1:"),
+        "{log}"
+    );
+    for (leaf, ca, why) in [
+        (&good, None, "unknown issuer"),
+        (&other, Some(pki.ca.as_path()), "not valid for this name"),
+        (&expired, Some(pki.ca.as_path()), "expired"),
+    ] {
+        let (got, log) = once(leaf, ca);
+        assert_eq!(got, 0);
+        let line = log
+            .lines()
+            .find(|l| l.contains("delivery of firing pid 1000"))
+            .unwrap_or("");
+        assert!(line.contains(why), "{why}: {log}");
+    }
+}
+
+#[test]
+fn a_proxy_carries_https_and_http_no_proxy_bypasses_it_and_its_password_never_shows() {
+    if !python("proxy") || !common::peers::have("openssl", &["version"], "proxy") {
+        return;
+    }
+    if !common::peers::have("tinyproxy", &["-v"], "proxy") {
+        return;
+    }
+    let pki = Pki::new();
+    let leaf = pki.leaf("good", "IP:127.0.0.1", false);
+    let tls_peer = Peer::start(
+        "record",
+        &[
+            "--tls",
+            leaf.cert.to_str().unwrap(),
+            leaf.key.to_str().unwrap(),
+        ],
+    );
+    let plain_peer = Peer::start("record", &[]);
+    let proxy = Tinyproxy::start(&[tls_peer.port, plain_peer.port], Some(("lw", "s3cr3t-pw")));
+    let proxy_url = format!("http://lw:s3cr3t-pw@127.0.0.1:{}", proxy.port);
+    let fake = lingering(1);
+    let once = |url: String, extra_env: &[(&str, &str)]| {
+        let mut cmd = Command::new(common::bin());
+        cmd.args([
+            "run",
+            "--once",
+            "--age-s",
+            "1",
+            "--webhook-url",
+            &url,
+            "--proc-root",
+        ])
+        .arg(fake.root())
+        .env_clear()
+        .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"))
+        .env("WATCHDOG_WEBHOOK_CA_FILE", &pki.ca)
+        .env("HTTPS_PROXY", &proxy_url)
+        .env("http_proxy", &proxy_url);
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let log = once(format!("{}/hook", tls_peer.origin("https")), &[]);
+    assert!(
+        log.contains(&format!(
+            "(through proxy http://***@127.0.0.1:{})",
+            proxy.port
+        )),
+        "{log}"
+    );
+    assert_eq!(tls_peer.requests().len(), 1, "{log}");
+    proxy.wait_for_log(&format!("CONNECT 127.0.0.1:{}", tls_peer.port));
+    let log2 = once(format!("{}/hook", plain_peer.origin("http")), &[]);
+    assert_eq!(plain_peer.requests().len(), 1, "{log2}");
+    proxy.wait_for_log(&format!("127.0.0.1:{}/hook", plain_peer.port));
+    let before = proxy.log().len();
+    let log3 = once(
+        format!("{}/hook", plain_peer.origin("http")),
+        &[("NO_PROXY", "127.0.0.1")],
+    );
+    assert!(log3.contains("(direct)"), "{log3}");
+    assert_eq!(plain_peer.requests().len(), 2);
+    assert!(
+        !proxy.log()[before..].contains(&plain_peer.port.to_string()),
+        "NO_PROXY went through the proxy"
+    );
+    for l in [&log, &log2, &log3] {
+        assert!(
+            !l.contains("s3cr3t-pw"),
+            "the proxy password in stderr: {l}"
+        );
+    }
+}
+
+/// Every accepted URL form: where the request really went, and the masked line.
+#[test]
+fn every_accepted_url_form_reaches_the_address_the_log_names_with_its_secrets_masked() {
+    if !python("url forms") {
+        return;
+    }
+    let peer = Peer::start("record", &[]);
+    let p = peer.port;
+    let fake = lingering(1);
+    let cases: Vec<(String, String, &str)> = vec![
+        (
+            format!("http://127.0.0.1:{p}/hook"),
+            format!("http://127.0.0.1:{p}/hook"),
+            "/hook",
+        ),
+        (
+            format!("HTTP://127.0.0.1:{p}/a/b?token=SECRET1#frag"),
+            format!("http://127.0.0.1:{p}/a/b?***"),
+            "/a/b?token=SECRET1",
+        ),
+        (
+            format!("http://user:SECRET2@127.0.0.1:{p}/x?token=SECRET3"),
+            format!("http://***@127.0.0.1:{p}/x?***"),
+            "/x?token=SECRET3",
+        ),
+        (
+            format!("http://127.0.0.1:{p}/hook;sid=SECRET4"),
+            format!("http://127.0.0.1:{p}/hook;***"),
+            "/hook;sid=SECRET4",
+        ),
+        (
+            format!("http://127.0.0.1:{p}/bot123:SECRET5/sendMessage"),
+            format!("http://127.0.0.1:{p}/bot123:SECRET5/sendMessage"),
+            "/bot123:SECRET5/sendMessage",
+        ),
+    ];
+    for (i, (url, masked, path)) in cases.iter().enumerate() {
+        let out = Command::new(common::bin())
+            .args([
+                "run",
+                "--once",
+                "--age-s",
+                "1",
+                "--webhook-url",
+                url,
+                "--proc-root",
+            ])
+            .arg(fake.root())
+            .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"))
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            log.contains(&format!("alerts to {masked} (direct)")),
+            "{url}: {log}"
+        );
+        let reqs = peer.requests();
+        let req = &reqs[i];
+        assert_eq!(req["line"], format!("POST {path} HTTP/1.1"), "{url}");
+        assert_eq!(req["headers"]["host"], format!("127.0.0.1:{p}"), "{url}");
+        if url.contains("SECRET2") {
+            assert!(req["headers"]["authorization"]
+                .as_str()
+                .unwrap()
+                .starts_with("Basic "));
+        }
+        for secret in ["SECRET1", "SECRET2", "SECRET3", "SECRET4"] {
+            assert!(!log.contains(secret), "{secret} in the log of {url}: {log}");
+        }
+    }
+    if common::peers::have_ipv6_loopback("url forms") {
+        let v6 = Peer::start_on("::1", "record", &[]);
+        let url = format!("http://[::1]:{}/v6", v6.port);
+        let out = Command::new(common::bin())
+            .args([
+                "run",
+                "--once",
+                "--age-s",
+                "1",
+                "--webhook-url",
+                &url,
+                "--proc-root",
+            ])
+            .arg(fake.root())
+            .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            v6.requests().len(),
+            1,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Refused at start, masked, whatever the form.
+    for (url, shown) in [
+        ("http://127.0.0.1:99999/x", "port"),
+        ("ftp://host/bot1:SECRET6/sendMessage", "scheme"),
+        ("http://u:SECRET7@/x", "host"),
+        ("http://a b/SECRET8", "space"),
+    ] {
+        let out = Command::new(common::bin())
+            .args(["run", "--once", "--webhook-url", url])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(shown), "{url}: {err}");
+        assert!(!err.contains("SECRET"), "{url}: {err}");
+    }
+}
+
+/// The daemon's own threads, fds and peak RSS.
+fn resources(pid: u32) -> (usize, usize, u64) {
+    (thread_count_of(pid), fd_count_of(pid), peak_rss_kib_of(pid))
+}
+
+#[test]
+fn no_hostile_server_can_hold_up_a_tick_leave_a_thread_or_socket_or_grow_the_daemon() {
+    if !python("hostile") {
+        return;
+    }
+    let second = Peer::start("record", &[]);
+    let to = format!("{}/elsewhere", second.origin("http"));
+    let modes: [(&str, &[&str], &str); 10] = [
+        ("never", &[], "timed out"),
+        ("trickle-body", &[], "HTTP 500"),
+        ("big", &[], "HTTP 500"),
+        ("endless", &[], "HTTP 500"),
+        ("endless-header", &[], "head"),
+        ("reset", &[], "reset"),
+        ("garbage", &[], "not an HTTP answer"),
+        ("redirect-loop", &[], "redirected to"),
+        ("redirect-fresh", &[], "redirected to"),
+        ("redirect-to", &["--to", &to], "redirected to"),
+    ];
+    let fake = lingering(1);
+    let root = fake.root().to_str().unwrap().to_owned();
+    for (mode, extra, says) in modes {
+        let peer = Peer::start(mode, extra);
+        let url = format!("{}/hook", peer.origin("http"));
+        let d = Daemon::start(
+            &[
+                "--proc-root",
+                &root,
+                "--interval-s",
+                "1",
+                "--age-s",
+                "1",
+                "--webhook-url",
+                &url,
+            ],
+            &[("WATCHDOG_WEBHOOK_TIMEOUT_S", "2")],
+        );
+        let first = common::wait_until(
+            10,
+            "a first tick",
+            || common::heartbeat_ms(&d.heartbeat()),
+            || d.log(),
+        );
+        let baseline = resources(d.pid());
+        // Several attempts (or one refusal), and the ticks keep their schedule.
+        let log = d.wait_log(20, says);
+        d.wait_tick_after(20, first + 6000);
+        let health = Command::new(common::bin())
+            .arg("health")
+            .env("WATCHDOG_HEARTBEAT_FILE", d.heartbeat())
+            .output()
+            .unwrap();
+        assert_eq!(
+            health.status.code(),
+            Some(0),
+            "{mode}: {}",
+            String::from_utf8_lossy(&health.stdout)
+        );
+        let (threads, fds, hwm) = resources(d.pid());
+        assert!(
+            threads <= baseline.0,
+            "{mode}: threads {threads} > {}",
+            baseline.0
+        );
+        // A request may be in flight right now: one socket at most.
+        assert!(fds <= baseline.1 + 1, "{mode}: fds {fds} > {}", baseline.1);
+        assert!(
+            hwm < baseline.2 + 2048,
+            "{mode}: VmHWM {hwm} KiB from {} KiB",
+            baseline.2
+        );
+        assert_eq!(second.connections(), 0, "{mode}: the body went elsewhere");
+        if mode.starts_with("redirect") {
+            assert_eq!(
+                peer.connections(),
+                1,
+                "{mode}: refused once, never retried: {log}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_dead_destination_never_delays_the_live_one_and_gets_its_backlog_in_order() {
+    let live = Webhook::start();
+    let mut dead = Webhook::start();
+    dead.stop();
+    let fake = lingering(2);
+    let root = fake.root().to_str().unwrap().to_owned();
+    let d = Daemon::start(
+        &[
+            "--proc-root",
+            &root,
+            "--interval-s",
+            "1",
+            "--age-s",
+            "1",
+            "--webhook-url",
+            &live.url(),
+            "--webhook-url",
+            &dead.url(),
+        ],
+        &[],
+    );
+    live.wait_for(10, "two FIRING", |got| got.len() >= 2);
+    fake.remove(1000);
+    live.wait_for(10, "the RESOLVED", |got| got.len() >= 3);
+    fake.add(1002, "pytest", 1, 1, b"pytest\0late\0");
+    let got = live.wait_for(10, "the third FIRING", |got| got.len() >= 4);
+    let order = |got: &[Value]| -> Vec<(String, u64)> {
+        got.iter()
+            .map(|v| {
+                (
+                    v["status"].as_str().unwrap().to_owned(),
+                    v["pid"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let want = vec![
+        ("firing".to_owned(), 1000),
+        ("firing".to_owned(), 1001),
+        ("resolved".to_owned(), 1000),
+        ("firing".to_owned(), 1002),
+    ];
+    assert_eq!(order(&got), want);
+    assert!(
+        d.log().contains(&format!("to {} failed", dead.url())),
+        "{}",
+        d.log()
+    );
+    dead.restart();
+    let backlog = dead.wait_for(30, "the backlog", |got| got.len() >= 4);
+    assert_eq!(order(&backlog), want, "the same messages in the same order");
+}
