@@ -9,6 +9,7 @@ use crate::config::{help_text, Command, Config};
 use crate::health::Health;
 use crate::log;
 use crate::report;
+use crate::sandbox::Plan;
 use crate::scan::{ScanError, ScanReport};
 use crate::warnings;
 
@@ -29,6 +30,7 @@ pub fn run(cfg: &Config) -> u8 {
         Command::Scan => scan_once(cfg),
         Command::Run => crate::daemon::run(cfg),
         Command::Health => health(cfg),
+        Command::SandboxProbe => crate::daemon::probe(cfg),
     }
 }
 
@@ -46,6 +48,14 @@ fn scan_once(cfg: &Config) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    // A scan needs no network, no thread and nothing but the /proc it reads.
+    let plan = Plan {
+        read_trees: vec![cfg.proc_root.clone()],
+        ..Plan::default()
+    };
+    if let Err(code) = confine(cfg, &plan) {
+        return code;
+    }
     let mut report = Box::<ScanReport>::default();
     if let Err(ScanError::ProcUnreadable(errno)) =
         scanner.scan(crate::sys::boot_clock_ms(), &[], &mut report)
@@ -93,7 +103,26 @@ fn write_report(cfg: &Config, scan: &ScanReport) -> std::io::Result<()> {
     out.0.flush()
 }
 
+/// Locks a one-shot command in, when the configuration says to.
+fn confine(cfg: &Config, plan: &Plan) -> Result<(), u8> {
+    if !cfg.sandbox {
+        return Ok(());
+    }
+    crate::sandbox::lock_down(plan).map(|_| ()).map_err(|e| {
+        log!("cannot lock itself in: {e} (WATCHDOG_SANDBOX=false runs without, for debugging)");
+        2
+    })
+}
+
 fn health(cfg: &Config) -> u8 {
+    // Health reads the heartbeat and this boot's id; nothing else.
+    let plan = Plan {
+        read_files: vec![cfg.heartbeat_file.clone(), crate::sys::BOOT_ID_PATH.into()],
+        ..Plan::default()
+    };
+    if let Err(code) = confine(cfg, &plan) {
+        return code;
+    }
     let path = cfg.heartbeat_file.display();
     let record = match crate::heartbeat::read(&cfg.heartbeat_file) {
         Ok(r) => r,

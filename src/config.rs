@@ -46,6 +46,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "WATCHDOG_TELEGRAM_CHAT_ID", flag: "--telegram-chat-id", default: "", help: "chat_id for the telegram format" },
     Setting { env: "WATCHDOG_LANG", flag: "--lang", default: "en", help: "language of the alert text: en or ru" },
     Setting { env: "WATCHDOG_HOST_LABEL", flag: "--host-label", default: "", help: "the host's name in alerts, at most 253 bytes; empty uses the kernel hostname" },
+    Setting { env: "WATCHDOG_SANDBOX", flag: "", default: "true", help: "false (or --no-sandbox) turns off the self-confinement (Landlock and seccomp) after start-up, for debugging" },
     Setting { env: "WATCHDOG_HEARTBEAT_FILE", flag: "--heartbeat-file", default: "/tmp/lingerwatch.heartbeat", help: "file the daemon stamps after each tick; `lingerwatch health` reads it" },
 ];
 
@@ -257,6 +258,8 @@ pub enum Command {
     Health,
     Help,
     Version,
+    /// Hidden, for the tests: lock down as `run` does, then try one forbidden thing.
+    SandboxProbe,
 }
 
 /// Everything the program needs, validated.
@@ -279,11 +282,15 @@ pub struct Config {
     pub lang: Lang,
     pub host_label: Option<String>,
     pub heartbeat_file: PathBuf,
+    /// Lock itself in after start-up (Landlock and seccomp).
+    pub sandbox: bool,
     pub json: bool,
     pub once: bool,
     /// Run this many ticks back to back, then exit (benchmarks).
     pub ticks: Option<u64>,
     pub dry_run: bool,
+    /// What `__sandbox-probe` tries.
+    pub probe: Option<String>,
 }
 
 const AGE_MIN_EXPECTED: &str = "a whole number of minutes, 0 to 525600 (e.g. 60)";
@@ -381,10 +388,12 @@ impl Builder {
                 lang: Lang::En,
                 host_label: None,
                 heartbeat_file: PathBuf::from("/tmp/lingerwatch.heartbeat"),
+                sandbox: true,
                 json: false,
                 once: false,
                 ticks: None,
                 dry_run: false,
+                probe: None,
             },
         })
     }
@@ -421,6 +430,7 @@ impl Builder {
             "WATCHDOG_LANG" => c.lang = parse_lang(v)?,
             "WATCHDOG_HOST_LABEL" => c.host_label = Some(parse_host_label(v)?),
             "WATCHDOG_HEARTBEAT_FILE" => c.heartbeat_file = PathBuf::from(v),
+            "WATCHDOG_SANDBOX" => c.sandbox = parse_bool(v)?,
             _ => return Err(Expected("a known setting")),
         }
         Ok(())
@@ -450,6 +460,10 @@ impl Builder {
             let name = match arg {
                 lexopt::Arg::Long(name) => format!("--{name}"),
                 lexopt::Arg::Short(c) => format!("-{c}"),
+                lexopt::Arg::Value(v) if command == Some(Command::SandboxProbe) => {
+                    self.cfg.probe = Some(v.to_string_lossy().into_owned());
+                    continue;
+                }
                 lexopt::Arg::Value(v) => {
                     command = Some(command_word(command, v)?);
                     continue;
@@ -462,6 +476,7 @@ impl Builder {
                 "--once" => self.cfg.once = true,
                 "--dry-run" => self.cfg.dry_run = true,
                 "--orphans-only" => self.cfg.threshold.orphans_only = true,
+                "--no-sandbox" => self.cfg.sandbox = false,
                 "--ticks" => {
                     let v = flag_value(&mut parser, "--ticks")?;
                     let n = parse_u64_in(&v, 1, u64::MAX, "a number of ticks, at least 1")
@@ -526,6 +541,7 @@ fn command_word(previous: Option<Command>, word: OsString) -> Result<Command, Co
         (None, "scan") => Ok(Command::Scan),
         (None, "health") => Ok(Command::Health),
         (None, "help") => Ok(Command::Help),
+        (None, "__sandbox-probe") => Ok(Command::SandboxProbe),
         _ => Err(usage(word)),
     }
 }
@@ -593,6 +609,7 @@ pub fn help_text() -> String {
         "       lingerwatch scan [--json]     list matches once; exit 1 if any is over the threshold\n",
         "       lingerwatch health            exit 0 if the daemon ticked within three intervals\n\n",
         "Flags: --once (one tick, then exit), --dry-run (print bodies, send nothing), --json,\n",
+        "       --no-sandbox (no Landlock or seccomp after start-up: for debugging),\n",
         "       --ticks N (N ticks back to back, then exit: for benchmarks),\n",
         "       -h/--help, -V/--version, and the per-setting flags below.\n\n",
         "Settings (flag wins over variable; default in brackets):\n",

@@ -44,7 +44,13 @@ pub struct Daemon<'a> {
     couriers: Vec<Courier>,
     /// The destinations as logs name them, in courier order.
     names: Vec<String>,
+    /// The same with the proxy each goes through, for the start-up summary.
+    routes: Vec<String>,
+    host: String,
+    /// TCP ports the destinations (or their proxies) are reached on; `None`: stdout.
+    ports: Option<Vec<u16>>,
     heartbeat: Option<Heartbeat>,
+    heartbeat_error: Option<crate::heartbeat::FileError>,
     record: Record,
     said: Said,
     next_tick_ms: u64,
@@ -65,6 +71,11 @@ pub fn run(cfg: &Config) -> u8 {
         Ok(d) => d,
         Err(code) => return code,
     };
+    let confinement = match daemon.lock_down() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    daemon.announce(confinement);
     if let Err(code) = daemon.spawn(signals) {
         return code;
     }
@@ -79,7 +90,7 @@ pub fn run(cfg: &Config) -> u8 {
 
 impl<'a> Daemon<'a> {
     /// Reads the configuration into a ready daemon: `/proc` open, destinations built,
-    /// heartbeat file open, the start-up summary logged. No thread yet.
+    /// heartbeat file open. No thread yet.
     pub fn start(cfg: &'a Config) -> Result<Self, u8> {
         let mut scanner = warnings::open_scanner(&cfg.proc_root, cfg.scan.clone())?;
         let host = match cfg.host_label.as_deref() {
@@ -100,6 +111,7 @@ impl<'a> Daemon<'a> {
             couriers,
             names,
             routes,
+            ports,
         } = destinations(cfg, &settings)?;
         let cadence = match cfg.format {
             Format::Alertmanager => Cadence::Refresh,
@@ -113,10 +125,10 @@ impl<'a> Daemon<'a> {
             },
             &vec![cadence; couriers.len()],
         );
-        lines::startup(cfg, &settings.host, &routes);
-        let heartbeat = Heartbeat::create(&cfg.heartbeat_file)
-            .map_err(|e| lines::heartbeat_unusable(cfg, e))
-            .ok();
+        let (heartbeat, heartbeat_error) = match Heartbeat::create(&cfg.heartbeat_file) {
+            Ok(h) => (Some(h), None),
+            Err(e) => (None, Some(e)),
+        };
         Ok(Daemon {
             cfg,
             scanner,
@@ -125,7 +137,11 @@ impl<'a> Daemon<'a> {
             shared: Arc::new(Shared::new(table)),
             couriers,
             names,
+            routes,
+            host: settings.host.clone(),
+            ports,
             heartbeat,
+            heartbeat_error,
             record: Record {
                 boot_ms: 0,
                 interval_s: cfg.interval_s,
@@ -136,6 +152,37 @@ impl<'a> Daemon<'a> {
             next_tick_ms: boot_clock_ms(),
             ticks_done: 0,
         })
+    }
+
+    /// Locks the process in (see [`crate::sandbox`]), unless the configuration says not
+    /// to: after every file is open, before any thread starts. The status, or `None` when
+    /// it is off.
+    pub fn lock_down(&self) -> Result<Option<crate::sandbox::Status>, u8> {
+        if !self.cfg.sandbox {
+            return Ok(None);
+        }
+        let plan = crate::sandbox::Plan {
+            read_trees: vec![self.cfg.proc_root.clone()],
+            read_files: crate::sandbox::RESOLVER_FILES
+                .iter()
+                .map(Into::into)
+                .collect(),
+            write_dirs: Vec::new(),
+            connect_ports: self.ports.clone(),
+            threads: true,
+        };
+        crate::sandbox::lock_down(&plan).map(Some).map_err(|e| {
+            log!("cannot lock itself in: {e} (WATCHDOG_SANDBOX=false runs without, for debugging)");
+            2
+        })
+    }
+
+    /// The start-up summary, and what it could not set up.
+    pub fn announce(&self, confinement: Option<crate::sandbox::Status>) {
+        lines::startup(self.cfg, &self.host, &self.routes, confinement);
+        if let Some(e) = self.heartbeat_error {
+            lines::heartbeat_unusable(self.cfg, e);
+        }
     }
 
     /// Starts the threads: one answering signals, and a courier per destination (with
@@ -285,6 +332,9 @@ struct Destinations {
     names: Vec<String>,
     /// With the proxy each one goes through, for the start-up summary.
     routes: Vec<String>,
+    /// The TCP ports they are reached on (a proxy's, when there is one; 53 for DNS over
+    /// TCP when a host is a name); `None`: stdout, no network.
+    ports: Option<Vec<u16>>,
 }
 
 /// A courier per destination: the webhooks, or stdout when none is set (or on a dry run).
@@ -305,6 +355,7 @@ fn destinations(cfg: &Config, settings: &Arc<RenderSettings>) -> Result<Destinat
             )],
             names: vec![name.to_owned()],
             routes: vec![name.to_owned()],
+            ports: None,
         });
     }
     #[cfg(feature = "https")]
@@ -322,6 +373,7 @@ fn destinations(cfg: &Config, settings: &Arc<RenderSettings>) -> Result<Destinat
         couriers: Vec::new(),
         names: Vec::new(),
         routes: Vec::new(),
+        ports: Some(Vec::new()),
     };
     for (i, url) in cfg.webhook_urls.iter().enumerate() {
         let name = mask_url(url);
@@ -340,6 +392,9 @@ fn destinations(cfg: &Config, settings: &Arc<RenderSettings>) -> Result<Destinat
             Some(proxy) => format!("{name} (through proxy {proxy})"),
             None => format!("{name} (direct)"),
         };
+        if let Some(ports) = d.ports.as_mut() {
+            ports.extend(crate::deliver::ports_of(&endpoint));
+        }
         d.couriers.push(Courier::new(
             i,
             Target::Webhook(endpoint),
@@ -350,6 +405,23 @@ fn destinations(cfg: &Config, settings: &Arc<RenderSettings>) -> Result<Destinat
         d.routes.push(route);
     }
     Ok(d)
+}
+
+/// `__sandbox-probe WHAT`, for the tests: starts as `run` does, locks itself in (unless
+/// the configuration says not to), then tries one forbidden thing and prints what
+/// happened. A call the seccomp filter refuses kills the process (SIGSYS) instead.
+pub fn probe(cfg: &Config) -> u8 {
+    let daemon = match Daemon::start(cfg) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    if let Err(code) = daemon.lock_down() {
+        return code;
+    }
+    let what = cfg.probe.as_deref().unwrap_or("");
+    let result = crate::sandbox::probe::attempt(what);
+    println!("{what}: {result}");
+    0
 }
 
 fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), u8> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::net::proxy::{self, Proxy};
 use crate::net::{post, Answer, Endpoint, HttpError};
 use crate::outbox::Outcome;
-use crate::url::WebhookUrl;
+use crate::url::{HostKind, WebhookUrl};
 
 /// Where bodies go.
 #[derive(Clone, Debug)]
@@ -111,6 +111,23 @@ pub fn endpoint(
         None => endpoint,
     };
     Ok(endpoint)
+}
+
+/// The TCP ports a request to `endpoint` connects to: its proxy's, or its own; and 53
+/// when a name must be looked up (the resolver falls back to TCP for long answers).
+pub fn ports_of(endpoint: &Endpoint) -> Vec<u16> {
+    let Ok(url) = endpoint.url() else {
+        return Vec::new();
+    };
+    let (host_is_name, port) = match endpoint.proxy() {
+        Some(p) => (p.host().kind == HostKind::Name, p.port()),
+        None => (url.host().kind == HostKind::Name, url.port()),
+    };
+    let mut ports = vec![port];
+    if host_is_name {
+        ports.push(53);
+    }
+    ports
 }
 
 /// What the log should say about an answer that was not a delivery.

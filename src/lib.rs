@@ -37,4 +37,5 @@ pub mod deliver;
 tick_path_modules!(health, heartbeat);
 pub mod app;
 pub mod daemon;
+pub mod sandbox;
 pub mod signals;

@@ -319,11 +319,13 @@ pub fn hostname() -> String {
     String::from_utf8_lossy(rustix::system::uname().nodename().to_bytes()).into_owned()
 }
 
-/// This boot's id (`/proc/sys/kernel/random/boot_id`, 36 characters), or zeros when it
-/// cannot be read.
+/// Where this boot's id is.
+pub const BOOT_ID_PATH: &str = "/proc/sys/kernel/random/boot_id";
+
+/// This boot's id (36 characters), or zeros when it cannot be read.
 pub fn boot_id() -> [u8; crate::health::BOOT_ID_LEN] {
     let mut buf = [0u8; 64];
-    let n = read_file(Path::new("/proc/sys/kernel/random/boot_id"), &mut buf).unwrap_or(0);
+    let n = read_file(Path::new(BOOT_ID_PATH), &mut buf).unwrap_or(0);
     crate::health::boot_id_from(buf.get(..n).unwrap_or(&[]))
 }
 

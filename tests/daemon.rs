@@ -473,10 +473,13 @@ fn ticks_runs_back_to_back_and_exits_with_every_message_delivered() {
                 .to_owned()
         })
         .collect();
-    // Two processes: FIRING on the first tick, then a REMINDER on each later tick; a
-    // reminder still queued when a newer one comes is superseded, so at most four each.
+    // Two processes: FIRING on the first tick, then with a cooldown of 0 a REMINDER on
+    // a later tick once the FIRING is out (a newer one supersedes one still owed, so at
+    // most four each); the ticks run back to back, faster than stdout, so maybe none.
     assert_eq!(&statuses[..2], ["firing", "firing"], "{statuses:?}");
     let reminders = statuses.iter().filter(|s| *s == "reminder").count();
-    assert!((2..=8).contains(&reminders), "{statuses:?}");
+    assert!(reminders <= 8, "{statuses:?}");
     assert_eq!(statuses.len(), 2 + reminders);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("not delivered"), "{err}");
 }

@@ -30,7 +30,12 @@ fn patterns(set: &PatternSet) -> String {
 }
 
 /// The start-up summary: what it watches, where alerts go, how. One line.
-pub(super) fn startup(cfg: &Config, host: &str, destinations: &[String]) {
+pub(super) fn startup(
+    cfg: &Config,
+    host: &str,
+    destinations: &[String],
+    confinement: Option<crate::sandbox::Status>,
+) {
     let watching = if cfg.enabled {
         "watching"
     } else {
@@ -41,8 +46,12 @@ pub(super) fn startup(cfg: &Config, host: &str, destinations: &[String]) {
     } else {
         ""
     };
+    let confined = match confinement {
+        Some(status) => status.to_string(),
+        None => "WARNING: sandbox off (WATCHDOG_SANDBOX=false): no Landlock, no seccomp".to_owned(),
+    };
     log!(
-        "lingerwatch {}: {watching} {} every {}s for [{}] (exclude [{}]) older than {}{orphans}; alerts to {} as {} (timeout {}s, cooldown {}, lang {}, host {host}); heartbeat {}",
+        "lingerwatch {}: {watching} {} every {}s for [{}] (exclude [{}]) older than {}{orphans}; alerts to {} as {} (timeout {}s, cooldown {}, lang {}, host {host}); heartbeat {}; {confined}",
         env!("CARGO_PKG_VERSION"),
         cfg.proc_root.display(),
         cfg.interval_s,

@@ -1,0 +1,54 @@
+//! The forbidden things `lingerwatch __sandbox-probe WHAT` tries after locking itself in,
+//! so the tests prove the sandbox (Firecracker tests its seccomp filters the same way):
+//! each returns what happened, or the process dies of SIGSYS where seccomp refuses the
+//! call. With the sandbox off, each succeeds (as root), which shows that the refusal is
+//! the sandbox's, not the environment's.
+#![allow(unsafe_code)] // execve, ptrace and kill, called raw: those exact calls are tested
+
+use std::io::{Read, Write};
+
+fn outcome<T>(r: std::io::Result<T>) -> String {
+    match r {
+        Ok(_) => "ok".to_owned(),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+fn raw(rc: libc::c_long) -> String {
+    if rc < 0 {
+        format!("error: {}", std::io::Error::last_os_error())
+    } else {
+        "ok".to_owned()
+    }
+}
+
+/// Tries `what`; "ok" or "error: …".
+pub fn attempt(what: &str) -> String {
+    let (verb, arg) = what.split_once(' ').unwrap_or((what, ""));
+    match verb {
+        "read" => outcome(std::fs::File::open(arg).and_then(|mut f| {
+            let mut buf = [0u8; 64];
+            f.read(&mut buf)
+        })),
+        "write" => outcome(std::fs::File::create(arg).and_then(|mut f| f.write_all(b"x"))),
+        "connect" => outcome(std::net::TcpStream::connect((
+            "127.0.0.1",
+            arg.parse().unwrap_or(0),
+        ))),
+        "bind" => outcome(std::net::TcpListener::bind("127.0.0.1:0")),
+        // SAFETY: the arguments are valid NUL-terminated strings and null-terminated
+        // arrays; execve only returns on failure.
+        "exec" => raw(unsafe {
+            let path = c"/bin/true".as_ptr();
+            let argv = [path, core::ptr::null()];
+            let envp = [core::ptr::null()];
+            libc::execve(path, argv.as_ptr(), envp.as_ptr()) as libc::c_long
+        }),
+        // SAFETY: PTRACE_TRACEME takes no pointers.
+        "ptrace" => raw(unsafe { libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) }),
+        // SAFETY: signal 0 only checks that pid 1 exists and may be signalled.
+        "kill" => raw(unsafe { libc::kill(1, 0) } as libc::c_long),
+        _ => "error: unknown probe (read PATH, write PATH, connect PORT, bind, exec, ptrace, kill)"
+            .to_owned(),
+    }
+}

@@ -1,0 +1,174 @@
+//! The seccomp-bpf allowlist: the system calls lingerwatch makes once it is running,
+//! derived with `scripts/trace-syscalls.sh` (strace of both static builds and of the glibc
+//! build the tests run, across scan, health, run to stdout and to http and https webhooks,
+//! a DNS lookup, a CONNECT proxy, SIGUSR1 and SIGTERM), plus the few that rare paths
+//! need (each says why). Nothing else: a call outside the list kills the process with
+//! SIGSYS, so a violation is loud. `tests/seccomp-allowlist.txt` holds the same list, so
+//! widening it is a visible change in review.
+//!
+//! Start-up calls (execve, arch_prctl, uname, prlimit64, ftruncate of the heartbeat, the
+//! sandbox's own prctl/landlock/seccomp) happen before the filter and are not on it.
+
+/// What the arguments of an allowed call must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Args {
+    Any,
+    /// Argument `index` has every bit of `mask` set.
+    HasBits {
+        index: u8,
+        mask: u64,
+    },
+    /// Argument `index` has no bit of `mask` set.
+    LacksBits {
+        index: u8,
+        mask: u64,
+    },
+    /// Argument `index` equals one of `values`.
+    OneOf {
+        index: u8,
+        values: &'static [u64],
+    },
+}
+
+/// One allowed call.
+#[derive(Clone, Copy, Debug)]
+pub struct Allowed {
+    pub name: &'static str,
+    pub nr: i64,
+    pub args: Args,
+}
+
+const fn any(name: &'static str, nr: i64) -> Allowed {
+    Allowed {
+        name,
+        nr,
+        args: Args::Any,
+    }
+}
+
+const AF_INET: u64 = libc::AF_INET as u64;
+const AF_INET6: u64 = libc::AF_INET6 as u64;
+const AF_UNIX: u64 = libc::AF_UNIX as u64;
+const AF_NETLINK: u64 = libc::AF_NETLINK as u64;
+
+/// Memory, files through the fds and paths Landlock allows, time, and exit.
+pub const BASE: &[Allowed] = &[
+    any("brk", libc::SYS_brk),
+    any("mmap", libc::SYS_mmap),
+    any("munmap", libc::SYS_munmap),
+    any("mremap", libc::SYS_mremap),
+    any("madvise", libc::SYS_madvise),
+    any("mprotect", libc::SYS_mprotect),
+    // musl on x86_64 opens with `open`, glibc with `openat`.
+    any("open", libc::SYS_open),
+    any("openat", libc::SYS_openat),
+    any("read", libc::SYS_read),
+    any("pread64", libc::SYS_pread64),
+    any("write", libc::SYS_write),
+    any("pwrite64", libc::SYS_pwrite64),
+    any("close", libc::SYS_close),
+    any("fstat", libc::SYS_fstat),
+    any("newfstatat", libc::SYS_newfstatat),
+    any("statx", libc::SYS_statx),
+    any("lseek", libc::SYS_lseek),
+    any("getdents64", libc::SYS_getdents64),
+    any("readlinkat", libc::SYS_readlinkat),
+    any("fcntl", libc::SYS_fcntl),
+    // ioctl only to make a socket non-blocking (std's connect with a timeout).
+    Allowed {
+        name: "ioctl",
+        nr: libc::SYS_ioctl,
+        args: Args::OneOf {
+            index: 1,
+            values: &[libc::FIONBIO],
+        },
+    },
+    any("clock_gettime", libc::SYS_clock_gettime),
+    any("clock_nanosleep", libc::SYS_clock_nanosleep),
+    any("nanosleep", libc::SYS_nanosleep),
+    any("getrandom", libc::SYS_getrandom),
+    any("futex", libc::SYS_futex),
+    any("gettid", libc::SYS_gettid),
+    any("sched_yield", libc::SYS_sched_yield),
+    any("sched_getaffinity", libc::SYS_sched_getaffinity),
+    any("rt_sigprocmask", libc::SYS_rt_sigprocmask),
+    // std sets up (and at exit takes down) each thread's stack for its overflow guard.
+    any("sigaltstack", libc::SYS_sigaltstack),
+    // A call interrupted by a stop/continue resumes through this.
+    any("restart_syscall", libc::SYS_restart_syscall),
+    any("exit_group", libc::SYS_exit_group),
+];
+
+/// Threads: a courier per destination and the signal thread. `clone` only for a thread
+/// (CLONE_THREAD), never a new process; glibc's `clone3` (whose flags a filter cannot
+/// read) is answered ENOSYS, and glibc falls back to `clone`.
+pub const THREADS: &[Allowed] = &[
+    Allowed {
+        name: "clone",
+        nr: libc::SYS_clone,
+        args: Args::HasBits {
+            index: 0,
+            mask: libc::CLONE_THREAD as u64,
+        },
+    },
+    any("clone3", libc::SYS_clone3),
+    any("set_robust_list", libc::SYS_set_robust_list),
+    any("rseq", libc::SYS_rseq),
+    // std looks at the SIGSEGV handler as each thread starts (its stack overflow guard).
+    any("rt_sigaction", libc::SYS_rt_sigaction),
+    // Only to name a thread (`deliver`, `signals`).
+    Allowed {
+        name: "prctl",
+        nr: libc::SYS_prctl,
+        args: Args::OneOf {
+            index: 0,
+            values: &[libc::PR_SET_NAME as u64],
+        },
+    },
+    any("rt_sigtimedwait", libc::SYS_rt_sigtimedwait),
+    any("exit", libc::SYS_exit),
+];
+
+/// Delivery: TCP to webhooks and proxies, UDP to the DNS server (musl binds its socket).
+/// `socket` only for IPv4 and IPv6; glibc's attempts at nscd (AF_UNIX) and netlink are
+/// answered EACCES, which it handles.
+pub const NETWORK: &[Allowed] = &[
+    Allowed {
+        name: "socket",
+        nr: libc::SYS_socket,
+        args: Args::OneOf {
+            index: 0,
+            values: &[AF_INET, AF_INET6, AF_UNIX, AF_NETLINK],
+        },
+    },
+    any("connect", libc::SYS_connect),
+    any("bind", libc::SYS_bind),
+    any("setsockopt", libc::SYS_setsockopt),
+    // The result of a non-blocking connect (SO_ERROR).
+    any("getsockopt", libc::SYS_getsockopt),
+    any("getsockname", libc::SYS_getsockname),
+    any("poll", libc::SYS_poll),
+    any("sendto", libc::SYS_sendto),
+    any("sendmmsg", libc::SYS_sendmmsg),
+    any("recvfrom", libc::SYS_recvfrom),
+    any("recvmsg", libc::SYS_recvmsg),
+];
+
+/// Answered with an errno instead of allowed: the caller copes.
+pub const REFUSED: &[(&str, i64, Args, i32)] = &[
+    ("clone3", libc::SYS_clone3, Args::Any, libc::ENOSYS),
+    (
+        "socket",
+        libc::SYS_socket,
+        Args::OneOf {
+            index: 0,
+            values: &[AF_UNIX, AF_NETLINK],
+        },
+        libc::EACCES,
+    ),
+];
+
+/// `mmap` and `mprotect` of executable memory are refused: lingerwatch loads no code after
+/// start (the static build cannot; the glibc build resolves names with its built-in
+/// `files` and `dns` modules), so writable-then-executable memory is never needed.
+pub const NO_EXEC: &[(&str, i64)] = &[("mmap", libc::SYS_mmap), ("mprotect", libc::SYS_mprotect)];

@@ -1,0 +1,159 @@
+//! The self-confinement, proven by a process that tries to break out (as Firecracker tests
+//! its seccomp filters): `lingerwatch __sandbox-probe WHAT` starts as `run` does, locks
+//! itself in, and tries one forbidden thing. Each is refused (an error from Landlock, or
+//! death by SIGSYS from seccomp, each probe in its own process), and the same probe
+//! succeeds with WATCHDOG_SANDBOX=false, so the refusal is the sandbox's, not the
+//! environment's.
+#![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
+
+pub mod common;
+
+use std::net::TcpListener;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Output};
+
+/// Runs the probe with the sandbox on or off, as root or (with setpriv) as nobody.
+fn probe(what: &str, sandbox: bool, as_nobody: bool, dest_port: u16) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = if as_nobody {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(common::bin());
+        c
+    } else {
+        Command::new(common::bin())
+    };
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    cmd.args(["__sandbox-probe", what])
+        .env_clear()
+        .env("WATCHDOG_HEARTBEAT_FILE", dir.path().join("hb"))
+        .env(
+            "WATCHDOG_WEBHOOK_URL",
+            format!("http://127.0.0.1:{dest_port}/hook"),
+        )
+        .env("WATCHDOG_SANDBOX", if sandbox { "true" } else { "false" });
+    cmd.output().unwrap()
+}
+
+fn said(out: &Output) -> String {
+    format!(
+        "status {:?}, stdout {:?}, stderr {:?}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn every_forbidden_thing_is_refused_locked_in_and_works_without_the_sandbox() {
+    let dest = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dest_port = dest.local_addr().unwrap().port();
+    let other = TcpListener::bind("127.0.0.1:0").unwrap();
+    let other_port = other.local_addr().unwrap().port().to_string();
+    let tmp_file = format!("/tmp/lingerwatch-probe-{}", std::process::id());
+    // (probe, as nobody): Landlock refuses with an error.
+    let refused_by_landlock: Vec<(String, bool)> = vec![
+        ("read /etc/passwd".into(), false),
+        // Its own environ holds the webhook URL: non-dumpable, it is root's to read.
+        ("read /proc/self/environ".into(), true),
+        (format!("write {tmp_file}"), true),
+        (format!("connect {other_port}"), false),
+        ("bind".into(), false),
+    ];
+    for (what, nobody) in &refused_by_landlock {
+        let on = probe(what, true, *nobody, dest_port);
+        let text = String::from_utf8_lossy(&on.stdout);
+        assert!(
+            on.status.success() && text.contains(&format!("{what}: error")),
+            "{what} locked in: {}",
+            said(&on)
+        );
+        let off = probe(what, false, *nobody, dest_port);
+        assert!(
+            String::from_utf8_lossy(&off.stdout).contains(&format!("{what}: ok")),
+            "{what} without the sandbox: {}",
+            said(&off)
+        );
+    }
+    let _ = std::fs::remove_file(&tmp_file);
+    // pid 1's environ, locked in, is refused too. (That refusal is the kernel's: Landlock
+    // lets read-only ptrace access, which /proc/<pid>/environ takes, through; as uid 65534
+    // with no capabilities, as lingerwatch runs, another user's environ is refused, and
+    // its own by being non-dumpable, which the sandbox makes it.)
+    let on = probe("read /proc/1/environ", true, true, dest_port);
+    assert!(
+        String::from_utf8_lossy(&on.stdout).contains(": error"),
+        "{}",
+        said(&on)
+    );
+    // seccomp refuses these by killing the process.
+    for what in ["exec", "ptrace", "kill"] {
+        let on = probe(what, true, false, dest_port);
+        assert_eq!(
+            on.status.signal(),
+            Some(libc::SIGSYS),
+            "{what} locked in: {}",
+            said(&on)
+        );
+        let off = probe(what, false, false, dest_port);
+        assert!(
+            off.status.success(),
+            "{what} without the sandbox: {}",
+            said(&off)
+        );
+    }
+}
+
+#[test]
+fn the_daemon_says_what_is_enforced_and_its_status_shows_seccomp_and_no_new_privs() {
+    let fake = common::FakeProc::new();
+    let root = fake.root().to_str().unwrap().to_owned();
+    let d = common::daemon::Daemon::start(&["--proc-root", &root, "--interval-s", "1"], &[]);
+    let log = d.wait_log(10, "seccomp: on");
+    assert!(
+        log.contains("landlock: full"),
+        "kernel 6.x has Landlock ABI 6: {log}"
+    );
+    let status = std::fs::read_to_string(format!("/proc/{}/status", d.pid())).unwrap();
+    assert!(status.contains("\nSeccomp:\t2\n"), "{status}");
+    assert!(status.contains("\nNoNewPrivs:\t1\n"), "{status}");
+    // Off, it says so.
+    let d2 = common::daemon::Daemon::start(
+        &["--proc-root", &root, "--interval-s", "1", "--no-sandbox"],
+        &[],
+    );
+    let log = d2.wait_log(10, "sandbox off");
+    assert!(log.contains("WARNING"), "{log}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", d2.pid())).unwrap();
+    assert!(status.contains("\nSeccomp:\t0\n"), "{status}");
+}
+
+#[test]
+fn the_allowlist_is_exactly_the_committed_one() {
+    let plan = lingerwatch::sandbox::Plan {
+        connect_ports: Some(vec![443]),
+        threads: true,
+        ..Default::default()
+    };
+    let listed = lingerwatch::sandbox::describe(&plan).join("\n") + "\n";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/seccomp-allowlist.txt");
+    if std::env::var("LINGERWATCH_BLESS").is_ok() {
+        // Rewrites the committed list after a deliberate change; review shows the diff.
+        let header = "# The seccomp allowlist of `lingerwatch run` (src/sandbox/syscalls.rs), one call per\n# line with its argument rule. tests/sandbox.rs compares it with the code: widening\n# the list changes this file too. LINGERWATCH_BLESS=1 cargo test --test sandbox rewrites it.\n";
+        std::fs::write(path, format!("{header}{listed}")).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap();
+    let committed: String = committed
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(
+        listed, committed,
+        "widening the allowlist is a change to tests/seccomp-allowlist.txt too"
+    );
+}
