@@ -18,7 +18,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-export WATCHDOG_SANDBOX=false WATCHDOG_HEARTBEAT_FILE="$work/hb" WATCHDOG_PROC_PATTERNS=lingerwatch-trace
+export WATCHDOG_SANDBOX=${WATCHDOG_SANDBOX:-false} WATCHDOG_HEARTBEAT_FILE="$work/hb" WATCHDOG_PROC_PATTERNS=lingerwatch-trace
 # A matching process old enough to alert.
 ln -s /bin/sleep "$work/lingerwatch-trace"
 "$work/lingerwatch-trace" 600 & pids+=($!)

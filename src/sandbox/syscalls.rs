@@ -46,6 +46,10 @@ const fn any(name: &'static str, nr: i64) -> Allowed {
     }
 }
 
+// libc's types for these differ between glibc and musl (FIONBIO is a c_ulong on one, a
+// c_int on the other): the filter compares 64-bit values.
+const FIONBIO: u64 = libc::FIONBIO as u64;
+const FIONREAD: u64 = libc::FIONREAD as u64;
 const AF_INET: u64 = libc::AF_INET as u64;
 const AF_INET6: u64 = libc::AF_INET6 as u64;
 const AF_UNIX: u64 = libc::AF_UNIX as u64;
@@ -74,13 +78,14 @@ pub const BASE: &[Allowed] = &[
     any("getdents64", libc::SYS_getdents64),
     any("readlinkat", libc::SYS_readlinkat),
     any("fcntl", libc::SYS_fcntl),
-    // ioctl only to make a socket non-blocking (std's connect with a timeout).
+    // ioctl only to make a socket non-blocking (std's connect with a timeout) and to ask
+    // how much a datagram holds (glibc's resolver).
     Allowed {
         name: "ioctl",
         nr: libc::SYS_ioctl,
         args: Args::OneOf {
             index: 1,
-            values: &[libc::FIONBIO],
+            values: &[FIONBIO, FIONREAD],
         },
     },
     any("clock_gettime", libc::SYS_clock_gettime),
@@ -152,6 +157,8 @@ pub const NETWORK: &[Allowed] = &[
     any("sendmmsg", libc::SYS_sendmmsg),
     any("recvfrom", libc::SYS_recvfrom),
     any("recvmsg", libc::SYS_recvmsg),
+    // glibc's resolver takes its default search domain from the hostname.
+    any("uname", libc::SYS_uname),
 ];
 
 /// Answered with an errno instead of allowed: the caller copes.
