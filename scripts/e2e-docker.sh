@@ -157,11 +157,29 @@ if grep -qs "$lw_full" "/proc/$lw_pid/cgroup"; then
     grep -q "^$cap:[[:space:]]*0000000000000000$" <<<"$lw_status" || fail "lingerwatch has capabilities: $(grep ^Cap <<<"$lw_status")"
   done
   grep -q $'^NoNewPrivs:\t1$' <<<"$lw_status" || fail "lingerwatch lacks no-new-privileges"
+  # Seccomp mode 2 with its own filters on top of Docker's default profile: more than the
+  # receiver's container process has, which has Docker's alone.
+  grep -q $'^Seccomp:\t2$' <<<"$lw_status" || fail "lingerwatch has no seccomp filter: $(grep ^Seccomp <<<"$lw_status")"
+  rx_pid=$(docker inspect -f '{{.State.Pid}}' "$rx")
+  lw_filters=$(awk '/^Seccomp_filters:/ {print $2}' <<<"$lw_status")
+  rx_filters=$(awk '/^Seccomp_filters:/ {print $2}' "/proc/$rx_pid/status")
+  [ "${lw_filters:-0}" -gt "${rx_filters:-0}" ] || fail "lingerwatch installed no filter of its own ($lw_filters against Docker's $rx_filters)"
   [ "$(readlink "/proc/$lw_pid/ns/pid")" = "$(readlink /proc/self/ns/pid)" ] || fail "lingerwatch is not in the host PID namespace"
   echo "e2e-docker: lingerwatch runs as uid 65534 with no capabilities, no-new-privileges, a read-only root, in the host PID namespace"
 else
   echo "e2e-docker: lingerwatch is configured uid 65534, read-only, pid: host, cap_drop ALL (its /proc is not visible from here)"
 fi
+
+# It locked itself in: the kernel here (6.x) has Landlock's ABI 6.
+wait_for_log() { # wait_for_log SECONDS TEXT
+  local until=$((SECONDS + $1))
+  until compose -p "$project" -f "$work/compose.yml" logs --no-color lingerwatch 2>/dev/null | grep -q "$2"; do
+    [ $SECONDS -lt $until ] || fail "no '$2' in the lingerwatch log"
+    sleep 0.5
+  done
+}
+wait_for_log 20 "landlock: full, seccomp: on"
+echo "e2e-docker: lingerwatch says: landlock: full, seccomp: on"
 
 bodies() { docker exec "$rx" cat /data/bodies.jsonl 2>/dev/null || true; }
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
