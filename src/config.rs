@@ -46,6 +46,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "WATCHDOG_TELEGRAM_CHAT_ID", flag: "--telegram-chat-id", default: "", help: "chat_id for the telegram format" },
     Setting { env: "WATCHDOG_LANG", flag: "--lang", default: "en", help: "language of the alert text: en or ru" },
     Setting { env: "WATCHDOG_HOST_LABEL", flag: "--host-label", default: "", help: "the host's name in alerts, at most 253 bytes; empty uses the kernel hostname" },
+    Setting { env: "WATCHDOG_TEXTFILE", flag: "--textfile", default: "", help: "a *.prom file for node_exporter's textfile collector, rewritten after every tick; with no webhook URL the daemon only writes metrics" },
     Setting { env: "WATCHDOG_SANDBOX", flag: "", default: "true", help: "false (or --no-sandbox) turns off the self-confinement (Landlock and seccomp) after start-up, for debugging" },
     Setting { env: "WATCHDOG_HEARTBEAT_FILE", flag: "--heartbeat-file", default: "/tmp/lingerwatch.heartbeat", help: "file the daemon stamps after each tick; `lingerwatch health` reads it" },
 ];
@@ -240,6 +241,17 @@ impl fmt::Display for UrlRefusal {
     }
 }
 
+/// A metrics textfile: node_exporter reads only `*.prom` files.
+pub fn parse_textfile(s: &str) -> Result<PathBuf, Expected> {
+    let path = PathBuf::from(s.trim());
+    if !path.to_string_lossy().ends_with(".prom") || path.file_name().is_none() {
+        return Err(Expected(
+            "a path ending in .prom in the directory node_exporter's textfile collector reads, e.g. /var/lib/prometheus/node-exporter/lingerwatch.prom",
+        ));
+    }
+    Ok(path)
+}
+
 /// A CA file: refused in the HTTP-only build, where it could never be used.
 pub fn parse_ca_file(s: &str) -> Result<PathBuf, Expected> {
     if !cfg!(feature = "https") {
@@ -284,6 +296,8 @@ pub struct Config {
     pub heartbeat_file: PathBuf,
     /// Lock itself in after start-up (Landlock and seccomp).
     pub sandbox: bool,
+    /// Where the metrics go for node_exporter.
+    pub textfile: Option<PathBuf>,
     pub json: bool,
     pub once: bool,
     /// Run this many ticks back to back, then exit (benchmarks).
@@ -389,6 +403,7 @@ impl Builder {
                 host_label: None,
                 heartbeat_file: PathBuf::from("/tmp/lingerwatch.heartbeat"),
                 sandbox: true,
+                textfile: None,
                 json: false,
                 once: false,
                 ticks: None,
@@ -431,6 +446,7 @@ impl Builder {
             "WATCHDOG_HOST_LABEL" => c.host_label = Some(parse_host_label(v)?),
             "WATCHDOG_HEARTBEAT_FILE" => c.heartbeat_file = PathBuf::from(v),
             "WATCHDOG_SANDBOX" => c.sandbox = parse_bool(v)?,
+            "WATCHDOG_TEXTFILE" => c.textfile = Some(parse_textfile(v)?),
             _ => return Err(Expected("a known setting")),
         }
         Ok(())

@@ -23,6 +23,7 @@ use crate::signals::Signals;
 use crate::sys::{boot_clock_ms, sleep_until_boot_ms};
 use crate::warnings;
 
+mod exposition;
 mod lines;
 
 /// What the log has already said, so each change is said once.
@@ -51,6 +52,8 @@ pub struct Daemon<'a> {
     ports: Option<Vec<u16>>,
     heartbeat: Option<Heartbeat>,
     heartbeat_error: Option<crate::heartbeat::FileError>,
+    /// The metrics textfile, when configured.
+    exposition: Option<exposition::Exposition>,
     record: Record,
     said: Said,
     next_tick_ms: u64,
@@ -125,6 +128,10 @@ impl<'a> Daemon<'a> {
             },
             &vec![cadence; couriers.len()],
         );
+        let exposition = match &cfg.textfile {
+            Some(path) => Some(exposition::Exposition::open(path)?),
+            None => None,
+        };
         let (heartbeat, heartbeat_error) = match Heartbeat::create(&cfg.heartbeat_file) {
             Ok(h) => (Some(h), None),
             Err(e) => (None, Some(e)),
@@ -142,6 +149,7 @@ impl<'a> Daemon<'a> {
             ports,
             heartbeat,
             heartbeat_error,
+            exposition,
             record: Record {
                 boot_ms: 0,
                 interval_s: cfg.interval_s,
@@ -167,7 +175,12 @@ impl<'a> Daemon<'a> {
                 .iter()
                 .map(Into::into)
                 .collect(),
-            write_dirs: Vec::new(),
+            write_dirs: self
+                .cfg
+                .textfile
+                .iter()
+                .map(|p| crate::textfile::dir_of(p))
+                .collect(),
             connect_ports: self.ports.clone(),
             threads: true,
         };
@@ -221,9 +234,9 @@ impl<'a> Daemon<'a> {
 
     fn scan_and_decide(&mut self, now_ms: u64) -> u8 {
         self.shared.lock().watch_list(&mut self.watch);
-        if let Err(ScanError::ProcUnreadable(errno)) =
-            self.scanner.scan(now_ms, &self.watch, &mut self.report)
-        {
+        let scanned = self.scanner.scan(now_ms, &self.watch, &mut self.report);
+        let scan_ms = boot_clock_ms().saturating_sub(now_ms);
+        if let Err(ScanError::ProcUnreadable(errno)) = scanned {
             if self.said.proc_error != Some(errno) {
                 log!(
                     "scan failed: cannot list {}: {}; will retry every tick",
@@ -235,7 +248,14 @@ impl<'a> Daemon<'a> {
             return 2;
         }
         self.note_scan();
-        let summary = self.shared.lock().tick(now_ms, &self.report);
+        let summary = {
+            let mut table = self.shared.lock();
+            let summary = table.tick(now_ms, &self.report);
+            if let Some(e) = self.exposition.as_mut() {
+                e.after_tick(&self.report, &summary, &table, scan_ms);
+            }
+            summary
+        };
         self.shared.ring();
         lines::evictions(&summary, &self.names);
         if self.record.flags.blind {
@@ -340,6 +360,17 @@ struct Destinations {
 /// A courier per destination: the webhooks, or stdout when none is set (or on a dry run).
 /// Proxies are read from the environment as curl reads them; a CA file is loaded once.
 fn destinations(cfg: &Config, settings: &Arc<RenderSettings>) -> Result<Destinations, u8> {
+    if cfg.webhook_urls.is_empty() && cfg.textfile.is_some() && !cfg.dry_run {
+        // Fleets that alert from Prometheus: metrics only, no alert on stdout.
+        return Ok(Destinations {
+            couriers: Vec::new(),
+            names: Vec::new(),
+            routes: vec![
+                "nowhere (metrics only: WATCHDOG_TEXTFILE and no WATCHDOG_WEBHOOK_URL)".to_owned(),
+            ],
+            ports: None,
+        });
+    }
     if cfg.dry_run || cfg.webhook_urls.is_empty() {
         let name = if cfg.dry_run {
             "stdout (dry run: nothing is sent)"

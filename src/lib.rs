@@ -6,8 +6,10 @@
 //! [`parse`] (pure) into a [`scan`] report; [`policy`] says what lingers; the [`alert`]
 //! table decides and records what each destination is owed ([`outbox`]); [`render`] makes
 //! bodies that [`courier`] threads send through [`deliver`] and [`net`] (HTTP, proxies,
-//! TLS) to destinations parsed by [`url`]; [`health`] and [`heartbeat`]
-//! stamp each tick; [`daemon`] runs the loop and [`app`] the commands.
+//! TLS) to destinations parsed by [`url`]; [`metrics`] go to a [`textfile`] for
+//! node_exporter; [`health`] and [`heartbeat`]
+//! stamp each tick; [`sandbox`] locks the process in after start-up; [`daemon`] runs the
+//! loop and [`app`] the commands.
 
 /// Declares the modules of the tick path: nothing that `/proc`, a process or a webhook
 /// hands us may panic them, so they are held to no indexing, no unwrap and no unchecked
@@ -31,7 +33,7 @@ tick_path_modules!(text);
 pub mod log;
 tick_path_modules!(url);
 pub mod config;
-tick_path_modules!(parse, sys, scan, policy, warnings, outbox, alert, render, report, net);
+tick_path_modules!(parse, sys, scan, policy, warnings, outbox, alert, render, report, metrics, net);
 pub mod courier;
 pub mod deliver;
 tick_path_modules!(health, heartbeat);
@@ -39,3 +41,4 @@ pub mod app;
 pub mod daemon;
 pub mod sandbox;
 pub mod signals;
+pub mod textfile;

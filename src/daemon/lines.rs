@@ -46,12 +46,16 @@ pub(super) fn startup(
     } else {
         ""
     };
+    let metrics = match &cfg.textfile {
+        Some(p) => format!("; metrics to {}", p.display()),
+        None => String::new(),
+    };
     let confined = match confinement {
         Some(status) => status.to_string(),
         None => "WARNING: sandbox off (WATCHDOG_SANDBOX=false): no Landlock, no seccomp".to_owned(),
     };
     log!(
-        "lingerwatch {}: {watching} {} every {}s for [{}] (exclude [{}]) older than {}{orphans}; alerts to {} as {} (timeout {}s, cooldown {}, lang {}, host {host}); heartbeat {}; {confined}",
+        "lingerwatch {}: {watching} {} every {}s for [{}] (exclude [{}]) older than {}{orphans}; alerts to {} as {} (timeout {}s, cooldown {}, lang {}, host {host}); heartbeat {}{metrics}; {confined}",
         env!("CARGO_PKG_VERSION"),
         cfg.proc_root.display(),
         cfg.interval_s,

@@ -200,6 +200,9 @@ pub fn allowed(plan: &Plan) -> Vec<Allowed> {
     if plan.connect_ports.is_some() {
         list.extend_from_slice(syscalls::NETWORK);
     }
+    if !plan.write_dirs.is_empty() {
+        list.extend_from_slice(syscalls::TEXTFILE);
+    }
     for a in &mut list {
         if syscalls::NO_EXEC.iter().any(|&(_, nr)| nr == a.nr) {
             a.args = Args::LacksBits {

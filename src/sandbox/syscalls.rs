@@ -161,6 +161,12 @@ pub const NETWORK: &[Allowed] = &[
     any("uname", libc::SYS_uname),
 ];
 
+/// The metrics textfile: its mode set whatever the umask, and renamed into place.
+pub const TEXTFILE: &[Allowed] = &[
+    any("fchmod", libc::SYS_fchmod),
+    any("renameat", libc::SYS_renameat),
+];
+
 /// Answered with an errno instead of allowed: the caller copes.
 pub const REFUSED: &[(&str, i64, Args, i32)] = &[
     ("clone3", libc::SYS_clone3, Args::Any, libc::ENOSYS),

@@ -1,5 +1,5 @@
-//! A counting global allocator, and one daemon tick (scan, alert table, outbox, render)
-//! driven by hand: shared by `tests/no_alloc.rs` and the bench harness
+//! A counting global allocator, and one daemon tick (scan, alert table, metrics textfile,
+//! rendering) driven by hand: shared by `tests/no_alloc.rs` and the bench harness
 //! (`scripts/bench/scan.rs`). Counting is per thread, so other threads' allocations (a
 //! test harness, a child spawner) never count.
 #![allow(unsafe_code)] // GlobalAlloc is an unsafe trait; the impl only forwards to System.
@@ -64,6 +64,9 @@ pub struct TickRig {
     batch: Box<Batch>,
     text: Box<Text>,
     body: Body,
+    /// The metrics textfile, rewritten every tick as the daemon does.
+    textfile: lingerwatch::textfile::Textfile,
+    _textfile_dir: tempfile::TempDir,
     /// Bodies rendered, and RESOLVED messages among what they carried.
     pub rendered: u64,
     pub resolved: u64,
@@ -78,6 +81,9 @@ impl TickRig {
             cooldown_ms: 0,
             tick_ms: 1000,
         };
+        let textfile_dir = tempfile::tempdir().unwrap();
+        let textfile =
+            lingerwatch::textfile::Textfile::open(&textfile_dir.path().join("lw.prom")).unwrap();
         TickRig {
             scanner: Scanner::new(std::path::Path::new("/proc"), cfg).unwrap(),
             report: Box::default(),
@@ -86,6 +92,8 @@ impl TickRig {
             batch: Box::default(),
             text: Box::new(Text::new()),
             body: new_body(),
+            textfile,
+            _textfile_dir: textfile_dir,
             rendered: 0,
             resolved: 0,
         }
@@ -99,7 +107,14 @@ impl TickRig {
         self.scanner
             .scan(now_ms, &self.watch, &mut self.report)
             .unwrap();
-        self.table.tick(now_ms, &self.report);
+        let summary = self.table.tick(now_ms, &self.report);
+        let snapshot = lingerwatch::metrics::Snapshot {
+            matching: self.report.all().len() as u32,
+            untracked: summary.untracked,
+            alerts_total: [u64::from(summary.fired), 0, u64::from(summary.resolved)],
+            ..Default::default()
+        };
+        self.textfile.write(&snapshot).unwrap();
         let format = Format::ALL[(round % 5) as usize];
         let ctx = RenderContext {
             format,

@@ -1,0 +1,123 @@
+//! What the daemon leaves in the metrics textfile after each tick: the scan's counts, the
+//! table's decisions and the couriers' deliveries since start.
+
+use std::path::Path;
+
+use crate::alert::{AlertTable, TickSummary};
+use crate::log;
+use crate::metrics::Snapshot;
+use crate::policy::Threshold;
+use crate::scan::ScanReport;
+use crate::textfile::Textfile;
+
+pub(super) struct Exposition {
+    textfile: Textfile,
+    /// FIRING, REMINDER, RESOLVED since start.
+    alerts: [u64; 3],
+    proc_read_errors: u64,
+    /// The errno of the last failed write, so it is logged once.
+    failing: Option<i32>,
+}
+
+impl Exposition {
+    /// Start-up: the textfile's directory opened.
+    pub(super) fn open(path: &Path) -> Result<Self, u8> {
+        let textfile = Textfile::open(path).map_err(|e| {
+            log!(
+                "cannot write metrics to {} (WATCHDOG_TEXTFILE): {e}",
+                path.display()
+            );
+            2
+        })?;
+        Ok(Exposition {
+            textfile,
+            alerts: [0; 3],
+            proc_read_errors: 0,
+            failing: None,
+        })
+    }
+
+    /// Counts a tick and rewrites the file.
+    pub(super) fn after_tick(
+        &mut self,
+        report: &ScanReport,
+        summary: &TickSummary,
+        table: &AlertTable,
+        scan_ms: u64,
+    ) {
+        for (total, n) in
+            self.alerts
+                .iter_mut()
+                .zip([summary.fired, summary.reminded, summary.resolved])
+        {
+            *total = total.saturating_add(u64::from(n));
+        }
+        let errors = report.errors.saturating_add(report.denied);
+        self.proc_read_errors = self.proc_read_errors.saturating_add(u64::from(errors));
+        let snapshot = self.snapshot(report, summary, table, scan_ms);
+        match (self.textfile.write(&snapshot), self.failing) {
+            (Ok(()), Some(_)) => {
+                log!("the metrics textfile is written again");
+                self.failing = None;
+            }
+            (Err(e), None) => {
+                log!(
+                    "cannot write the metrics textfile: {}; will retry every tick",
+                    std::io::Error::from_raw_os_error(e)
+                );
+                self.failing = Some(e);
+            }
+            _ => {}
+        }
+    }
+
+    fn snapshot(
+        &self,
+        report: &ScanReport,
+        summary: &TickSummary,
+        table: &AlertTable,
+        scan_ms: u64,
+    ) -> Snapshot {
+        let threshold: Threshold = table.policy().threshold;
+        let mut s = Snapshot {
+            matching: u32::try_from(report.all().len())
+                .unwrap_or(u32::MAX)
+                .saturating_add(report.unstored.count),
+            untracked: summary.untracked,
+            last_scan_s: crate::sys::wall_clock_s(),
+            scan_duration_ms: scan_ms,
+            proc_read_errors_total: self.proc_read_errors,
+            alerts_total: self.alerts,
+            ..Snapshot::default()
+        };
+        for f in report.tops().filter(|f| threshold.lingers(f)) {
+            if f.orphan {
+                s.lingering_orphans = s.lingering_orphans.saturating_add(1);
+            } else {
+                s.lingering_others = s.lingering_others.saturating_add(1);
+            }
+            s.oldest_lingering_s = s.oldest_lingering_s.max(f.age_s());
+        }
+        // Those the scan could not store are all younger than those it did.
+        let unstored = &report.unstored;
+        let (orphans, others) = if threshold.orphans_only {
+            (unstored.older_orphans, 0)
+        } else {
+            (
+                unstored.older_orphans,
+                unstored.older.saturating_sub(unstored.older_orphans),
+            )
+        };
+        s.lingering_orphans = s.lingering_orphans.saturating_add(orphans);
+        s.lingering_others = s.lingering_others.saturating_add(others);
+        for dest in 0..crate::alert::MAX_DESTINATIONS {
+            if let Some(o) = table.outbox(dest) {
+                s.deliveries_sent = s.deliveries_sent.saturating_add(o.stats.sent);
+                s.deliveries_failed = s.deliveries_failed.saturating_add(o.stats.failed);
+                s.deliveries_dropped = s.deliveries_dropped.saturating_add(o.stats.dropped);
+            }
+            s.outbox_messages = s.outbox_messages.saturating_add(table.owed_to(dest) as u64);
+        }
+        s
+    }
+}

@@ -1,0 +1,94 @@
+//! The metrics textfile for node_exporter's textfile collector: rewritten after every
+//! tick, atomically. The exposition goes to a temporary name in the same directory (one
+//! that does not end in `.prom`, so the collector never reads it half-written), then is
+//! renamed over the `.prom` file. The directory is opened at start-up, the buffer reserved
+//! then: a write allocates nothing.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fd::OwnedFd;
+use rustix::fs::{Mode, OFlags, CWD};
+use rustix::io::Errno;
+
+use crate::metrics::{write as write_metrics, Snapshot};
+use crate::text::ReservedBuf;
+
+/// Room for the exposition (about 2 KiB).
+const EXPOSITION_CAP: usize = 8 * 1024;
+
+pub struct Textfile {
+    dir: OwnedFd,
+    name: CString,
+    tmp: CString,
+    buf: ReservedBuf,
+}
+
+/// The directory a textfile path is in (`.` for a bare name).
+pub fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+impl Textfile {
+    /// Start-up: the directory must exist and the name end in `.prom` (the collector reads
+    /// only those).
+    pub fn open(path: &Path) -> Result<Self, String> {
+        let file = path
+            .file_name()
+            .filter(|n| n.as_bytes().ends_with(b".prom"))
+            .ok_or_else(|| format!("{} does not name a *.prom file", path.display()))?;
+        let dir = dir_of(path);
+        let fd = rustix::fs::openat(
+            CWD,
+            &dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| format!("cannot open the directory {}: {e}", dir.display()))?;
+        let name = CString::new(file.as_bytes()).map_err(|e| e.to_string())?;
+        let mut tmp = file.as_bytes().to_vec();
+        tmp.extend_from_slice(b".tmp");
+        let tmp = CString::new(tmp).map_err(|e| e.to_string())?;
+        Ok(Textfile {
+            dir: fd,
+            name,
+            tmp,
+            buf: ReservedBuf::with_capacity(EXPOSITION_CAP),
+        })
+    }
+
+    /// Writes `snapshot` in place of the last one; the errno when it could not.
+    pub fn write(&mut self, snapshot: &Snapshot) -> Result<(), i32> {
+        self.buf.clear();
+        let _ = write_metrics(&mut self.buf, snapshot);
+        let fd = rustix::fs::openat(
+            &self.dir,
+            self.tmp.as_c_str(),
+            OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+            Mode::from_raw_mode(0o644),
+        )
+        .map_err(|e| e.raw_os_error())?;
+        // The collector (another user) reads it whatever the umask.
+        rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o644)).map_err(|e| e.raw_os_error())?;
+        let mut done = 0usize;
+        while let Some(rest) = self.buf.as_bytes().get(done..).filter(|r| !r.is_empty()) {
+            match rustix::io::write(&fd, rest) {
+                Ok(n) => done = done.saturating_add(n),
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(e.raw_os_error()),
+            }
+        }
+        drop(fd);
+        rustix::fs::renameat(
+            &self.dir,
+            self.tmp.as_c_str(),
+            &self.dir,
+            self.name.as_c_str(),
+        )
+        .map_err(|e| e.raw_os_error())
+    }
+}
