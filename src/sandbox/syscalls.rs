@@ -48,7 +48,9 @@ const fn any(name: &'static str, nr: i64) -> Allowed {
 
 // libc's types for these differ between glibc and musl (FIONBIO is a c_ulong on one, a
 // c_int on the other): the filter compares 64-bit values.
+#[allow(clippy::unnecessary_cast)] // a no-op on glibc only
 const FIONBIO: u64 = libc::FIONBIO as u64;
+#[allow(clippy::unnecessary_cast)] // a no-op on glibc only
 const FIONREAD: u64 = libc::FIONREAD as u64;
 const AF_INET: u64 = libc::AF_INET as u64;
 const AF_INET6: u64 = libc::AF_INET6 as u64;
