@@ -13,7 +13,6 @@ use std::time::Duration;
 use crate::alert::{AlertTable, Policy, TickSummary, WatchList};
 use crate::config::{Config, Format};
 use crate::courier::{Courier, RenderSettings, Shared};
-use crate::deliver::{mask_url, Target};
 use crate::health::{Flags, Record};
 use crate::heartbeat::Heartbeat;
 use crate::log;
@@ -23,8 +22,11 @@ use crate::signals::Signals;
 use crate::sys::{boot_clock_ms, sleep_until_boot_ms};
 use crate::warnings;
 
+mod destinations;
 mod exposition;
 mod lines;
+
+use destinations::{destinations, Destinations};
 
 /// What the log has already said, so each change is said once.
 #[derive(Default)]
@@ -96,38 +98,14 @@ impl<'a> Daemon<'a> {
     /// heartbeat file open. No thread yet.
     pub fn start(cfg: &'a Config) -> Result<Self, u8> {
         let mut scanner = warnings::open_scanner(&cfg.proc_root, cfg.scan.clone())?;
-        let host = match cfg.host_label.as_deref() {
-            Some(h) if !h.is_empty() => h.to_owned(),
-            _ => crate::sys::hostname(),
-        };
-        let settings = Arc::new(RenderSettings {
-            format: cfg.format,
-            lang: cfg.lang,
-            host,
-            chat_id: cfg.telegram_chat_id.clone().unwrap_or_default(),
-            threshold_s: cfg.threshold.age_s,
-            interval_s: cfg.interval_s,
-            btime_s: scanner.boot_time_s(),
-            clk_tck: scanner.clk_tck(),
-        });
+        let settings = Arc::new(render_settings(cfg, &mut scanner));
         let Destinations {
             couriers,
             names,
             routes,
             ports,
         } = destinations(cfg, &settings)?;
-        let cadence = match cfg.format {
-            Format::Alertmanager => Cadence::Refresh,
-            _ => Cadence::Messages,
-        };
-        let table = AlertTable::new(
-            Policy {
-                threshold: cfg.threshold,
-                cooldown_ms: cfg.cooldown_s.saturating_mul(1000),
-                tick_ms: cfg.interval_s.saturating_mul(1000),
-            },
-            &vec![cadence; couriers.len()],
-        );
+        let table = alert_table(cfg, couriers.len());
         let exposition = match &cfg.textfile {
             Some(path) => Some(exposition::Exposition::open(path)?),
             None => None,
@@ -340,102 +318,44 @@ impl<'a> Daemon<'a> {
     }
 }
 
+/// What every body needs besides its messages.
+fn render_settings(cfg: &Config, scanner: &mut Scanner) -> RenderSettings {
+    let host = match cfg.host_label.as_deref() {
+        Some(h) if !h.is_empty() => h.to_owned(),
+        _ => crate::sys::hostname(),
+    };
+    RenderSettings {
+        format: cfg.format,
+        lang: cfg.lang,
+        host,
+        chat_id: cfg.telegram_chat_id.clone().unwrap_or_default(),
+        threshold_s: cfg.threshold.age_s,
+        interval_s: cfg.interval_s,
+        btime_s: scanner.boot_time_s(),
+        clk_tck: scanner.clk_tck(),
+    }
+}
+
+/// The alert table, with a cadence per destination: Alertmanager keeps state and is told
+/// everything on every tick; the others get messages.
+fn alert_table(cfg: &Config, destinations: usize) -> AlertTable {
+    let cadence = match cfg.format {
+        Format::Alertmanager => Cadence::Refresh,
+        _ => Cadence::Messages,
+    };
+    AlertTable::new(
+        Policy {
+            threshold: cfg.threshold,
+            cooldown_ms: cfg.cooldown_s.saturating_mul(1000),
+            tick_ms: cfg.interval_s.saturating_mul(1000),
+        },
+        &vec![cadence; destinations],
+    )
+}
+
 /// Whether anything lingers: tracked, or beyond the table.
 fn lingering(summary: &TickSummary, d: &Daemon<'_>) -> bool {
     summary.untracked > 0 || d.shared.lock().active() > 0
-}
-
-/// The couriers and how logs name their destinations.
-struct Destinations {
-    couriers: Vec<Courier>,
-    /// Masked, for every delivery line.
-    names: Vec<String>,
-    /// With the proxy each one goes through, for the start-up summary.
-    routes: Vec<String>,
-    /// The TCP ports they are reached on (a proxy's, when there is one; 53 for DNS over
-    /// TCP when a host is a name); `None`: stdout, no network.
-    ports: Option<Vec<u16>>,
-}
-
-/// A courier per destination: the webhooks, or stdout when none is set (or on a dry run).
-/// Proxies are read from the environment as curl reads them; a CA file is loaded once.
-fn destinations(cfg: &Config, settings: &Arc<RenderSettings>) -> Result<Destinations, u8> {
-    if cfg.webhook_urls.is_empty() && cfg.textfile.is_some() && !cfg.dry_run {
-        // Fleets that alert from Prometheus: metrics only, no alert on stdout.
-        return Ok(Destinations {
-            couriers: Vec::new(),
-            names: Vec::new(),
-            routes: vec![
-                "nowhere (metrics only: WATCHDOG_TEXTFILE and no WATCHDOG_WEBHOOK_URL)".to_owned(),
-            ],
-            ports: None,
-        });
-    }
-    if cfg.dry_run || cfg.webhook_urls.is_empty() {
-        let name = if cfg.dry_run {
-            "stdout (dry run: nothing is sent)"
-        } else {
-            "stdout (no WATCHDOG_WEBHOOK_URL)"
-        };
-        return Ok(Destinations {
-            couriers: vec![Courier::new(
-                0,
-                Target::Stdout,
-                name.to_owned(),
-                Arc::clone(settings),
-            )],
-            names: vec![name.to_owned()],
-            routes: vec![name.to_owned()],
-            ports: None,
-        });
-    }
-    #[cfg(feature = "https")]
-    let tls = match &cfg.ca_file {
-        None => None,
-        Some(path) => Some(crate::net::tls::TlsConfig::new(Some(path)).map_err(|e| {
-            log!(
-                "cannot use WATCHDOG_WEBHOOK_CA_FILE {}: {e}",
-                path.display()
-            );
-            2
-        })?),
-    };
-    let mut d = Destinations {
-        couriers: Vec::new(),
-        names: Vec::new(),
-        routes: Vec::new(),
-        ports: Some(Vec::new()),
-    };
-    for (i, url) in cfg.webhook_urls.iter().enumerate() {
-        let name = mask_url(url);
-        let endpoint = crate::deliver::endpoint(
-            url,
-            cfg.timeout_s,
-            |var| std::env::var(var).ok(),
-            #[cfg(feature = "https")]
-            tls.clone(),
-        )
-        .map_err(|e| {
-            log!("cannot deliver to {name}: {e}");
-            2
-        })?;
-        let route = match endpoint.proxy() {
-            Some(proxy) => format!("{name} (through proxy {proxy})"),
-            None => format!("{name} (direct)"),
-        };
-        if let Some(ports) = d.ports.as_mut() {
-            ports.extend(crate::deliver::ports_of(&endpoint));
-        }
-        d.couriers.push(Courier::new(
-            i,
-            Target::Webhook(endpoint),
-            name.clone(),
-            Arc::clone(settings),
-        ));
-        d.names.push(name);
-        d.routes.push(route);
-    }
-    Ok(d)
 }
 
 /// `__sandbox-probe WHAT`, for the tests: starts as `run` does, locks itself in (unless

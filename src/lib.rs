@@ -11,6 +11,9 @@
 //! stamp each tick; [`sandbox`] locks the process in after start-up; [`daemon`] runs the
 //! loop and [`app`] the commands.
 
+// Functions fit on a screen (clippy.toml: 60 lines); a longer one says why above it.
+#![deny(clippy::too_many_lines)]
+
 /// Declares the modules of the tick path: nothing that `/proc`, a process or a webhook
 /// hands us may panic them, so they are held to no indexing, no unwrap and no unchecked
 /// arithmetic.

@@ -35,8 +35,9 @@ pub struct PidStat<'a> {
     pub rss_pages: u64,
 }
 
-/// Parses one stat line. The trailing newline is optional.
-pub fn parse(line: &[u8]) -> Result<PidStat<'_>, ParseError> {
+/// Splits a stat line into its pid, its comm (between the first `(` and the *last* `)`)
+/// and the fields after it.
+fn split_comm(line: &[u8]) -> Result<(u32, &[u8], &[u8]), ParseError> {
     if line.is_empty() {
         return Err(ParseError::Empty);
     }
@@ -64,7 +65,12 @@ pub fn parse(line: &[u8]) -> Result<PidStat<'_>, ParseError> {
     let rest = rest
         .strip_prefix(b" ")
         .ok_or(ParseError::MissingField(FIELD_STATE))?;
+    Ok((pid, comm, rest))
+}
 
+/// Parses one stat line. The trailing newline is optional.
+pub fn parse(line: &[u8]) -> Result<PidStat<'_>, ParseError> {
+    let (pid, comm, rest) = split_comm(line)?;
     // Field 3 is the first after comm; walk the rest once, keeping what we need.
     let mut fields = rest.split(|&b| b == b' ');
     let mut next = |want: u8, after: u8| -> Result<&[u8], ParseError> {
