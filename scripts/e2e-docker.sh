@@ -2,7 +2,8 @@
 # End to end on a real Docker engine, with images built FROM scratch on this machine:
 #   workload:    PID 1 is tini, which starts a shell (the "agent"), which starts a
 #                long-lived process with `pytest` in its arguments; the test SIGKILLs the
-#                agent, so the process is reparented onto tini: the incident of CONTEXT.md.
+#                agent, so the process is reparented onto tini: the incident lingerwatch
+#                comes from (an agent SIGKILLed, its pytest adopted by the init).
 #   receiver:    busybox httpd with a CGI that records each webhook body, reached by its
 #                service name (so name resolution works inside the scratch image).
 #   lingerwatch: pid: host, read-only root, no capabilities, uid 65534, thresholds of

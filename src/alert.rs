@@ -30,9 +30,9 @@ use crate::scan::{Found, ProcessKey, ScanReport, MAX_FOUND};
 pub const ALERT_CAPACITY: usize = MAX_FOUND;
 /// Alerts kept in all: the lingering ones, and as many again that ended and are still
 /// owed to a destination that is down.
-pub const TABLE_SLOTS: usize = 2 * ALERT_CAPACITY;
+pub(crate) const TABLE_SLOTS: usize = 2 * ALERT_CAPACITY;
 /// The most destinations.
-pub const MAX_DESTINATIONS: usize = 4;
+pub(crate) const MAX_DESTINATIONS: usize = 4;
 /// The processes a scan must store (see [`AlertTable::watch_list`]).
 pub type WatchList = Vec<ProcessKey, ALERT_CAPACITY>;
 /// Ticks after an alert ends during which [`Cadence::Refresh`] destinations get its
@@ -232,7 +232,7 @@ impl AlertTable {
     }
 
     /// Messages owed to `dest` now.
-    pub fn owed_to(&self, dest: usize) -> usize {
+    pub(crate) fn owed_to(&self, dest: usize) -> usize {
         self.all_alerts()
             .filter_map(|a| a.owed.get(dest))
             .map(|o| o.each().count())
@@ -562,13 +562,13 @@ impl Batch {
         self.owed_by_kind.iter().sum()
     }
 
-    pub fn owed_of(&self, kind: Kind) -> u32 {
+    pub(crate) fn owed_of(&self, kind: Kind) -> u32 {
         self.owed_by_kind.get(kind.index()).copied().unwrap_or(0)
     }
 
     /// Processes owed a message of `kind`: one per process alert, and the aggregate's
     /// count of untracked ones.
-    pub fn processes_of(&self, kind: Kind) -> u32 {
+    pub(crate) fn processes_of(&self, kind: Kind) -> u32 {
         match self.aggregate {
             Some((k, n)) if k == kind => self.owed_of(kind).saturating_sub(1).saturating_add(n),
             _ => self.owed_of(kind),

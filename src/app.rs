@@ -14,7 +14,7 @@ use crate::scan::{ScanError, ScanReport};
 use crate::warnings;
 
 /// Adapts any `std::io::Write` to ufmt.
-pub struct IoWriter<W: Write>(pub W);
+pub(crate) struct IoWriter<W: Write>(pub W);
 
 impl<W: Write> ufmt::uWrite for IoWriter<W> {
     type Error = std::io::Error;

@@ -15,7 +15,7 @@ use crate::scan::{InitNames, ScanConfig};
 use crate::url::{Scheme, UrlError, WebhookUrl};
 
 /// The most webhook destinations.
-pub const MAX_WEBHOOKS: usize = crate::alert::MAX_DESTINATIONS;
+pub(crate) const MAX_WEBHOOKS: usize = crate::alert::MAX_DESTINATIONS;
 
 /// One setting: its variable, its flag, its default and what it does. `--help` and
 /// `.env.example` are both made from this table.
@@ -242,7 +242,7 @@ impl fmt::Display for UrlRefusal {
 }
 
 /// A metrics textfile: node_exporter reads only `*.prom` files.
-pub fn parse_textfile(s: &str) -> Result<PathBuf, Expected> {
+pub(crate) fn parse_textfile(s: &str) -> Result<PathBuf, Expected> {
     let path = PathBuf::from(s.trim());
     if !path.to_string_lossy().ends_with(".prom") || path.file_name().is_none() {
         return Err(Expected(
@@ -253,7 +253,7 @@ pub fn parse_textfile(s: &str) -> Result<PathBuf, Expected> {
 }
 
 /// A CA file: refused in the HTTP-only build, where it could never be used.
-pub fn parse_ca_file(s: &str) -> Result<PathBuf, Expected> {
+pub(crate) fn parse_ca_file(s: &str) -> Result<PathBuf, Expected> {
     if !cfg!(feature = "https") {
         return Err(Expected(
             "nothing: this build is HTTP-only (built with --no-default-features), it has no TLS to trust a CA for; use the default build",
@@ -317,7 +317,7 @@ const HOST_LABEL_EXPECTED: &str =
 const WEBHOOKS_EXPECTED: &str = "at most 4 comma-separated http:// or https:// URLs";
 
 /// The host label: bounded, so every body field is, and printable.
-pub fn parse_host_label(s: &str) -> Result<String, Expected> {
+pub(crate) fn parse_host_label(s: &str) -> Result<String, Expected> {
     let s = s.trim();
     if s.len() > crate::render::HOST_LABEL_MAX || s.chars().any(char::is_control) {
         return Err(Expected(HOST_LABEL_EXPECTED));
@@ -616,7 +616,7 @@ pub fn load(
 }
 
 /// The `--help` text.
-pub fn help_text() -> String {
+pub(crate) fn help_text() -> String {
     let mut s = String::from(concat!(
         "lingerwatch ",
         env!("CARGO_PKG_VERSION"),

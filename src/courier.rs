@@ -39,14 +39,14 @@ impl Shared {
     }
 
     /// Tells the couriers something may be due.
-    pub fn ring(&self) {
+    pub(crate) fn ring(&self) {
         self.wake.notify_all();
     }
 }
 
 /// Settings the renderer needs, owned.
 #[derive(Clone, Debug)]
-pub struct RenderSettings {
+pub(crate) struct RenderSettings {
     pub format: Format,
     pub lang: Lang,
     pub host: String,
@@ -72,7 +72,7 @@ impl RenderSettings {
     }
 }
 
-pub struct Courier {
+pub(crate) struct Courier {
     dest: usize,
     target: Target,
     /// The destination as logs show it (secrets masked).
@@ -98,7 +98,7 @@ impl Courier {
     }
 
     /// Sends what is due now, once; false when nothing was due.
-    pub fn deliver_once(&mut self, shared: &Shared) -> bool {
+    pub(crate) fn deliver_once(&mut self, shared: &Shared) -> bool {
         let max = batch_max(self.settings.format);
         if !shared
             .lock()
@@ -128,7 +128,7 @@ impl Courier {
     }
 
     /// Delivers until nothing is due (all sent, or waiting out a backoff).
-    pub fn deliver_due(&mut self, shared: &Shared) {
+    pub(crate) fn deliver_due(&mut self, shared: &Shared) {
         while self.deliver_once(shared) {}
     }
 

@@ -143,7 +143,7 @@ impl<'a> Daemon<'a> {
     /// Locks the process in (see [`crate::sandbox`]), unless the configuration says not
     /// to: after every file is open, before any thread starts. The status, or `None` when
     /// it is off.
-    pub fn lock_down(&self) -> Result<Option<crate::sandbox::Status>, u8> {
+    pub(crate) fn lock_down(&self) -> Result<Option<crate::sandbox::Status>, u8> {
         if !self.cfg.sandbox {
             return Ok(None);
         }
@@ -169,7 +169,7 @@ impl<'a> Daemon<'a> {
     }
 
     /// The start-up summary, and what it could not set up.
-    pub fn announce(&self, confinement: Option<crate::sandbox::Status>) {
+    pub(crate) fn announce(&self, confinement: Option<crate::sandbox::Status>) {
         lines::startup(self.cfg, &self.host, &self.routes, confinement);
         if let Some(e) = self.heartbeat_error {
             lines::heartbeat_unusable(self.cfg, e);
@@ -302,7 +302,7 @@ impl<'a> Daemon<'a> {
 
     /// Sleeps until the next tick is due (with `--ticks`, not at all). After a long stall
     /// (suspend, a stuck read) it ticks at once rather than catching up.
-    pub fn wait_next(&mut self) {
+    pub(crate) fn wait_next(&mut self) {
         if self.cfg.ticks.is_some() {
             // Back to back: the benchmarks measure ticks, not waits.
             return;

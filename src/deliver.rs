@@ -35,7 +35,7 @@ pub struct Attempt {
 /// wherever a server points is how a hook leaks; the URL must be set to the new place);
 /// any other 4xx refused (the URL, token or body is wrong: retrying cannot help);
 /// anything else retried.
-pub fn classify(status: i32) -> Outcome {
+pub(crate) fn classify(status: i32) -> Outcome {
     match status {
         200..=299 => Outcome::Delivered,
         300..=399 => Outcome::Refused,
@@ -115,7 +115,7 @@ pub fn endpoint(
 
 /// The TCP ports a request to `endpoint` connects to: its proxy's, or its own; and 53
 /// when a name must be looked up (the resolver falls back to TCP for long answers).
-pub fn ports_of(endpoint: &Endpoint) -> Vec<u16> {
+pub(crate) fn ports_of(endpoint: &Endpoint) -> Vec<u16> {
     let Ok(url) = endpoint.url() else {
         return Vec::new();
     };
@@ -174,7 +174,7 @@ fn mask_location(base: &WebhookUrl<'_>, location: &[u8]) -> String {
 /// The webhook URL for logs, with its secrets masked: userinfo, the query, `;`
 /// parameters, a Telegram bot token, and the path of a Slack or Discord hook. A URL that
 /// does not parse shows only its scheme, host and port.
-pub fn mask_url(url: &str) -> String {
+pub(crate) fn mask_url(url: &str) -> String {
     crate::url::masked(url)
 }
 

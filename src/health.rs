@@ -9,7 +9,7 @@ use crate::text::write_zero_padded;
 
 const MAGIC: &[u8] = b"lingerwatch-heartbeat 2 ";
 /// Length of a boot id (`/proc/sys/kernel/random/boot_id`, a UUID in text).
-pub const BOOT_ID_LEN: usize = 36;
+pub(crate) const BOOT_ID_LEN: usize = 36;
 /// `MAGIC`, 20 digits of boot-clock ms, 10 digits of interval seconds, the boot id, two
 /// hex digits of flags, separated by spaces, newline.
 pub const RECORD_LEN: usize = MAGIC.len() + 20 + 1 + 10 + 1 + BOOT_ID_LEN + 1 + 2 + 1;
@@ -46,7 +46,7 @@ pub struct Record {
 }
 
 /// Keeps a boot id as read (trailing newline dropped), or zeros when it is not one.
-pub fn boot_id_from(text: &[u8]) -> [u8; BOOT_ID_LEN] {
+pub(crate) fn boot_id_from(text: &[u8]) -> [u8; BOOT_ID_LEN] {
     let text = text.strip_suffix(b"\n").unwrap_or(text);
     let mut id = [0u8; BOOT_ID_LEN];
     if text.len() == BOOT_ID_LEN && text.iter().all(|b| b.is_ascii_hexdigit() || *b == b'-') {
@@ -103,7 +103,7 @@ pub fn parse_record(bytes: &[u8]) -> Option<Record> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Health {
+pub(crate) enum Health {
     /// Last tick `age_ms` ago, within three intervals; `memory_low` is a warning.
     Healthy { age_ms: u64, memory_low: bool },
     /// Last tick too long ago: stuck or dead.
@@ -119,7 +119,7 @@ pub enum Health {
 }
 
 /// Judges a record read at boot-clock time `now_ms` on the boot `boot_id`.
-pub fn judge(record: Option<&Record>, now_ms: u64, boot_id: &[u8; BOOT_ID_LEN]) -> Health {
+pub(crate) fn judge(record: Option<&Record>, now_ms: u64, boot_id: &[u8; BOOT_ID_LEN]) -> Health {
     let Some(rec) = record else {
         return Health::Missing;
     };

@@ -60,7 +60,7 @@ fn open_checked(path: &Path, flags: OFlags) -> Result<OwnedFd, FileError> {
     Ok(fd)
 }
 
-pub struct Heartbeat {
+pub(crate) struct Heartbeat {
     fd: OwnedFd,
 }
 
@@ -73,7 +73,7 @@ impl Heartbeat {
     }
 
     /// Stamps a completed tick.
-    pub fn beat(&self, rec: &Record) -> Result<(), i32> {
+    pub(crate) fn beat(&self, rec: &Record) -> Result<(), i32> {
         let mut buf = FixedBuf::<RECORD_LEN>::new();
         let _ = write_record(&mut buf, rec);
         let mut done = 0usize;

@@ -16,7 +16,7 @@ use core::fmt::{self, Write as _};
 use std::io::Write as _;
 
 /// The longest line; the start-up summary with four destinations fits.
-pub const LINE_CAP: usize = 4096;
+pub(crate) const LINE_CAP: usize = 4096;
 const CUT: &str = "\u{2026}\n";
 
 /// A line being built.

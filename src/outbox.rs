@@ -15,7 +15,7 @@ use crate::alert::Kind;
 pub type Seq = u64;
 
 /// The longest wait between retries, in ticks.
-pub const MAX_BACKOFF_TICKS: u64 = 8;
+pub(crate) const MAX_BACKOFF_TICKS: u64 = 8;
 
 /// The messages one alert still owes one destination.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -46,7 +46,7 @@ impl Owed {
 
     /// Forgets every message up to `seq` (sent, or given up); returns how many. A
     /// FIRING given up abandons the alert at this destination.
-    pub fn give_up_to(&mut self, seq: Seq) -> u32 {
+    pub(crate) fn give_up_to(&mut self, seq: Seq) -> u32 {
         if self.firing.is_some_and(|s| s <= seq) {
             self.abandoned = true;
         }
@@ -61,7 +61,7 @@ impl Owed {
     }
 
     /// Forgets every message up to `seq` (sent, or given up); returns how many.
-    pub fn clear_up_to(&mut self, seq: Seq) -> u32 {
+    pub(crate) fn clear_up_to(&mut self, seq: Seq) -> u32 {
         let mut n: u32 = 0;
         for slot in [&mut self.firing, &mut self.reminder, &mut self.resolved] {
             if slot.is_some_and(|s| s <= seq) {
@@ -150,12 +150,12 @@ impl Outbox {
         self.attempts
     }
 
-    pub fn dropped_unreported(&self) -> u32 {
+    pub(crate) fn dropped_unreported(&self) -> u32 {
         self.dropped_unreported
     }
 
     /// Counts `n` messages given up.
-    pub fn drop_messages(&mut self, n: u32) {
+    pub(crate) fn drop_messages(&mut self, n: u32) {
         self.dropped_unreported = self.dropped_unreported.saturating_add(n);
         self.stats.dropped = self.stats.dropped.saturating_add(u64::from(n));
     }

@@ -24,7 +24,7 @@ impl Threshold {
 
     /// How many of the matches that the scan could not store linger. The scan counts those
     /// older than its `older_than_s`, which configuration sets to this threshold.
-    pub fn unstored_lingering(&self, unstored: &Unstored) -> u32 {
+    pub(crate) fn unstored_lingering(&self, unstored: &Unstored) -> u32 {
         if self.orphans_only {
             unstored.older_orphans
         } else {

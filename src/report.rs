@@ -12,7 +12,7 @@ use crate::text::{
 
 /// Writes a process's fields as JSON members (no braces), shared by `scan --json` and the
 /// `json` webhook format: `"pid":…,"ppid":…,…,"cmdline":"…"`.
-pub fn write_process_fields<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W::Error> {
+pub(crate) fn write_process_fields<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W::Error> {
     uwrite!(
         w,
         "\"pid\":{},\"ppid\":{},\"start_ticks\":{},\"age_s\":{},\"cpu_s\":",
@@ -67,7 +67,7 @@ pub fn write_json_line<W: uWrite + ?Sized>(
 }
 
 /// The table header.
-pub fn write_table_header<W: uWrite + ?Sized>(w: &mut W) -> Result<(), W::Error> {
+pub(crate) fn write_table_header<W: uWrite + ?Sized>(w: &mut W) -> Result<(), W::Error> {
     w.write_str(
         "    PID    PPID      AGE      CPU S ORPHAN PARENT          CONTAINER    POD      DESC CMDLINE\n",
     )

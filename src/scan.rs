@@ -28,24 +28,24 @@ use crate::sys::{PidFile, ProcDir, ReadError};
 /// The rest are counted in [`ScanReport::unstored`].
 pub const MAX_FOUND: usize = 256;
 /// Longest comm the kernel keeps (TASK_COMM_LEN - 1 for tasks; kernel threads up to 63).
-pub const COMM_LEN: usize = 64;
+pub(crate) const COMM_LEN: usize = 64;
 /// The most init names.
-pub const MAX_INIT_NAMES: usize = 16;
+pub(crate) const MAX_INIT_NAMES: usize = 16;
 /// How much of a cmdline is read: a pattern past the first MiB is not seen. Linux allows
 /// longer argument lists, but none that a test runner is started with.
-pub const CMDLINE_READ_MAX: u64 = 1 << 20;
+pub(crate) const CMDLINE_READ_MAX: u64 = 1 << 20;
 /// How much of `/proc/stat` is read looking for `btime` (its `intr` line can pass 64 KiB).
-pub const PROC_STAT_READ_MAX: u64 = 1 << 20;
+pub(crate) const PROC_STAT_READ_MAX: u64 = 1 << 20;
 /// How much of `/proc/self/mountinfo` is read (a node with thousands of mounts).
-pub const MOUNTINFO_READ_MAX: u64 = 16 << 20;
+pub(crate) const MOUNTINFO_READ_MAX: u64 = 16 << 20;
 
 const DIR_BUF: usize = 16 * 1024;
 const CMDLINE_BUF: usize = 4096;
 const STAT_BUF: usize = 1024;
 const CGROUP_BUF: usize = 4096;
 
-pub type Comm = Vec<u8, COMM_LEN>;
-pub type InitNames = Vec<Vec<u8, 16>, MAX_INIT_NAMES>;
+pub(crate) type Comm = Vec<u8, COMM_LEN>;
+pub(crate) type InitNames = Vec<Vec<u8, 16>, MAX_INIT_NAMES>;
 
 /// What to look for.
 #[derive(Clone, Debug)]
@@ -79,7 +79,7 @@ impl Container {
     }
 
     /// The 12-digit short form `docker ps` shows.
-    pub fn short_id(&self) -> &str {
+    pub(crate) fn short_id(&self) -> &str {
         self.id_str().get(..12).unwrap_or("")
     }
 }
@@ -271,7 +271,7 @@ pub enum Namespace {
 
 /// Why a scan cannot see every process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Blindness {
+pub(crate) enum Blindness {
     /// `/proc` is mounted with `hidepid` and hides other users' processes from us.
     HidePid,
     /// Reading some pids' files was refused.
@@ -394,7 +394,7 @@ impl Scanner {
     /// other users' processes from us (we see no kernel thread under a `hidepid` mount),
     /// or reads were refused. Another PID namespace without `hidepid` is not blindness:
     /// a sidecar may watch its own namespace on purpose.
-    pub fn blindness(&mut self, report: &ScanReport) -> Option<Blindness> {
+    pub(crate) fn blindness(&mut self, report: &ScanReport) -> Option<Blindness> {
         let hidepid = self.mount.is_some_and(|m| m.hidepid);
         if hidepid && self.namespace() == Namespace::Restricted {
             Some(Blindness::HidePid)

@@ -19,7 +19,7 @@ use rustix::path::DecInt;
 
 /// Why a read failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     /// The process exited between listing and reading (`ENOENT`, `ESRCH`): skip it
     /// quietly.
     Gone,
@@ -39,7 +39,7 @@ impl ReadError {
     }
 
     /// The errno behind it, for messages.
-    pub fn errno(self) -> i32 {
+    pub(crate) fn errno(self) -> i32 {
         match self {
             ReadError::Gone => Errno::NOENT.raw_os_error(),
             ReadError::Denied => Errno::ACCESS.raw_os_error(),
@@ -50,7 +50,7 @@ impl ReadError {
 
 /// The per-pid files lingerwatch reads. There is deliberately no `environ`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PidFile {
+pub(crate) enum PidFile {
     Stat,
     Cmdline,
     Cgroup,
@@ -83,7 +83,7 @@ fn pid_path(buf: &mut [u8; PATH_BUF], pid: u32, file: PidFile) -> Option<&CStr> 
 }
 
 /// An open `/proc` (or a fake tree shaped like it, in tests).
-pub struct ProcDir {
+pub(crate) struct ProcDir {
     fd: OwnedFd,
 }
 
@@ -101,7 +101,7 @@ impl ProcDir {
 
     /// The pid this process has in this `/proc`, from the `self` link; `None` when the
     /// mount belongs to a PID namespace we are not in (or a fake tree has no `self`).
-    pub fn self_pid(&self) -> Option<u32> {
+    pub(crate) fn self_pid(&self) -> Option<u32> {
         let mut buf = [0u8; 16];
         let n = rustix::fs::readlinkat_raw(&self.fd, c"self", &mut buf).ok()?;
         let pid = crate::parse::parse_u64(buf.get(..n)?)?;
@@ -110,7 +110,7 @@ impl ProcDir {
 
     /// The device of the mount this root is on, as (major, minor): how
     /// `/proc/self/mountinfo` names it.
-    pub fn device(&self) -> Option<(u32, u32)> {
+    pub(crate) fn device(&self) -> Option<(u32, u32)> {
         let st = rustix::fs::fstat(&self.fd).ok()?;
         Some((
             rustix::fs::major(st.st_dev),
@@ -120,7 +120,7 @@ impl ProcDir {
 
     /// Calls `f` with each numeric entry of the root: the pids. `dirbuf` holds the
     /// getdents64 records.
-    pub fn for_each_pid(
+    pub(crate) fn for_each_pid(
         &self,
         dirbuf: &mut [MaybeUninit<u8>],
         mut f: impl FnMut(u32),
@@ -152,7 +152,7 @@ impl ProcDir {
     /// A read shorter than the buffer ends the file: procfs fills the buffer unless it is at
     /// the end (seq_file and the cmdline reader both loop until the count is met), and so
     /// does a regular file in a fake tree. That saves the extra 0-byte read per file.
-    pub fn stream(
+    pub(crate) fn stream(
         &self,
         path: &CStr,
         buf: &mut [u8],
@@ -170,14 +170,14 @@ impl ProcDir {
     }
 
     /// Reads one per-pid file into `buf` (as much as fits).
-    pub fn read_pid(&self, pid: u32, file: PidFile, buf: &mut [u8]) -> Result<usize, ReadError> {
+    pub(crate) fn read_pid(&self, pid: u32, file: PidFile, buf: &mut [u8]) -> Result<usize, ReadError> {
         let mut path = [0u8; PATH_BUF];
         let path = pid_path(&mut path, pid, file).ok_or(ReadError::Gone)?;
         self.read(path, buf)
     }
 
     /// Streams one per-pid file, as [`ProcDir::stream`].
-    pub fn stream_pid(
+    pub(crate) fn stream_pid(
         &self,
         pid: u32,
         file: PidFile,
@@ -253,7 +253,7 @@ fn read_fd(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, ReadError> {
 
 /// Streams a file by absolute path (start-up reads of this process's own `/proc`), with
 /// the same limit rule as [`ProcDir::stream`].
-pub fn stream_file(
+pub(crate) fn stream_file(
     path: &Path,
     buf: &mut [u8],
     limit: u64,
@@ -270,7 +270,7 @@ pub fn stream_file(
 }
 
 /// Reads up to `buf.len()` bytes of a file by absolute path.
-pub fn read_file(path: &Path, buf: &mut [u8]) -> Result<usize, ReadError> {
+pub(crate) fn read_file(path: &Path, buf: &mut [u8]) -> Result<usize, ReadError> {
     let fd = openat(
         CWD,
         path,
@@ -293,7 +293,7 @@ pub fn boot_clock_ms() -> u64 {
 
 /// Sleeps until the boot clock reads `deadline_ms` (at once if it has passed). An
 /// absolute sleep on the boot clock, so a suspend in between does not stretch it.
-pub fn sleep_until_boot_ms(deadline_ms: u64) {
+pub(crate) fn sleep_until_boot_ms(deadline_ms: u64) {
     let ts = rustix::time::Timespec {
         tv_sec: i64::try_from(deadline_ms / 1000).unwrap_or(i64::MAX),
         tv_nsec: i64::try_from((deadline_ms % 1000).saturating_mul(1_000_000)).unwrap_or(0),
@@ -309,18 +309,18 @@ pub fn clock_ticks_per_second() -> u64 {
 }
 
 /// Now on the wall clock, in seconds since the epoch: only to show dates to people.
-pub fn wall_clock_s() -> u64 {
+pub(crate) fn wall_clock_s() -> u64 {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
     u64::try_from(t.tv_sec).unwrap_or(0)
 }
 
 /// The kernel's hostname (`uname -n`).
-pub fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     String::from_utf8_lossy(rustix::system::uname().nodename().to_bytes()).into_owned()
 }
 
 /// Where this boot's id is.
-pub const BOOT_ID_PATH: &str = "/proc/sys/kernel/random/boot_id";
+pub(crate) const BOOT_ID_PATH: &str = "/proc/sys/kernel/random/boot_id";
 
 /// This boot's id (36 characters), or zeros when it cannot be read.
 pub fn boot_id() -> [u8; crate::health::BOOT_ID_LEN] {

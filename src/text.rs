@@ -6,7 +6,7 @@
 use core::convert::Infallible;
 
 /// The marker appended where text was cut to fit (U+2026 HORIZONTAL ELLIPSIS).
-pub const CUT_MARKER: &str = "\u{2026}";
+pub(crate) const CUT_MARKER: &str = "\u{2026}";
 
 /// A byte buffer of fixed capacity that ufmt writes into. Writing past the end keeps what
 /// fits (cut at a UTF-8 boundary) and sets `overflowed`, so a long message is a value, not
@@ -60,14 +60,14 @@ impl<const N: usize> FixedBuf<N> {
     }
 
     /// Cuts the text back to at most `len` bytes, at a character boundary.
-    pub fn truncate(&mut self, len: usize) {
+    pub(crate) fn truncate(&mut self, len: usize) {
         if len < self.len {
             let keep = utf8_floor(self.as_str().as_bytes(), len);
             self.len = keep;
         }
     }
 
-    pub fn push_bytes_utf8(&mut self, s: &str) {
+    pub(crate) fn push_bytes_utf8(&mut self, s: &str) {
         let room = N.saturating_sub(self.len);
         let take = if s.len() <= room {
             s.len()
@@ -142,7 +142,7 @@ impl ReservedBuf {
 
     /// Goes back to `len` bytes (a mark taken before a piece that did not fit), clearing
     /// the overflow.
-    pub fn rewind(&mut self, len: usize) {
+    pub(crate) fn rewind(&mut self, len: usize) {
         let keep = utf8_floor(&self.bytes, len);
         self.bytes.truncate(keep);
         self.overflowed = false;
@@ -168,7 +168,7 @@ impl ufmt::uWrite for ReservedBuf {
 
 /// The largest `n <= max` such that `bytes[..n]` does not end inside a UTF-8 sequence that
 /// continues past `max`. Invalid bytes before the cut are left for the escaper to replace.
-pub fn utf8_floor(bytes: &[u8], max: usize) -> usize {
+pub(crate) fn utf8_floor(bytes: &[u8], max: usize) -> usize {
     if max >= bytes.len() {
         return bytes.len();
     }
@@ -193,7 +193,7 @@ pub fn utf8_floor(bytes: &[u8], max: usize) -> usize {
 
 /// The length of `bytes` without a UTF-8 sequence left incomplete at its end (what a cut
 /// through a character leaves behind).
-pub fn utf8_trim_incomplete(bytes: &[u8]) -> usize {
+pub(crate) fn utf8_trim_incomplete(bytes: &[u8]) -> usize {
     let n = bytes.len();
     for back in 1..=n.min(3) {
         let Some(&b) = bytes.get(n.saturating_sub(back)) else {
@@ -221,7 +221,7 @@ pub fn utf8_trim_incomplete(bytes: &[u8]) -> usize {
 /// Writes `bytes` as the inside of a JSON string: quotes, backslashes and control
 /// characters escaped, invalid UTF-8 replaced by U+FFFD, so any byte string gives valid
 /// JSON.
-pub fn write_json_escaped<W: ufmt::uWrite + ?Sized>(
+pub(crate) fn write_json_escaped<W: ufmt::uWrite + ?Sized>(
     w: &mut W,
     bytes: &[u8],
 ) -> Result<(), W::Error> {
@@ -269,7 +269,7 @@ fn write_json_escaped_str<W: ufmt::uWrite + ?Sized>(w: &mut W, s: &str) -> Resul
 
 /// Writes `bytes` for a terminal: invalid UTF-8 and control characters become U+FFFD so a
 /// hostile cmdline cannot move the cursor or forge lines in a table.
-pub fn write_printable<W: ufmt::uWrite + ?Sized>(w: &mut W, bytes: &[u8]) -> Result<(), W::Error> {
+pub(crate) fn write_printable<W: ufmt::uWrite + ?Sized>(w: &mut W, bytes: &[u8]) -> Result<(), W::Error> {
     for chunk in bytes.utf8_chunks() {
         let s = chunk.valid();
         let mut start = 0;
@@ -294,7 +294,7 @@ pub fn write_printable<W: ufmt::uWrite + ?Sized>(w: &mut W, bytes: &[u8]) -> Res
 
 /// Writes `bytes` through `escape`, then the cut marker when they were cut to fit: how
 /// every shown cmdline is written (table, JSON, alert text).
-pub fn write_cut<W: ufmt::uWrite + ?Sized>(
+pub(crate) fn write_cut<W: ufmt::uWrite + ?Sized>(
     w: &mut W,
     bytes: &[u8],
     cut: bool,
@@ -308,7 +308,7 @@ pub fn write_cut<W: ufmt::uWrite + ?Sized>(
 }
 
 /// Writes `hundredths / 100` as a decimal with two places ("12.05"): ufmt has no floats.
-pub fn write_centis<W: ufmt::uWrite + ?Sized>(w: &mut W, hundredths: u64) -> Result<(), W::Error> {
+pub(crate) fn write_centis<W: ufmt::uWrite + ?Sized>(w: &mut W, hundredths: u64) -> Result<(), W::Error> {
     let whole = hundredths / 100;
     let frac = hundredths % 100;
     ufmt::uwrite!(w, "{}.", whole)?;
@@ -319,7 +319,7 @@ pub fn write_centis<W: ufmt::uWrite + ?Sized>(w: &mut W, hundredths: u64) -> Res
 }
 
 /// Writes a duration for people: "42s", "5m03s", "1h02m", "3d04h".
-pub fn write_duration<W: ufmt::uWrite + ?Sized>(w: &mut W, secs: u64) -> Result<(), W::Error> {
+pub(crate) fn write_duration<W: ufmt::uWrite + ?Sized>(w: &mut W, secs: u64) -> Result<(), W::Error> {
     let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
     let two = |w: &mut W, v: u64| -> Result<(), W::Error> {
         if v < 10 {
@@ -345,7 +345,7 @@ pub fn write_duration<W: ufmt::uWrite + ?Sized>(w: &mut W, secs: u64) -> Result<
 }
 
 /// Writes `v` with at least `width` digits, zero-padded.
-pub fn write_zero_padded<W: ufmt::uWrite + ?Sized>(
+pub(crate) fn write_zero_padded<W: ufmt::uWrite + ?Sized>(
     w: &mut W,
     v: u64,
     width: usize,
@@ -363,7 +363,7 @@ pub fn write_zero_padded<W: ufmt::uWrite + ?Sized>(
 }
 
 /// Writes seconds since the epoch as RFC 3339 UTC: "2026-11-28T17:42:45Z".
-pub fn write_rfc3339<W: ufmt::uWrite + ?Sized>(w: &mut W, epoch_s: u64) -> Result<(), W::Error> {
+pub(crate) fn write_rfc3339<W: ufmt::uWrite + ?Sized>(w: &mut W, epoch_s: u64) -> Result<(), W::Error> {
     let (y, m, d) = civil_from_days(epoch_s / 86_400);
     let secs = epoch_s % 86_400;
     write_zero_padded(w, y, 4)?;
@@ -413,7 +413,7 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 
 /// Cuts `buf` to at most `max_chars` characters; when it had more, the last kept
 /// character is the cut marker, so the result still fits.
-pub fn cut_to_chars<const N: usize>(buf: &mut FixedBuf<N>, max_chars: usize) {
+pub(crate) fn cut_to_chars<const N: usize>(buf: &mut FixedBuf<N>, max_chars: usize) {
     let text = buf.as_str();
     if text.chars().count() <= max_chars && !buf.overflowed() {
         return;

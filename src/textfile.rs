@@ -26,7 +26,7 @@ pub struct Textfile {
 }
 
 /// The directory a textfile path is in (`.` for a bare name).
-pub fn dir_of(path: &Path) -> PathBuf {
+pub(crate) fn dir_of(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

@@ -26,7 +26,7 @@ use crate::text::{FixedBuf, CUT_MARKER};
 
 /// Longer URLs are refused: every webhook URL in use is far shorter, and the request head
 /// built from it must fit a fixed buffer.
-pub const MAX_URL_LEN: usize = 2048;
+pub(crate) const MAX_URL_LEN: usize = 2048;
 
 /// `mask_unparsed` shows at most this many bytes, then the cut marker.
 pub const MASK_UNPARSED_MAX: usize = 80;
@@ -49,7 +49,7 @@ impl Scheme {
         }
     }
 
-    pub fn default_port(self) -> u16 {
+    pub(crate) fn default_port(self) -> u16 {
         match self {
             Scheme::Http => 80,
             Scheme::Https => 443,
@@ -77,7 +77,7 @@ pub struct Host<'a> {
 impl Host<'_> {
     /// The host in lowercase, in brackets when it is an IPv6 literal (as in a URL or a
     /// `Host` header).
-    pub fn write_lower<W: uWrite + ?Sized>(&self, w: &mut W) -> Result<(), W::Error> {
+    pub(crate) fn write_lower<W: uWrite + ?Sized>(&self, w: &mut W) -> Result<(), W::Error> {
         let v6 = matches!(self.kind, HostKind::V6(_));
         if v6 {
             w.write_str("[")?;
@@ -90,7 +90,7 @@ impl Host<'_> {
     }
 
     /// The name without its trailing dot, for comparisons and TLS server names.
-    pub fn name_without_dot(&self) -> &str {
+    pub(crate) fn name_without_dot(&self) -> &str {
         self.text.strip_suffix('.').unwrap_or(self.text)
     }
 }
@@ -224,7 +224,7 @@ impl<'a> WebhookUrl<'a> {
     }
 
     /// The request target: path (`/` when empty) and `?query`.
-    pub fn write_target<W: uWrite + ?Sized>(&self, w: &mut W) -> Result<(), W::Error> {
+    pub(crate) fn write_target<W: uWrite + ?Sized>(&self, w: &mut W) -> Result<(), W::Error> {
         w.write_str(if self.path.is_empty() { "/" } else { self.path })?;
         if let Some(q) = self.query {
             w.write_str("?")?;
@@ -235,7 +235,7 @@ impl<'a> WebhookUrl<'a> {
 
     /// `host[:port]` as a `Host` header or a CONNECT target names it; the port is left
     /// out only when `always_port` is false and it is the scheme's default.
-    pub fn write_authority<W: uWrite + ?Sized>(
+    pub(crate) fn write_authority<W: uWrite + ?Sized>(
         &self,
         w: &mut W,
         always_port: bool,

@@ -8,7 +8,7 @@ use crate::log;
 use crate::scan::{Blindness, Namespace, ScanReport, Scanner, MAX_FOUND};
 
 /// Opens the scanner, or says why not (exit 2).
-pub fn open_scanner(root: &Path, cfg: crate::scan::ScanConfig) -> Result<Scanner, u8> {
+pub(crate) fn open_scanner(root: &Path, cfg: crate::scan::ScanConfig) -> Result<Scanner, u8> {
     Scanner::new(root, cfg).map_err(|e| {
         log!(
             "cannot open {} (WATCHDOG_PROC_ROOT): {e}",
@@ -33,7 +33,7 @@ pub fn namespace(ns: Namespace, pids_seen: u32) {
 }
 
 /// Says that a scan cannot see every process, and what to do.
-pub fn blindness(b: Blindness) {
+pub(crate) fn blindness(b: Blindness) {
     match b {
         Blindness::HidePid => log!(
             "error: /proc is mounted with hidepid, so other users' processes are hidden from lingerwatch: it is blind to them. Mount /proc without hidepid (or with gid= a group lingerwatch is in)."

@@ -102,7 +102,10 @@ fn trusted_roots(cfg: &Config) -> Result<Option<crate::net::tls::TlsConfig>, u8>
     crate::net::tls::TlsConfig::new(Some(path))
         .map(Some)
         .map_err(|e| {
-            log!("cannot use WATCHDOG_WEBHOOK_CA_FILE {}: {e}", path.display());
+            log!(
+                "cannot use WATCHDOG_WEBHOOK_CA_FILE {}: {e}",
+                path.display()
+            );
             2
         })
 }

@@ -31,11 +31,11 @@ use crate::text::FixedBuf;
 use crate::url::{Host, HostKind, Scheme, UrlError, WebhookUrl};
 
 /// The most body bytes read after a head, kept or not.
-pub const MAX_BODY_READ: usize = 64 * 1024;
+pub(crate) const MAX_BODY_READ: usize = 64 * 1024;
 /// How much of an answer's body is kept for the log.
-pub const BODY_HEAD_LEN: usize = 200;
+pub(crate) const BODY_HEAD_LEN: usize = 200;
 /// How much of a `Location` header is kept.
-pub const LOCATION_LEN: usize = 512;
+pub(crate) const LOCATION_LEN: usize = 512;
 /// 1xx answers skipped before the final one (`100 Continue`, `103 Early Hints`).
 const MAX_INTERIM_ANSWERS: u8 = 4;
 /// Room for the request head: a URL of at most 2 KiB, its credentials in base64, and the

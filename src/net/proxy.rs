@@ -25,7 +25,7 @@ use crate::url::{check_bytes, in_domain, parse_authority, FmtWriter, Host, HostK
 use crate::url::{UrlError, WebhookUrl};
 
 /// curl's default proxy port.
-pub const DEFAULT_PROXY_PORT: u16 = 1080;
+pub(crate) const DEFAULT_PROXY_PORT: u16 = 1080;
 
 /// An HTTP proxy.
 #[derive(Clone, PartialEq, Eq)]

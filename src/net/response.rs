@@ -9,7 +9,7 @@
 pub const MAX_HEAD: usize = 8 * 1024;
 
 /// The longest status line, without its line end.
-pub const MAX_STATUS_LINE: usize = 1024;
+pub(crate) const MAX_STATUS_LINE: usize = 1024;
 
 /// What the client needs from a response head.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

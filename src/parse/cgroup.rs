@@ -66,7 +66,7 @@ impl Runtime {
 }
 
 /// Length of a full container id in hex digits.
-pub const ID_LEN: usize = 64;
+pub(crate) const ID_LEN: usize = 64;
 
 /// Length of a pod UID as the API prints it: 32 hex digits and 4 separators.
 pub const POD_UID_LEN: usize = 36;

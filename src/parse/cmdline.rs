@@ -10,9 +10,9 @@
 use heapless::Vec;
 
 /// The most patterns of one kind (include or exclude).
-pub const MAX_PATTERNS: usize = 16;
+pub(crate) const MAX_PATTERNS: usize = 16;
 /// The longest pattern, in bytes.
-pub const MAX_PATTERN_LEN: usize = 128;
+pub(crate) const MAX_PATTERN_LEN: usize = 128;
 /// How much of a cmdline is kept to show people: enough to tell one run from another,
 /// small enough that the alert table, outbox and scan report stay within the memory budget.
 pub const SHOWN_LEN: usize = 256;
@@ -242,12 +242,6 @@ impl Default for ShownCmdline {
 }
 
 impl ShownCmdline {
-    pub fn clear(&mut self) {
-        self.len = 0;
-        self.truncated = false;
-        self.joiner = Joiner::default();
-    }
-
     /// Feeds the next chunk of raw cmdline bytes.
     pub fn feed(&mut self, chunk: &[u8]) {
         if self.truncated {
@@ -283,11 +277,6 @@ impl ShownCmdline {
         self.truncated
     }
 
-    /// Whether the full cmdline holds `needle` can't be told from a prefix; this is only
-    /// for tests and display.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
 }
 
 /// The naive oracle: join the whole cmdline, then test substrings. Allocation-free but

@@ -25,7 +25,7 @@ pub enum ParseError {
 }
 
 /// Parses an unsigned decimal with no sign, no spaces and no overflow.
-pub fn parse_u64(digits: &[u8]) -> Option<u64> {
+pub(crate) fn parse_u64(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
@@ -38,7 +38,7 @@ pub fn parse_u64(digits: &[u8]) -> Option<u64> {
 }
 
 /// Parses a signed decimal (`-` allowed) that fits `i64`.
-pub fn parse_i64(digits: &[u8]) -> Option<i64> {
+pub(crate) fn parse_i64(digits: &[u8]) -> Option<i64> {
     match digits.split_first() {
         Some((b'-', rest)) => {
             let magnitude = parse_u64(rest)?;

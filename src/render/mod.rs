@@ -11,7 +11,8 @@ mod words;
 
 use ufmt::{uWrite, uwrite};
 
-pub use prose::{write_digest, write_text, DIGEST_SHOWN};
+pub use prose::DIGEST_SHOWN;
+pub(crate) use prose::{write_digest, write_text};
 
 use crate::alert::{Batch, Kind, Message, Subject, BATCH_MAX};
 use crate::config::{Format, Lang};
@@ -21,7 +22,7 @@ use crate::text::{
 };
 
 /// Room for the human text, in bytes (Telegram's 4096 characters is the largest limit).
-pub const TEXT_CAP: usize = 4096;
+pub(crate) const TEXT_CAP: usize = 4096;
 /// Room for one body: an Alertmanager batch of [`BATCH_MAX`] alerts at their usual size
 /// (about 1.5 KiB each; a batch ends early where the next alert would not fit).
 pub const BODY_CAP: usize = 128 * 1024;
@@ -38,8 +39,8 @@ pub const DIGEST_AFTER: u32 = 5;
 /// Alertmanager's `endsAt` for an active alert is `now + 4 × max(interval, 60 s)`, as
 /// Prometheus sets it with its re-send delay: it survives a few missed posts, and lapses
 /// if we die.
-pub const ALERTMANAGER_RESEND_FACTOR: u64 = 4;
-pub const ALERTMANAGER_MIN_RESEND_S: u64 = 60;
+pub(crate) const ALERTMANAGER_RESEND_FACTOR: u64 = 4;
+pub(crate) const ALERTMANAGER_MIN_RESEND_S: u64 = 60;
 
 pub type Text = FixedBuf<TEXT_CAP>;
 pub type Body = ReservedBuf;

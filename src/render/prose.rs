@@ -62,7 +62,7 @@ fn first_word(cmdline: &[u8]) -> &[u8] {
 
 /// The whole human text of one message: the headline, then what an operator needs to
 /// act.
-pub fn write_text<W: uWrite + ?Sized>(
+pub(crate) fn write_text<W: uWrite + ?Sized>(
     w: &mut W,
     ctx: &RenderContext<'_>,
     msg: &Message,
@@ -153,7 +153,7 @@ fn write_pod<W: uWrite + ?Sized>(
 /// One message for many: per kind, how many, and the first few by pid and program
 /// ("37 processes started lingering on host-a: 123 (pytest), …, and 32 more"). Chat
 /// services rate-limit webhooks to about one message a second, so a burst is one digest.
-pub fn write_digest<W: uWrite + ?Sized>(
+pub(crate) fn write_digest<W: uWrite + ?Sized>(
     w: &mut W,
     ctx: &RenderContext<'_>,
     batch: &Batch,

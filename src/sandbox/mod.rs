@@ -31,7 +31,7 @@ use syscalls::{Allowed, Args};
 
 /// What the resolver reads on every lookup (musl: hosts and resolv.conf; glibc also its
 /// NSS and address-selection files): readable after the lock-down where they exist.
-pub const RESOLVER_FILES: [&str; 5] = [
+pub(crate) const RESOLVER_FILES: [&str; 5] = [
     "/etc/hosts",
     "/etc/resolv.conf",
     "/etc/nsswitch.conf",
@@ -100,7 +100,7 @@ impl fmt::Display for Error {
 }
 
 /// Locks the calling thread (and every thread it starts later) into `plan`.
-pub fn lock_down(plan: &Plan) -> Result<Status, Error> {
+pub(crate) fn lock_down(plan: &Plan) -> Result<Status, Error> {
     // rustix finds the vDSO and CLK_TCK in the aux vector on first use (prctl
     // PR_GET_AUXV, or /proc/self/auxv): do it now, while that is allowed.
     let _ = crate::sys::boot_clock_ms();
@@ -192,7 +192,7 @@ fn install_allowlist(plan: &Plan) -> Result<bool, Error> {
 }
 
 /// Every call `plan` needs: the base set, threads, network.
-pub fn allowed(plan: &Plan) -> Vec<Allowed> {
+pub(crate) fn allowed(plan: &Plan) -> Vec<Allowed> {
     let mut list: Vec<Allowed> = syscalls::BASE.to_vec();
     if plan.threads {
         list.extend_from_slice(syscalls::THREADS);

@@ -11,7 +11,7 @@
 
 /// What the arguments of an allowed call must be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Args {
+pub(crate) enum Args {
     Any,
     /// Argument `index` has every bit of `mask` set.
     HasBits {
@@ -32,7 +32,7 @@ pub enum Args {
 
 /// One allowed call.
 #[derive(Clone, Copy, Debug)]
-pub struct Allowed {
+pub(crate) struct Allowed {
     pub name: &'static str,
     pub nr: i64,
     pub args: Args,
@@ -58,7 +58,7 @@ const AF_UNIX: u64 = libc::AF_UNIX as u64;
 const AF_NETLINK: u64 = libc::AF_NETLINK as u64;
 
 /// Memory, files through the fds and paths Landlock allows, time, and exit.
-pub const BASE: &[Allowed] = &[
+pub(crate) const BASE: &[Allowed] = &[
     any("brk", libc::SYS_brk),
     any("mmap", libc::SYS_mmap),
     any("munmap", libc::SYS_munmap),
@@ -109,7 +109,7 @@ pub const BASE: &[Allowed] = &[
 /// Threads: a courier per destination and the signal thread. `clone` only for a thread
 /// (CLONE_THREAD), never a new process; glibc's `clone3` (whose flags a filter cannot
 /// read) is answered ENOSYS, and glibc falls back to `clone`.
-pub const THREADS: &[Allowed] = &[
+pub(crate) const THREADS: &[Allowed] = &[
     Allowed {
         name: "clone",
         nr: libc::SYS_clone,
@@ -139,7 +139,7 @@ pub const THREADS: &[Allowed] = &[
 /// Delivery: TCP to webhooks and proxies, UDP to the DNS server (musl binds its socket).
 /// `socket` only for IPv4 and IPv6; glibc's attempts at nscd (AF_UNIX) and netlink are
 /// answered EACCES, which it handles.
-pub const NETWORK: &[Allowed] = &[
+pub(crate) const NETWORK: &[Allowed] = &[
     Allowed {
         name: "socket",
         nr: libc::SYS_socket,
@@ -164,13 +164,13 @@ pub const NETWORK: &[Allowed] = &[
 ];
 
 /// The metrics textfile: its mode set whatever the umask, and renamed into place.
-pub const TEXTFILE: &[Allowed] = &[
+pub(crate) const TEXTFILE: &[Allowed] = &[
     any("fchmod", libc::SYS_fchmod),
     any("renameat", libc::SYS_renameat),
 ];
 
 /// Answered with an errno instead of allowed: the caller copes.
-pub const REFUSED: &[(&str, i64, Args, i32)] = &[
+pub(crate) const REFUSED: &[(&str, i64, Args, i32)] = &[
     ("clone3", libc::SYS_clone3, Args::Any, libc::ENOSYS),
     (
         "socket",
@@ -186,4 +186,5 @@ pub const REFUSED: &[(&str, i64, Args, i32)] = &[
 /// `mmap` and `mprotect` of executable memory are refused: lingerwatch loads no code after
 /// start (the static build cannot; the glibc build resolves names with its built-in
 /// `files` and `dns` modules), so writable-then-executable memory is never needed.
-pub const NO_EXEC: &[(&str, i64)] = &[("mmap", libc::SYS_mmap), ("mprotect", libc::SYS_mprotect)];
+pub(crate) const NO_EXEC: &[(&str, i64)] =
+    &[("mmap", libc::SYS_mmap), ("mprotect", libc::SYS_mprotect)];

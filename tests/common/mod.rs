@@ -162,8 +162,8 @@ pub fn unique_pytest_name(tag: &str) -> String {
 }
 
 /// Starts `sh`, which starts a long-lived `sleep` whose argv[0] is `name` (a symlink in a
-/// temp dir), then SIGKILLs the shell so the sleeper is reparented: the incident of
-/// CONTEXT.md. Returns the orphan and when its shell was started.
+/// temp dir), then SIGKILLs the shell so the sleeper is reparented: the incident
+/// lingerwatch exists for. Returns the orphan and when its shell was started.
 pub fn spawn_orphan(dir: &Path, name: &str) -> (Spawned, std::time::Instant) {
     let link = dir.join(name);
     std::os::unix::fs::symlink("/bin/sleep", &link).unwrap();
