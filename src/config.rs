@@ -147,6 +147,7 @@ pub fn parse_init_names(list: &str) -> Result<InitNames, Expected> {
 
 /// Where alerts go and in what shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Format {
     Json,
     Slack,
@@ -190,6 +191,7 @@ pub fn parse_format(s: &str) -> Result<Format, Expected> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Lang {
     En,
     Ru,

@@ -9,7 +9,7 @@ use crate::text::write_zero_padded;
 
 const MAGIC: &[u8] = b"lingerwatch-heartbeat 2 ";
 /// Length of a boot id (`/proc/sys/kernel/random/boot_id`, a UUID in text).
-pub(crate) const BOOT_ID_LEN: usize = 36;
+pub const BOOT_ID_LEN: usize = 36;
 /// `MAGIC`, 20 digits of boot-clock ms, 10 digits of interval seconds, the boot id, two
 /// hex digits of flags, separated by spaces, newline.
 pub const RECORD_LEN: usize = MAGIC.len() + 20 + 1 + 10 + 1 + BOOT_ID_LEN + 1 + 2 + 1;
@@ -46,10 +46,14 @@ pub struct Record {
 }
 
 /// Keeps a boot id as read (trailing newline dropped), or zeros when it is not one.
-pub(crate) fn boot_id_from(text: &[u8]) -> [u8; BOOT_ID_LEN] {
+pub fn boot_id_from(text: &[u8]) -> [u8; BOOT_ID_LEN] {
     let text = text.strip_suffix(b"\n").unwrap_or(text);
     let mut id = [0u8; BOOT_ID_LEN];
-    if text.len() == BOOT_ID_LEN && text.iter().all(|b| b.is_ascii_hexdigit() || *b == b'-') {
+    if text.len() == BOOT_ID_LEN
+        && text
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b) || *b == b'-')
+    {
         id.copy_from_slice(text);
     }
     id
@@ -83,17 +87,23 @@ pub fn write_record<W: ufmt::uWrite + ?Sized>(w: &mut W, rec: &Record) -> Result
 pub fn parse_record(bytes: &[u8]) -> Option<Record> {
     let rest = bytes.strip_prefix(MAGIC)?.strip_suffix(b"\n")?;
     let mut fields = rest.split(|&b| b == b' ');
-    let boot_ms = crate::parse::parse_u64(fields.next()?)?;
-    let interval_s = crate::parse::parse_u64(fields.next()?)?;
+    // Fixed widths, as written: a record is exactly RECORD_LEN bytes.
+    let boot_ms = crate::parse::parse_u64(fields.next().filter(|f| f.len() == 20)?)?;
+    let interval_s = crate::parse::parse_u64(fields.next().filter(|f| f.len() == 10)?)?;
     let id = fields.next()?;
     let flags = fields.next()?;
     if fields.next().is_some() || id.len() != BOOT_ID_LEN || flags.len() != 2 {
         return None;
     }
-    let mut boot_id = [0u8; BOOT_ID_LEN];
-    boot_id.copy_from_slice(id);
-    let hex = |b: u8| char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok());
-    let bits = hex(*flags.first()?)?.checked_mul(16)?.checked_add(hex(*flags.get(1)?)?)?;
+    let boot_id = boot_id_from(id);
+    if boot_id == [0; BOOT_ID_LEN] && id != [b'0'; BOOT_ID_LEN] {
+        return None;
+    }
+    // Exactly what `write_record` writes: lowercase hex of known bits.
+    let bits = match flags {
+        [b'0', low @ b'0'..=b'3'] => low.checked_sub(b'0')?,
+        _ => return None,
+    };
     Some(Record {
         boot_ms,
         interval_s,
@@ -177,6 +187,11 @@ mod tests {
             assert_eq!(parse_record(b.as_bytes()), Some(rec(123_456, flags)));
         }
         assert_eq!(parse_record(b"garbage"), None);
+        // Found by the heartbeat_record fuzz target: a field one digit wider still parsed.
+        let wide = b"lingerwatch-heartbeat 2 000000000000000123456 0000000030 0f6c1f0e-7c1a-4bb2-9c5e-2d7a1f3b4c5d 00\n";
+        assert_eq!(parse_record(wide), None);
+        let flags = b"lingerwatch-heartbeat 2 00000000000000123456 0000000030 0f6c1f0e-7c1a-4bb2-9c5e-2d7a1f3b4c5d ff\n";
+        assert_eq!(parse_record(flags), None, "unknown flag bits");
         assert_eq!(parse_record(b"lingerwatch-heartbeat 2 1 2 3\n"), None);
         assert_eq!(boot_id_from(b"not an id\n"), [0; 36]);
         assert_eq!(&boot_id_from(b"0f6c1f0e-7c1a-4bb2-9c5e-2d7a1f3b4c5d\n"), ID);

@@ -150,6 +150,45 @@ impl Found {
     }
 }
 
+/// A process with every field drawn from the fuzzer's bytes, kept as the scanner keeps
+/// them: a hex container id, a pod uid of the right shape, a comm of at most 64 bytes, a
+/// cmdline fed chunk by chunk.
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Found {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        let hex = |raw: &[u8], out: &mut [u8]| {
+            for (d, s) in out.iter_mut().zip(raw) {
+                *d = b"0123456789abcdef".get(usize::from(s & 15)).copied().unwrap_or(b'0');
+            }
+        };
+        let mut f = Found::blank(u.arbitrary()?, u.arbitrary()?);
+        (f.ppid, f.age_ms, f.cpu_centis, f.state) = u.arbitrary()?;
+        (f.orphan, f.descendants, f.folded) = u.arbitrary()?;
+        let parent: &[u8] = u.arbitrary()?;
+        let _ = f.parent.extend_from_slice(parent.get(..COMM_LEN.min(parent.len())).unwrap_or(&[]));
+        if let Some(raw) = u.arbitrary::<Option<[u8; ID_LEN]>>()? {
+            let mut id = [0u8; ID_LEN];
+            hex(&raw, &mut id);
+            f.container = Some(Container { runtime: Runtime::Docker, id });
+        }
+        if let Some(raw) = u.arbitrary::<Option<[u8; 36]>>()? {
+            let mut uid = [0u8; 36];
+            hex(&raw, &mut uid);
+            for at in crate::parse::cgroup::POD_UID_SEPARATORS {
+                if let Some(b) = uid.get_mut(at) {
+                    *b = b'-';
+                }
+            }
+            let line = [&b"0::/kubepods/pod"[..], &uid, b"/x\n"].concat();
+            f.pod = cgroup::identify(&line).pod;
+        }
+        for chunk in u.arbitrary::<std::vec::Vec<&[u8]>>()? {
+            f.cmdline.feed(chunk);
+        }
+        Ok(f)
+    }
+}
+
 /// Matches the report could not hold: counted, not shown.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Unstored {

@@ -43,20 +43,40 @@ fuzz_target!(|input: Input| {
     let n = usize::from(input.destinations % 4) + 1;
     let cadences: Vec<Cadence> = input.refresh[..n]
         .iter()
-        .map(|&r| if r { Cadence::Refresh } else { Cadence::Messages })
+        .map(|&r| {
+            if r {
+                Cadence::Refresh
+            } else {
+                Cadence::Messages
+            }
+        })
         .collect();
     let mut model = Model::new(&cadences, u64::from(input.cooldown_s), input.refusals);
     for raw in input.steps.iter().take(64) {
         let step = match raw {
-            RawStep::Scan { advance_ms, first, count, lingers, scattered } => {
+            RawStep::Scan {
+                advance_ms,
+                first,
+                count,
+                lingers,
+                scattered,
+            } => {
                 // A run of identities (bursts past 256) plus a few scattered ones.
                 let mut present: Vec<(u16, bool)> = (0..count % 320)
                     .map(|i| ((first.wrapping_add(i)) % (2 * PIDS), *lingers))
                     .collect();
                 present.extend(scattered.iter().take(16).map(|&(i, l)| (i % (2 * PIDS), l)));
-                Step::Scan { advance_ms: u64::from(*advance_ms) * 10, present }
+                Step::Scan {
+                    advance_ms: u64::from(*advance_ms) * 10,
+                    present,
+                }
             }
-            RawStep::Deliver { dest, max, outcome, advance_ms } => Step::Deliver {
+            RawStep::Deliver {
+                dest,
+                max,
+                outcome,
+                advance_ms,
+            } => Step::Deliver {
                 dest: *dest,
                 max: *max,
                 outcome: *outcome,

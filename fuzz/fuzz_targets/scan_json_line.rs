@@ -2,12 +2,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use lingerwatch::scan::Found;
 use lingerwatch::text::FixedBuf;
-use lingerwatch_fuzz::ProcInput;
 
-fuzz_target!(|input: (ProcInput<'_>, bool)| {
-    let (input, lingers) = input;
-    let f = input.found();
+fuzz_target!(|input: (Found, bool)| {
+    let (f, lingers) = input;
     let mut line = FixedBuf::<8192>::new();
     let _ = lingerwatch::report::write_json_line(&mut line, &f, lingers);
     assert!(!line.overflowed());

@@ -11,11 +11,11 @@
 use heapless::Vec;
 
 /// The longest mountinfo line kept.
-pub(crate) const LINE_CAP: usize = 4096;
+pub const LINE_CAP: usize = 4096;
 
 /// What the procfs mount options say.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct ProcMount {
+pub struct ProcMount {
     /// `hidepid` is on (any value but `0`/`off`).
     pub hidepid: bool,
     /// `subset=pid`: only the pid directories are there.
@@ -23,7 +23,7 @@ pub(crate) struct ProcMount {
 }
 
 /// The procfs mount on device `dev` described by `line`, if it is one.
-pub(crate) fn proc_mount(line: &[u8], dev: (u32, u32)) -> Option<ProcMount> {
+pub fn proc_mount(line: &[u8], dev: (u32, u32)) -> Option<ProcMount> {
     let mut fields = line.split(|&b| b == b' ');
     let _id = fields.next()?;
     let _parent = fields.next()?;
@@ -61,7 +61,7 @@ fn parse_u32(s: &[u8]) -> Option<u32> {
 }
 
 /// Streams mountinfo looking for the procfs mount on one device.
-pub(crate) struct ProcMountFinder {
+pub struct ProcMountFinder {
     dev: (u32, u32),
     line: Vec<u8, LINE_CAP>,
     overlong: bool,

@@ -52,6 +52,7 @@ pub fn new_body() -> Body {
 
 /// Everything a body needs besides the messages.
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct RenderContext<'a> {
     pub format: Format,
     pub lang: Lang,
@@ -66,6 +67,7 @@ pub struct RenderContext<'a> {
 
 /// The time a body is rendered at, on both clocks.
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Now {
     pub boot_ms: u64,
     pub wall_s: u64,
