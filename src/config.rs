@@ -46,6 +46,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "WATCHDOG_TELEGRAM_CHAT_ID", flag: "--telegram-chat-id", default: "", help: "chat_id for the telegram format" },
     Setting { env: "WATCHDOG_LANG", flag: "--lang", default: "en", help: "language of the alert text: en or ru" },
     Setting { env: "WATCHDOG_HOST_LABEL", flag: "--host-label", default: "", help: "the host's name in alerts, at most 253 bytes; empty uses the kernel hostname" },
+    Setting { env: "WATCHDOG_CGROUP_ROOT", flag: "--cgroup-root", default: "/sys/fs/cgroup", help: "where the cgroup filesystem is mounted, to read this container's memory limit and warn when it is too low for the host" },
     Setting { env: "WATCHDOG_TEXTFILE", flag: "--textfile", default: "", help: "a *.prom file for node_exporter's textfile collector, rewritten after every tick; with no webhook URL the daemon only writes metrics" },
     Setting { env: "WATCHDOG_SANDBOX", flag: "", default: "true", help: "false (or --no-sandbox) turns off the self-confinement (Landlock and seccomp) after start-up, for debugging" },
     Setting { env: "WATCHDOG_HEARTBEAT_FILE", flag: "--heartbeat-file", default: "/tmp/lingerwatch.heartbeat", help: "file the daemon stamps after each tick; `lingerwatch health` reads it" },
@@ -300,6 +301,8 @@ pub struct Config {
     pub sandbox: bool,
     /// Where the metrics go for node_exporter.
     pub textfile: Option<PathBuf>,
+    /// Where the cgroup filesystem is mounted.
+    pub cgroup_root: PathBuf,
     pub json: bool,
     pub once: bool,
     /// Run this many ticks back to back, then exit (benchmarks).
@@ -406,6 +409,7 @@ impl Builder {
                 heartbeat_file: PathBuf::from("/tmp/lingerwatch.heartbeat"),
                 sandbox: true,
                 textfile: None,
+                cgroup_root: PathBuf::from("/sys/fs/cgroup"),
                 json: false,
                 once: false,
                 ticks: None,
@@ -449,6 +453,7 @@ impl Builder {
             "WATCHDOG_HEARTBEAT_FILE" => c.heartbeat_file = PathBuf::from(v),
             "WATCHDOG_SANDBOX" => c.sandbox = parse_bool(v)?,
             "WATCHDOG_TEXTFILE" => c.textfile = Some(parse_textfile(v)?),
+            "WATCHDOG_CGROUP_ROOT" => c.cgroup_root = PathBuf::from(v.trim()),
             _ => return Err(Expected("a known setting")),
         }
         Ok(())

@@ -24,6 +24,7 @@ use crate::warnings;
 
 mod destinations;
 mod exposition;
+mod limit;
 mod lines;
 
 use destinations::{destinations, Destinations};
@@ -56,6 +57,7 @@ pub struct Daemon<'a> {
     heartbeat_error: Option<crate::heartbeat::FileError>,
     /// The metrics textfile, when configured.
     exposition: Option<exposition::Exposition>,
+    memory: limit::MemoryLimit,
     record: Record,
     said: Said,
     next_tick_ms: u64,
@@ -128,6 +130,7 @@ impl<'a> Daemon<'a> {
             heartbeat,
             heartbeat_error,
             exposition,
+            memory: limit::MemoryLimit::find(cfg),
             record: Record {
                 boot_ms: 0,
                 interval_s: cfg.interval_s,
@@ -149,9 +152,11 @@ impl<'a> Daemon<'a> {
         }
         let plan = crate::sandbox::Plan {
             read_trees: vec![self.cfg.proc_root.clone()],
+            // The resolver's files, and the memory limit read after every scan.
             read_files: crate::sandbox::RESOLVER_FILES
                 .iter()
                 .map(Into::into)
+                .chain(self.memory.file().map(Into::into))
                 .collect(),
             write_dirs: self
                 .cfg
@@ -169,11 +174,18 @@ impl<'a> Daemon<'a> {
     }
 
     /// The start-up summary, and what it could not set up.
-    pub(crate) fn announce(&self, confinement: Option<crate::sandbox::Status>) {
-        lines::startup(self.cfg, &self.host, &self.routes, confinement);
+    pub(crate) fn announce(&mut self, confinement: Option<crate::sandbox::Status>) {
+        lines::startup(
+            self.cfg,
+            &self.host,
+            &self.routes,
+            &self.memory.describe(),
+            confinement,
+        );
         if let Some(e) = self.heartbeat_error {
             lines::heartbeat_unusable(self.cfg, e);
         }
+        self.memory.warn_before_first_scan();
     }
 
     /// Starts the threads: one answering signals, and a courier per destination (with
@@ -266,6 +278,7 @@ impl<'a> Daemon<'a> {
         }
         self.said.blind = blind;
         self.record.flags.blind = blind.is_some();
+        self.record.flags.memory_low = self.memory.check(u64::from(self.report.pids_seen));
     }
 
     /// With `--once` or `--ticks`, delivers what is due and says the exit status; `None`

@@ -36,7 +36,9 @@ tick_path_modules!(text);
 pub mod log;
 tick_path_modules!(url);
 pub mod config;
-tick_path_modules!(parse, sys, scan, policy, warnings, outbox, alert, render, report, metrics, net);
+tick_path_modules!(
+    parse, sys, scan, policy, memory, warnings, outbox, alert, render, report, metrics, net
+);
 pub mod courier;
 pub mod deliver;
 tick_path_modules!(health, heartbeat);

@@ -1,6 +1,6 @@
 //! The memory a container of lingerwatch really needs, and whether its limit allows it.
 //!
-//! Pure; never panics; no allocation but the path found at start-up. The daemon's own RSS
+//! Never panics; allocates only the candidate paths, at start-up. The daemon's own RSS
 //! is about 1 MiB, but every `/proc/<pid>` entry and `cmdline` a scan touches leaves two
 //! dentries and two procfs inodes in the kernel's caches, charged to the scanner's memory
 //! cgroup: about 1.8 KiB per host process (measured with `scripts/memlimit.sh`, see
@@ -8,6 +8,8 @@
 //! it frees them too late (through RCU) for the charge that needed the room: an OOM kill,
 //! sooner or later, and a restart loop during which nothing is watched. So the limit must
 //! hold the working set, with margin: [`needed_bytes`].
+//!
+//! No I/O: the daemon reads the files ([`crate::sys`]).
 
 use std::path::{Path, PathBuf};
 
@@ -45,12 +47,12 @@ pub fn parse_limit(text: &[u8]) -> Option<u64> {
     (bytes < (1 << 62)).then_some(bytes)
 }
 
-/// The file that holds this process's memory limit, given `/proc/self/cgroup` and where
-/// the cgroup filesystems are mounted: the v1 `memory` hierarchy's `memory.limit_in_bytes`
-/// when there is one (a hybrid host), else v2's `memory.max`. A container usually sees
-/// its own cgroup at the root of the mount, not at the path `/proc/self/cgroup` names
-/// (that is the host's), so the root is tried last.
-pub fn limit_file(self_cgroup: &[u8], cgroup_root: &Path) -> Option<PathBuf> {
+/// Where this process's memory limit may be, most likely first, given `/proc/self/cgroup`
+/// and where the cgroup filesystems are mounted: the v1 `memory` hierarchy's
+/// `memory.limit_in_bytes` when there is one (a hybrid host), else v2's `memory.max`. A
+/// container usually sees its own cgroup at the root of the mount, not at the path
+/// `/proc/self/cgroup` names (the host's), so the root comes second.
+pub fn limit_files(self_cgroup: &[u8], cgroup_root: &Path) -> Vec<PathBuf> {
     let mut v2 = None;
     for line in self_cgroup.split(|&b| b == b'\n') {
         let mut parts = line.splitn(3, |&b| b == b':');
@@ -58,27 +60,37 @@ pub fn limit_file(self_cgroup: &[u8], cgroup_root: &Path) -> Option<PathBuf> {
         else {
             continue;
         };
-        let path = std::str::from_utf8(path).ok()?.trim_start_matches('/');
+        let Ok(path) = std::str::from_utf8(path) else {
+            continue;
+        };
+        let path = path.trim_start_matches('/');
         if controllers.split(|&b| b == b',').any(|c| c == b"memory") {
             let dir = cgroup_root.join("memory");
-            return first_existing(&[
+            return vec![
                 dir.join(path).join("memory.limit_in_bytes"),
                 dir.join("memory.limit_in_bytes"),
-            ]);
+            ];
         }
         if id == b"0" && controllers.is_empty() {
-            v2 = Some(path.to_owned());
+            v2 = Some(path);
         }
     }
-    let path = v2?;
-    first_existing(&[
-        cgroup_root.join(&path).join("memory.max"),
-        cgroup_root.join("memory.max"),
-    ])
+    match v2 {
+        Some(path) => vec![
+            cgroup_root.join(path).join("memory.max"),
+            cgroup_root.join("memory.max"),
+        ],
+        None => Vec::new(),
+    }
 }
 
-fn first_existing(candidates: &[PathBuf]) -> Option<PathBuf> {
-    candidates.iter().find(|p| p.is_file()).cloned()
+/// The number of tasks (processes and threads) from `/proc/loadavg`'s fourth field
+/// (`running/total`): an upper bound on the host's processes, known before a scan lists
+/// them (which is what costs the memory).
+pub fn tasks_from_loadavg(text: &[u8]) -> Option<u64> {
+    let field = text.split(|&b| b == b' ').nth(3)?;
+    let total = field.split(|&b| b == b'/').nth(1)?;
+    crate::parse::parse_u64(total)
 }
 
 /// What the limit says for a host of `host_processes`.
@@ -111,6 +123,30 @@ mod tests {
         assert_eq!(judge(None, 1_000_000), Verdict::Enough);
         assert_eq!(judge(Some(48 * MIB), 20_000), Verdict::Enough);
         assert!(matches!(judge(Some(8 * MIB), 4_000), Verdict::Low { .. }));
+    }
+
+    #[test]
+    fn the_limit_files_of_each_layout() {
+        let root = Path::new("/sys/fs/cgroup");
+        let v1 = b"12:pids:/docker/abc\n4:memory:/docker/abc\n0::/\n";
+        assert_eq!(
+            limit_files(v1, root),
+            [
+                root.join("memory/docker/abc/memory.limit_in_bytes"),
+                root.join("memory/memory.limit_in_bytes")
+            ]
+        );
+        let v2 = b"0::/system.slice/lingerwatch.service\n";
+        assert_eq!(
+            limit_files(v2, root),
+            [
+                root.join("system.slice/lingerwatch.service/memory.max"),
+                root.join("memory.max")
+            ]
+        );
+        assert!(limit_files(b"garbage", root).is_empty());
+        assert_eq!(tasks_from_loadavg(b"0.10 0.20 0.30 2/4093 12345\n"), Some(4093));
+        assert_eq!(tasks_from_loadavg(b"0.10"), None);
     }
 
     #[test]

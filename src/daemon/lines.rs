@@ -34,6 +34,7 @@ pub(super) fn startup(
     cfg: &Config,
     host: &str,
     destinations: &[String],
+    memory: &str,
     confinement: Option<crate::sandbox::Status>,
 ) {
     let watching = if cfg.enabled {
@@ -55,7 +56,7 @@ pub(super) fn startup(
         None => "WARNING: sandbox off (WATCHDOG_SANDBOX=false): no Landlock, no seccomp".to_owned(),
     };
     log!(
-        "lingerwatch {}: {watching} {} every {}s for [{}] (exclude [{}]) older than {}{orphans}; alerts to {} as {} (timeout {}s, cooldown {}, lang {}, host {host}); heartbeat {}{metrics}; {confined}",
+        "lingerwatch {}: {watching} {} every {}s for [{}] (exclude [{}]) older than {}{orphans}; alerts to {} as {} (timeout {}s, cooldown {}, lang {}, host {host}); heartbeat {}{metrics}; {memory}; {confined}",
         env!("CARGO_PKG_VERSION"),
         cfg.proc_root.display(),
         cfg.interval_s,
