@@ -145,3 +145,41 @@ fn a_limit_too_low_for_even_the_first_scan_is_said_before_it() {
         .unwrap_or_else(|| panic!("{log}"));
     assert!(first < enough, "{log}");
 }
+
+/// The getdents64 buffer stays small (see `DIR_BUF` in src/scan.rs): what made OOM kills
+/// rarer under a limit just below the working set. strace shows the size of every call.
+#[test]
+fn the_listing_reads_proc_a_kibibyte_at_a_time() {
+    if Command::new("strace").arg("-V").output().is_err() {
+        common::cannot_run("strace is not installed");
+        return;
+    }
+    let fake = host(2000, "0::/\n");
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace");
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=getdents64", "-o"])
+        .arg(&trace)
+        .arg(common::bin())
+        .args(["scan", "--proc-root"])
+        .arg(fake.root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    let sizes: Vec<u64> = trace
+        .lines()
+        .filter(|l| l.contains("getdents64("))
+        .map(|l| {
+            let args = l.rsplit_once(')').unwrap().0;
+            args.rsplit(", ").next().unwrap().trim().parse().unwrap()
+        })
+        .collect();
+    // 2,001 names of 3 or 4 digits, 24 bytes a record: at least 40 calls of 1 KiB.
+    assert!(sizes.len() >= 40, "{trace:.2000}");
+    assert!(sizes.iter().all(|&s| s <= 1024), "{sizes:?}");
+}
