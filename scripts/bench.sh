@@ -2,7 +2,9 @@
 # Reproduces BENCHMARKS.md: scan cost against the syscall floor and `pgrep -f`, per-pid
 # and marginal; the whole program against pgrep; allocations per daemon tick; peak RSS of
 # the real static daemons over many ticks on 4,000 processes; binary sizes; and the
-# daemon's CPU over 10 minutes against the floor's at the same rate.
+# daemon's CPU over 10 minutes against the floor's at the same rate; then the memory limit
+# its container needs per host process count (scripts/memlimit.sh, about 26 minutes, root
+# and Docker; BENCH_MEMLIMIT=false leaves it out).
 # It kills exactly the processes it started, by pid, also when interrupted.
 #   BENCH_N=0,1000,4000 BENCH_ROUNDS=31 BENCH_ALLOC_TICKS=10000 BENCH_RSS_TICKS=10000
 #   BENCH_CPU_SECONDS=600 scripts/bench.sh
@@ -134,3 +136,8 @@ echo "$floor_line"
 floor_cpu=$(sed -n 's/.* used \([0-9.]*\) s of CPU.*/\1/p' <<<"$floor_line")
 awk -v t=$(( ticks1 - ticks0 )) -v ns=$(( ns1 - ns0 )) -v c="$clk" -v f="$floor_cpu" \
   'BEGIN { printf "daemon CPU / floor CPU = %.2f by utime+stime, %.2f by schedstat  (budget <= 1.2)\n", (t / c) / f, (ns / 1e9) / f }'
+
+if [ "${BENCH_MEMLIMIT:-true}" = true ]; then
+  echo
+  scripts/memlimit.sh
+fi

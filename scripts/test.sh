@@ -41,3 +41,6 @@ scripts/test-deb.sh
 
 step "end to end on Docker: FROM scratch images, an orphan under tini, a webhook by service name"
 scripts/e2e-docker.sh
+
+step "end to end on Docker: the compose file's memory limit beside 4,000 extra host processes, and a limit below the rule"
+scripts/e2e-memory.sh

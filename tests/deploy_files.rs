@@ -227,3 +227,55 @@ fn systemd_unit_sees_every_process_as_a_dynamic_user_without_capabilities() {
     let heartbeat = &unit_environment()["WATCHDOG_HEARTBEAT_FILE"];
     assert!(heartbeat.starts_with("/run/lingerwatch/"), "{heartbeat}");
 }
+
+/// A memory limit as a deploy file writes it (`48m`, `48Mi`, `48M`), in bytes.
+fn limit_bytes(text: &str) -> u64 {
+    let text = text.trim().trim_matches('"');
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let n: u64 = digits.parse().unwrap_or_else(|_| panic!("{text}"));
+    match &text[digits.len()..] {
+        "m" | "M" | "Mi" => n << 20,
+        "g" | "G" | "Gi" => n << 30,
+        unit => panic!("unit {unit:?} in {text}"),
+    }
+}
+
+/// The value after `key` on its (uncommented) line in `file`.
+fn value_of(file: &str, key: &str) -> String {
+    read(file)
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .find_map(|l| l.trim().strip_prefix(key))
+        .unwrap_or_else(|| panic!("{key} in {file}"))
+        .to_owned()
+}
+
+#[test]
+fn every_memory_limit_holds_twenty_thousand_host_processes_by_the_measured_rule() {
+    let needed = lingerwatch::memory::needed_bytes(20_000);
+    let ds = read("deploy/kubernetes/daemonset.yaml");
+    let ds_limit = ds
+        .split("limits:")
+        .nth(1)
+        .and_then(|rest| rest.lines().find_map(|l| l.trim().strip_prefix("memory:")))
+        .expect("limits.memory in the DaemonSet")
+        .to_owned();
+    for (file, value) in [
+        (
+            "docker-compose.yml",
+            value_of("docker-compose.yml", "mem_limit:"),
+        ),
+        ("deploy/kubernetes/daemonset.yaml", ds_limit),
+        (
+            "deploy/systemd/lingerwatch.service",
+            value_of("deploy/systemd/lingerwatch.service", "MemoryMax="),
+        ),
+    ] {
+        let limit = limit_bytes(&value);
+        assert!(
+            limit >= needed,
+            "{file}: {value} is below the rule's {needed} bytes for 20,000 host processes"
+        );
+        assert!(read(file).contains("2.3 KiB"), "{file} says why");
+    }
+}
