@@ -41,7 +41,7 @@ limit=$(awk '!/^[[:space:]]*#/ && $1 == "mem_limit:" {print $2; exit}' docker-co
 [ -n "$limit" ] || fail "no mem_limit in docker-compose.yml"
 
 echo "e2e-memory: starting $EXTRA sleepers"
-before=$(ls -d /proc/[0-9]* | wc -l)
+before=$(find /proc -maxdepth 1 -name "[0-9]*" | wc -l)
 python3 scripts/memlimit/crowd.py "$work" 0 "$EXTRA" "$work/pids" &
 crowd_pid=$!
 until=$((SECONDS + 300))
@@ -50,7 +50,7 @@ until grep -qx ready "$work/pids" 2>/dev/null; do
   [ $SECONDS -lt $until ] || fail "the crowd took more than 300 s"
   sleep 0.5
 done
-echo "e2e-memory: /proc had $before pids, now $(ls -d /proc/[0-9]* | wc -l)"
+echo "e2e-memory: /proc had $before pids, now $(find /proc -maxdepth 1 -name "[0-9]*" | wc -l)"
 
 # run NAME MEMORY: the image as the compose file runs it, scanning every second.
 run() {
