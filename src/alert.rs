@@ -177,7 +177,10 @@ pub struct AlertView<'a> {
 /// The table of alerted processes.
 pub struct AlertTable {
     policy: Policy,
-    alerts: Vec<Alert, TABLE_SLOTS>,
+    /// Reserved for [`TABLE_SLOTS`] at start-up and never grown ([`Self::make_room`]
+    /// first). On the heap, not inline: the table is 400 KB, and a value that size built
+    /// and moved on the stack leaves it resident for the life of the process.
+    alerts: std::vec::Vec<Alert>,
     aggregate: Option<Alert>,
     outboxes: Vec<Outbox, MAX_DESTINATIONS>,
     next_seq: Seq,
@@ -193,7 +196,7 @@ impl AlertTable {
         }
         AlertTable {
             policy,
-            alerts: Vec::new(),
+            alerts: std::vec::Vec::with_capacity(TABLE_SLOTS),
             aggregate: None,
             outboxes,
             next_seq: 1,
@@ -377,7 +380,8 @@ impl AlertTable {
             }
             let seq = self.next_seq();
             owe(&mut alert, &self.outboxes, Kind::Firing, seq, None);
-            if self.alerts.push(alert).is_ok() {
+            if self.alerts.len() < TABLE_SLOTS {
+                self.alerts.push(alert);
                 active = active.saturating_add(1);
                 sum.fired = sum.fired.saturating_add(1);
             }
@@ -390,7 +394,7 @@ impl AlertTable {
     /// dropped. Only then can a message be lost, and only for a destination that stayed
     /// down while more than [`ALERT_CAPACITY`] alerts ended.
     fn make_room(&mut self, sum: &mut TickSummary) -> bool {
-        if !self.alerts.is_full() {
+        if self.alerts.len() < TABLE_SLOTS {
             return true;
         }
         let oldest = self
@@ -726,6 +730,15 @@ mod tests {
     fn tick(t: &mut AlertTable, now_s: u64, procs: &[(u32, u64, bool)]) -> std::vec::Vec<(Kind, u32, u64)> {
         t.tick(now_s * 1000, &report(procs));
         drain(t, 0, now_s)
+    }
+
+    #[test]
+    fn the_table_keeps_its_slots_on_the_heap_reserved_once() {
+        // Inline, 512 slots are 400 KB: built and moved on the main thread's stack they
+        // stayed resident (peak RSS 1.5 MiB instead of 0.8).
+        assert!(std::mem::size_of::<AlertTable>() < 4096);
+        let t = AlertTable::new(policy(1800), &[Cadence::Messages]);
+        assert!(t.alerts.capacity() >= TABLE_SLOTS);
     }
 
     #[test]

@@ -519,6 +519,8 @@ fn no_hostile_server_can_hold_up_a_tick_leave_a_thread_or_socket_or_grow_the_dae
             String::from_utf8_lossy(&health.stdout)
         );
         let (threads, fds, hwm) = resources(d.pid());
+        // For BENCHMARKS.md (with --nocapture, and LINGERWATCH_BIN for a static build).
+        eprintln!("hostile server {mode}: VmHWM {hwm} KiB (at the first tick {} KiB), threads {threads}, fds {fds}", baseline.2);
         assert!(
             threads <= baseline.0,
             "{mode}: threads {threads} > {}",
