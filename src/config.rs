@@ -610,6 +610,16 @@ fn webhook_list(setting: ListSetting) -> Result<Vec<String>, ConfigError> {
     Ok(urls)
 }
 
+/// The `WATCHDOG_*` names among `names` that are no setting of this version (a typo, or a
+/// setting of another version), to warn about: one would otherwise be ignored in silence.
+pub fn unknown_settings(names: impl IntoIterator<Item = OsString>) -> Vec<String> {
+    names
+        .into_iter()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("WATCHDOG_") && !SETTINGS.iter().any(|s| s.env == n))
+        .collect()
+}
+
 /// Reads the configuration from `env` (a lookup, so tests need not touch the process
 /// environment) and `args` (without the program name).
 pub fn load(
@@ -654,6 +664,20 @@ pub(crate) fn help_text() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_watchdog_names_are_found_and_known_ones_and_others_are_not() {
+        let names = [
+            "WATCHDOG_PROC_PATTERN",
+            "WATCHDOG_LANG",
+            "PATH",
+            "WATCHDOG_",
+        ];
+        assert_eq!(
+            unknown_settings(names.map(OsString::from)),
+            ["WATCHDOG_PROC_PATTERN", "WATCHDOG_"]
+        );
+    }
     use std::collections::HashMap;
 
     fn load_with(env: &[(&str, &str)], args: &[&str]) -> Result<Config, ConfigError> {

@@ -12,5 +12,10 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+    for name in lingerwatch::config::unknown_settings(std::env::vars_os().map(|(k, _)| k)) {
+        lingerwatch::log!(
+            "warning: ignoring {name}: no such setting (lingerwatch --help lists them)"
+        );
+    }
     ExitCode::from(lingerwatch::app::run(&config))
 }

@@ -513,3 +513,20 @@ fn an_endless_cmdline_in_a_fake_proc_does_not_spin_a_scan() {
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(stdout.contains("\"pid\":1000"));
 }
+
+#[test]
+fn a_misspelt_setting_is_warned_about_not_ignored_in_silence() {
+    let fake = FakeProc::new();
+    let out = Command::new(bin())
+        .args(["scan", "--proc-root"])
+        .arg(fake.root())
+        .env("WATCHDOG_PROC_PATTERN", "pytest-e2e")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: ignoring WATCHDOG_PROC_PATTERN: no such setting"),
+        "{err}"
+    );
+}
