@@ -15,15 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! docker info >/dev/null 2>&1; then
-  # CI must run every step: there, a missing engine is a failure, not a skip.
-  if [ "${CI:-}" = true ]; then
-    echo "e2e-docker: FAILED: no Docker engine answers (docker info failed), and CI=true"
-    exit 1
-  fi
-  echo "e2e-docker: SKIPPED: no Docker engine answers (docker info failed)"
-  exit 0
-fi
+# shellcheck source=scripts/docker-engine.sh
+. scripts/docker-engine.sh
+need_docker e2e-docker
 if docker compose version >/dev/null 2>&1; then
   compose() { docker compose "$@"; }
 elif command -v docker-compose >/dev/null; then

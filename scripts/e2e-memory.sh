@@ -10,14 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! docker info >/dev/null 2>&1; then
-  if [ "${CI:-}" = true ]; then
-    echo "e2e-memory: FAILED: no Docker engine answers (docker info failed), and CI=true"
-    exit 1
-  fi
-  echo "e2e-memory: SKIPPED: no Docker engine answers (docker info failed)"
-  exit 0
-fi
+# shellcheck source=scripts/docker-engine.sh
+. scripts/docker-engine.sh
+need_docker e2e-memory
 
 EXTRA=${E2E_MEMORY_PROCESSES:-4000}
 SECONDS_RUN=${E2E_MEMORY_SECONDS:-60}

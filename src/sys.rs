@@ -259,25 +259,25 @@ pub(crate) fn stream_file(
     limit: u64,
     f: impl FnMut(&[u8]) -> bool,
 ) -> Result<u64, ReadError> {
-    let fd = openat(
+    let fd = open_to_read(path)?;
+    stream_fd(&fd, buf, limit, f)
+}
+
+/// Opens a file by absolute path to read it: never as a controlling terminal, and never
+/// blocking in open() on a FIFO.
+fn open_to_read(path: &Path) -> Result<OwnedFd, ReadError> {
+    openat(
         CWD,
         path,
         OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
         Mode::empty(),
     )
-    .map_err(ReadError::from_errno)?;
-    stream_fd(&fd, buf, limit, f)
+    .map_err(ReadError::from_errno)
 }
 
 /// Reads up to `buf.len()` bytes of a file by absolute path.
 pub(crate) fn read_file(path: &Path, buf: &mut [u8]) -> Result<usize, ReadError> {
-    let fd = openat(
-        CWD,
-        path,
-        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
-        Mode::empty(),
-    )
-    .map_err(ReadError::from_errno)?;
+    let fd = open_to_read(path)?;
     read_fd(&fd, buf)
 }
 

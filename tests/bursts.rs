@@ -138,24 +138,44 @@ fn lingering_crowd(dir: &std::path::Path, name: &str, n: usize, age_s: u64) -> C
     crowd
 }
 
-#[test]
-fn a_burst_past_the_table_gets_exactly_one_firing_and_one_resolved_per_tracked_process() {
+/// A burst: 44 more lingering processes than the alert table holds (killed by pid when
+/// it ends), and a daemon that sends about them, with `args`, to a webhook.
+struct Burst {
+    hook: Webhook,
+    crowd: Crowd,
+    n: usize,
+    daemon: Daemon,
+    _dir: tempfile::TempDir,
+}
+
+fn burst(what: &str, args: &[&str]) -> Burst {
     let hook = Webhook::start();
     let dir = tempfile::tempdir().unwrap();
-    let name = unique_pytest_name("burst");
+    let name = unique_pytest_name(what);
     let n = ALERT_CAPACITY + 44;
-    let mut crowd = lingering_crowd(dir.path(), &name, n, 2);
-    let d = Daemon::start(
-        &[
-            "--interval-s",
-            "1",
-            "--age-s",
-            "2",
-            "--webhook-url",
-            &hook.url(),
-        ],
-        &[("WATCHDOG_PROC_PATTERNS", &name)],
-    );
+    let crowd = lingering_crowd(dir.path(), &name, n, 2);
+    let url = hook.url();
+    let mut all = vec!["--interval-s", "1", "--age-s", "2", "--webhook-url", &url];
+    all.extend(args);
+    let daemon = Daemon::start(&all, &[("WATCHDOG_PROC_PATTERNS", &name)]);
+    Burst {
+        hook,
+        crowd,
+        n,
+        daemon,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn a_burst_past_the_table_gets_exactly_one_firing_and_one_resolved_per_tracked_process() {
+    let Burst {
+        hook,
+        mut crowd,
+        daemon: d,
+        _dir: _kept,
+        ..
+    } = burst("burst", &[]);
     let got = hook.wait_for(60, "every FIRING", |got| {
         got.iter().filter(|v| status_of(v) == "firing").count() > ALERT_CAPACITY
     });
@@ -192,26 +212,14 @@ fn a_burst_past_the_table_gets_exactly_one_firing_and_one_resolved_per_tracked_p
 
 #[test]
 fn a_burst_to_slack_is_a_digest_not_hundreds_of_messages() {
-    let hook = Webhook::start();
-    let dir = tempfile::tempdir().unwrap();
-    let name = unique_pytest_name("digest");
-    let n = ALERT_CAPACITY + 44;
-    let mut crowd = lingering_crowd(dir.path(), &name, n, 2);
-    let d = Daemon::start(
-        &[
-            "--interval-s",
-            "1",
-            "--age-s",
-            "2",
-            "--format",
-            "slack",
-            "--host-label",
-            "host-a",
-            "--webhook-url",
-            &hook.url(),
-        ],
-        &[("WATCHDOG_PROC_PATTERNS", &name)],
-    );
+    let Burst {
+        hook,
+        mut crowd,
+        n,
+        daemon: d,
+        _dir: _kept,
+        ..
+    } = burst("digest", &["--format", "slack", "--host-label", "host-a"]);
     let got = hook.wait_for(60, "the digest", |got| !got.is_empty());
     let text = got[0]["text"].as_str().unwrap();
     assert!(

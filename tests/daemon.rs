@@ -111,21 +111,6 @@ fn firing_then_reminder_after_cooldown_then_resolved_for_a_real_orphan() {
     assert_eq!(code, Some(0));
 }
 
-/// A fake tree with `n` old matching processes, pids from 1000.
-fn fake_with(n: u32) -> FakeProc {
-    let fake = FakeProc::new();
-    for pid in 1000..1000 + n {
-        fake.add(
-            pid,
-            "pytest",
-            1,
-            1,
-            format!("pytest\0-k\0case{pid}\0").as_bytes(),
-        );
-    }
-    fake
-}
-
 fn fake_args<'a>(fake: &'a FakeProc, hook: &'a str) -> Vec<&'a str> {
     vec![
         "--proc-root",
@@ -145,7 +130,7 @@ fn fake_args<'a>(fake: &'a FakeProc, hook: &'a str) -> Vec<&'a str> {
 fn outage_of_500s_then_refused_connections_loses_nothing_and_keeps_order() {
     let mut hook = Webhook::start();
     let url = hook.url();
-    let fake = fake_with(3);
+    let fake = FakeProc::lingering(3);
     hook.script(&[
         Answer::Status(500),
         Answer::Status(503),
@@ -201,7 +186,7 @@ fn a_burst_during_an_outage_loses_nothing_and_arrives_in_order() {
     let url = hook.url();
     hook.stop(); // refused from the start
     let n = 100u32;
-    let fake = fake_with(n);
+    let fake = FakeProc::lingering(n);
     let d = Daemon::start(&fake_args(&fake, &url), &[]);
     wait_until(10, "the first failed delivery", || {
         d.log().contains("delivery of firing pid 1000 to")
@@ -230,7 +215,7 @@ fn a_burst_during_an_outage_loses_nothing_and_arrives_in_order() {
 #[test]
 fn refused_4xx_is_dropped_as_a_configuration_error_and_the_rest_goes_on() {
     let hook = Webhook::start();
-    let fake = fake_with(2);
+    let fake = FakeProc::lingering(2);
     hook.script(&[Answer::Status(404)]);
     let url = hook.url();
     let d = Daemon::start(&fake_args(&fake, &url), &[]);
@@ -304,7 +289,7 @@ fn sigterm_ends_the_daemon_as_pid_1_of_its_own_pid_namespace() {
 
 #[test]
 fn once_and_dry_run_print_the_firing_of_every_process_over_the_threshold() {
-    let fake = fake_with(3);
+    let fake = FakeProc::lingering(3);
     fake.add(2000, "pytest", 1, u64::MAX / 1000, b"pytest\0young\0");
     let out = Command::new(bin())
         .args([
@@ -342,20 +327,9 @@ fn once_and_dry_run_print_the_firing_of_every_process_over_the_threshold() {
 
 #[test]
 fn no_webhook_prints_json_lines_and_disabled_stays_idle_but_healthy() {
-    let fake = fake_with(1);
+    let fake = FakeProc::lingering(1);
     let root = fake.root().to_str().unwrap().to_owned();
-    let mut d = Daemon::start(
-        &[
-            "--proc-root",
-            &root,
-            "--interval-s",
-            "1",
-            "--age-s",
-            "1",
-            "--once",
-        ],
-        &[],
-    );
+    let mut d = Daemon::fast(fake.root(), &["--once"], &[]);
     let status = d.child.wait().unwrap();
     assert_eq!(status.code(), Some(1));
     let mut out = String::new();
@@ -375,17 +349,8 @@ fn no_webhook_prints_json_lines_and_disabled_stays_idle_but_healthy() {
         || d.log(),
     );
     d.wait_tick_after(10, first);
-    let health = Command::new(bin())
-        .arg("health")
-        .env("WATCHDOG_HEARTBEAT_FILE", d.heartbeat())
-        .output()
-        .unwrap();
-    assert_eq!(
-        health.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&health.stdout)
-    );
+    let (code, said) = d.health();
+    assert_eq!(code, Some(0), "{}", said);
     let (took, _) = d.term_and_time();
     assert!(took < Duration::from_secs(1));
     let mut out = String::new();
@@ -396,7 +361,7 @@ fn no_webhook_prints_json_lines_and_disabled_stays_idle_but_healthy() {
 
 #[test]
 fn a_scan_stuck_in_the_kernel_turns_health_bad() {
-    let fake = fake_with(1);
+    let fake = FakeProc::lingering(1);
     let root = fake.root().to_str().unwrap().to_owned();
     let d = Daemon::start(&["--proc-root", &root, "--interval-s", "1"], &[]);
     let health = |hb: &Path| {
@@ -424,13 +389,7 @@ fn a_scan_stuck_in_the_kernel_turns_health_bad() {
     assert!(wait_health(0, 5).starts_with("healthy"));
     // A FIFO as a cmdline blocks the open() of the next scan, as a cmdline read of a
     // process in uninterruptible sleep can.
-    fake.add_raw(999, None, None, None);
-    let fifo = fake.pid_dir(999).join("cmdline");
-    assert!(Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
+    let fifo = fake.add_fifo_cmdline(999);
     let stuck = Instant::now();
     let out = wait_health(1, 8);
     assert!(
@@ -446,7 +405,7 @@ fn a_scan_stuck_in_the_kernel_turns_health_bad() {
 
 #[test]
 fn ticks_runs_back_to_back_and_exits_with_every_message_delivered() {
-    let fake = fake_with(2);
+    let fake = FakeProc::lingering(2);
     let out = Command::new(bin())
         .args([
             "run",

@@ -22,21 +22,6 @@ fn python(test: &str) -> bool {
     common::peers::have("python3", &["--version"], test)
 }
 
-/// A fake /proc with processes 1000.. that linger (parent pid 1, started at boot).
-fn lingering(n: u32) -> FakeProc {
-    let fake = FakeProc::new();
-    for pid in 1000..1000 + n {
-        fake.add(
-            pid,
-            "pytest",
-            1,
-            1,
-            format!("pytest\0-k\0c{pid}\0").as_bytes(),
-        );
-    }
-    fake
-}
-
 #[test]
 fn a_real_alertmanager_cluster_gets_every_alert_on_every_replica_and_resolves_after_a_restart() {
     let hook = Webhook::start();
@@ -220,7 +205,7 @@ fn https_to_a_server_of_a_private_ca_needs_the_ca_file_and_says_why_without_it()
     let good = pki.leaf("good", "IP:127.0.0.1", false);
     let other = pki.leaf("other", "DNS:elsewhere.example", false);
     let expired = pki.leaf("expired", "IP:127.0.0.1", true);
-    let fake = lingering(1);
+    let fake = FakeProc::lingering(1);
     let once = |leaf: &common::pki::Leaf, ca: Option<&std::path::Path>| {
         let peer = Peer::start(
             "record",
@@ -287,24 +272,14 @@ fn a_proxy_carries_https_and_http_no_proxy_bypasses_it_and_its_password_never_sh
     let plain_peer = Peer::start("record", &[]);
     let proxy = Tinyproxy::start(&[tls_peer.port, plain_peer.port], Some(("lw", "s3cr3t-pw")));
     let proxy_url = format!("http://lw:s3cr3t-pw@127.0.0.1:{}", proxy.port);
-    let fake = lingering(1);
+    let fake = FakeProc::lingering(1);
     let once = |url: String, extra_env: &[(&str, &str)]| {
-        let mut cmd = Command::new(common::bin());
-        cmd.args([
-            "run",
-            "--once",
-            "--age-s",
-            "1",
-            "--webhook-url",
-            &url,
-            "--proc-root",
-        ])
-        .arg(fake.root())
-        .env_clear()
-        .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"))
-        .env("WATCHDOG_WEBHOOK_CA_FILE", &pki.ca)
-        .env("HTTPS_PROXY", &proxy_url)
-        .env("http_proxy", &proxy_url);
+        let mut cmd = fake.once_to(&url);
+        cmd.env_clear()
+            .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"))
+            .env("WATCHDOG_WEBHOOK_CA_FILE", &pki.ca)
+            .env("HTTPS_PROXY", &proxy_url)
+            .env("http_proxy", &proxy_url);
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
@@ -351,7 +326,7 @@ fn every_accepted_url_form_reaches_the_address_the_log_names_with_its_secrets_ma
     }
     let peer = Peer::start("record", &[]);
     let p = peer.port;
-    let fake = lingering(1);
+    let fake = FakeProc::lingering(1);
     let cases: Vec<(String, String, &str)> = vec![
         (
             format!("http://127.0.0.1:{p}/hook"),
@@ -380,20 +355,7 @@ fn every_accepted_url_form_reaches_the_address_the_log_names_with_its_secrets_ma
         ),
     ];
     for (i, (url, masked, path)) in cases.iter().enumerate() {
-        let out = Command::new(common::bin())
-            .args([
-                "run",
-                "--once",
-                "--age-s",
-                "1",
-                "--webhook-url",
-                url,
-                "--proc-root",
-            ])
-            .arg(fake.root())
-            .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"))
-            .output()
-            .unwrap();
+        let out = fake.once_to(url).output().unwrap();
         let log = String::from_utf8_lossy(&out.stderr);
         assert!(
             log.contains(&format!("alerts to {masked} (direct)")),
@@ -416,20 +378,7 @@ fn every_accepted_url_form_reaches_the_address_the_log_names_with_its_secrets_ma
     if common::peers::have_ipv6_loopback("url forms") {
         let v6 = Peer::start_on("::1", "record", &[]);
         let url = format!("http://[::1]:{}/v6", v6.port);
-        let out = Command::new(common::bin())
-            .args([
-                "run",
-                "--once",
-                "--age-s",
-                "1",
-                "--webhook-url",
-                &url,
-                "--proc-root",
-            ])
-            .arg(fake.root())
-            .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"))
-            .output()
-            .unwrap();
+        let out = fake.once_to(&url).output().unwrap();
         assert_eq!(
             v6.requests().len(),
             1,
@@ -479,22 +428,13 @@ fn no_hostile_server_can_hold_up_a_tick_leave_a_thread_or_socket_or_grow_the_dae
         ("redirect-fresh", &[], "redirected to"),
         ("redirect-to", &["--to", &to], "redirected to"),
     ];
-    let fake = lingering(1);
-    let root = fake.root().to_str().unwrap().to_owned();
+    let fake = FakeProc::lingering(1);
     for (mode, extra, says) in modes {
         let peer = Peer::start(mode, extra);
         let url = format!("{}/hook", peer.origin("http"));
-        let d = Daemon::start(
-            &[
-                "--proc-root",
-                &root,
-                "--interval-s",
-                "1",
-                "--age-s",
-                "1",
-                "--webhook-url",
-                &url,
-            ],
+        let d = Daemon::fast(
+            fake.root(),
+            &["--webhook-url", &url],
             &[("WATCHDOG_WEBHOOK_TIMEOUT_S", "2")],
         );
         let first = common::wait_until(
@@ -507,17 +447,8 @@ fn no_hostile_server_can_hold_up_a_tick_leave_a_thread_or_socket_or_grow_the_dae
         // Several attempts (or one refusal), and the ticks keep their schedule.
         let log = d.wait_log(20, says);
         d.wait_tick_after(20, first + 6000);
-        let health = Command::new(common::bin())
-            .arg("health")
-            .env("WATCHDOG_HEARTBEAT_FILE", d.heartbeat())
-            .output()
-            .unwrap();
-        assert_eq!(
-            health.status.code(),
-            Some(0),
-            "{mode}: {}",
-            String::from_utf8_lossy(&health.stdout)
-        );
+        let (code, said) = d.health();
+        assert_eq!(code, Some(0), "{mode}: {}", said);
         let (threads, fds, hwm) = resources(d.pid());
         // For BENCHMARKS.md (with --nocapture, and LINGERWATCH_BIN for a static build).
         eprintln!("hostile server {mode}: VmHWM {hwm} KiB (at the first tick {} KiB), threads {threads}, fds {fds}", baseline.2);
@@ -549,21 +480,10 @@ fn a_dead_destination_never_delays_the_live_one_and_gets_its_backlog_in_order() 
     let live = Webhook::start();
     let mut dead = Webhook::start();
     dead.stop();
-    let fake = lingering(2);
-    let root = fake.root().to_str().unwrap().to_owned();
-    let d = Daemon::start(
-        &[
-            "--proc-root",
-            &root,
-            "--interval-s",
-            "1",
-            "--age-s",
-            "1",
-            "--webhook-url",
-            &live.url(),
-            "--webhook-url",
-            &dead.url(),
-        ],
+    let fake = FakeProc::lingering(2);
+    let d = Daemon::fast(
+        fake.root(),
+        &["--webhook-url", &live.url(), "--webhook-url", &dead.url()],
         &[],
     );
     live.wait_for(10, "two FIRING", |got| got.len() >= 2);

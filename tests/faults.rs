@@ -16,21 +16,24 @@ use common::webhook::{Answer, Webhook};
 use common::{bin, FakeProc};
 use rustix::process::Signal;
 
-/// `lingerwatch health` on `hb`, bounded: it must never hang.
-fn health(hb: &Path) -> (Option<i32>, String) {
-    let mut child = Command::new(bin())
-        .arg("health")
-        .env("WATCHDOG_HEARTBEAT_FILE", hb)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+/// Runs `cmd` with its stdout captured; it must end within `secs` (`what` says what a
+/// hang would mean), else the test fails and the process is killed.
+fn output_within(cmd: &mut Command, secs: u64, what: &str) -> std::process::Output {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
     let _guard = common::Spawned { pid: child.id() };
     let t = Instant::now();
     while child.try_wait().unwrap().is_none() {
-        assert!(t.elapsed() < Duration::from_secs(5), "health hangs");
+        assert!(t.elapsed() < Duration::from_secs(secs), "{what}");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let out = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `lingerwatch health` on `hb`, bounded: it must never hang.
+fn health(hb: &Path) -> (Option<i32>, String) {
+    let mut cmd = Command::new(bin());
+    cmd.arg("health").env("WATCHDOG_HEARTBEAT_FILE", hb);
+    let out = output_within(&mut cmd, 5, "health hangs");
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -155,13 +158,7 @@ fn the_heartbeat_is_created_0600_and_a_record_from_another_boot_or_the_future_is
 /// open(), as a read of a process stuck in the kernel can.
 fn blocked_tree() -> (FakeProc, std::path::PathBuf) {
     let fake = FakeProc::new();
-    fake.add_raw(999, None, None, None);
-    let fifo = fake.pid_dir(999).join("cmdline");
-    assert!(Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
+    let fifo = fake.add_fifo_cmdline(999);
     (fake, fifo)
 }
 
@@ -186,6 +183,19 @@ const STOPPING: [(Signal, &str); 4] = [
     (Signal::HUP, "SIGHUP"),
 ];
 
+/// Sends `sig`: the daemon must exit 0 within a second, saying why.
+fn stops_within_a_second(d: &mut Daemon, sig: Signal, name: &str) {
+    let (took, status) = d.signal_and_time(sig, Duration::from_secs(5));
+    let status = status.unwrap_or_else(|| panic!("{name}: still running: {}", d.log()));
+    assert!(took < Duration::from_secs(1), "{name}: {took:?}");
+    assert_eq!(status.code(), Some(0), "{name}");
+    assert!(
+        d.log().contains(&format!("stopping on {name}")),
+        "{}",
+        d.log()
+    );
+}
+
 #[test]
 fn term_int_quit_and_hup_stop_it_within_a_second_while_a_scan_is_blocked() {
     for (sig, name) in STOPPING {
@@ -194,15 +204,7 @@ fn term_int_quit_and_hup_stop_it_within_a_second_while_a_scan_is_blocked() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut d = Daemon::start(&args, &[]);
         wait_blocked_on_fifo(&d);
-        let (took, status) = d.signal_and_time(sig, Duration::from_secs(5));
-        let status = status.unwrap_or_else(|| panic!("{name}: still running: {}", d.log()));
-        assert!(took < Duration::from_secs(1), "{name}: {took:?}");
-        assert_eq!(status.code(), Some(0), "{name}");
-        assert!(
-            d.log().contains(&format!("stopping on {name}")),
-            "{}",
-            d.log()
-        );
+        stops_within_a_second(&mut d, sig, name);
     }
 }
 
@@ -214,18 +216,9 @@ fn term_int_quit_and_hup_stop_it_within_a_second_while_a_request_hangs() {
         let fake = FakeProc::new();
         fake.add(1000, "pytest", 1, 1, b"pytest\0");
         let url = hook.url();
-        let root = fake.root().to_str().unwrap().to_owned();
-        let mut d = Daemon::start(
-            &[
-                "--proc-root",
-                &root,
-                "--interval-s",
-                "1",
-                "--age-s",
-                "1",
-                "--webhook-url",
-                &url,
-            ],
+        let mut d = Daemon::fast(
+            fake.root(),
+            &["--webhook-url", &url],
             &[("WATCHDOG_WEBHOOK_TIMEOUT_S", "60")],
         );
         common::wait_until(
@@ -234,15 +227,7 @@ fn term_int_quit_and_hup_stop_it_within_a_second_while_a_request_hangs() {
             || (!hook.requests().is_empty()).then_some(()),
             || d.log(),
         );
-        let (took, status) = d.signal_and_time(sig, Duration::from_secs(5));
-        let status = status.unwrap_or_else(|| panic!("{name}: still running: {}", d.log()));
-        assert!(took < Duration::from_secs(1), "{name}: {took:?}");
-        assert_eq!(status.code(), Some(0), "{name}");
-        assert!(
-            d.log().contains(&format!("stopping on {name}")),
-            "{}",
-            d.log()
-        );
+        stops_within_a_second(&mut d, sig, name);
     }
 }
 
@@ -251,25 +236,7 @@ fn usr1_prints_the_alert_table_and_usr2_and_alrm_are_ignored_with_a_line_even_wh
     let fake = FakeProc::new();
     fake.add(1000, "pytest", 1, 1, b"pytest\0-k\0a\0");
     fake.add(1001, "pytest", 1, 1, b"pytest\0-k\0b\0");
-    let root = fake.root().to_str().unwrap().to_owned();
-    let mut d = Daemon::start(
-        &[
-            "--proc-root",
-            &root,
-            "--interval-s",
-            "1",
-            "--age-s",
-            "1",
-            "--once",
-        ],
-        &[],
-    );
-    // --once exits after its tick; a long-running one is what answers signals.
-    let _ = d.child.wait();
-    let mut d = Daemon::start(
-        &["--proc-root", &root, "--interval-s", "1", "--age-s", "1"],
-        &[],
-    );
+    let mut d = Daemon::fast(fake.root(), &[], &[]);
     common::wait_until(
         10,
         "two alerts",
@@ -277,13 +244,7 @@ fn usr1_prints_the_alert_table_and_usr2_and_alrm_are_ignored_with_a_line_even_wh
         || d.log(),
     );
     // Block the next scans on a FIFO.
-    fake.add_raw(999, None, None, None);
-    let fifo = fake.pid_dir(999).join("cmdline");
-    assert!(Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
+    fake.add_fifo_cmdline(999);
     wait_blocked_on_fifo(&d);
     common::signal(d.pid(), Signal::USR1);
     let log = d.wait_log(5, "alert pid 1001");
@@ -493,22 +454,10 @@ fn an_endless_cmdline_in_a_fake_proc_does_not_spin_a_scan() {
         None,
     );
     std::os::unix::fs::symlink("/dev/zero", fake.pid_dir(1001).join("cmdline")).unwrap();
-    let mut child = Command::new(bin())
-        .args(["scan", "--json", "--age-s", "0", "--proc-root"])
-        .arg(fake.root())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _guard = common::Spawned { pid: child.id() };
-    let t = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "the scan spins on /dev/zero"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = Command::new(bin());
+    cmd.args(["scan", "--json", "--age-s", "0", "--proc-root"])
+        .arg(fake.root());
+    let out = output_within(&mut cmd, 10, "the scan spins on /dev/zero");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(stdout.contains("\"pid\":1000"));

@@ -46,6 +46,15 @@ const fn any(name: &'static str, nr: i64) -> Allowed {
     }
 }
 
+/// Allowed when argument `index` is one of `values`.
+const fn one_of(name: &'static str, nr: i64, index: u8, values: &'static [u64]) -> Allowed {
+    Allowed {
+        name,
+        nr,
+        args: Args::OneOf { index, values },
+    }
+}
+
 // libc's types for these differ between glibc and musl (FIONBIO is a c_ulong on one, a
 // c_int on the other): the filter compares 64-bit values.
 #[allow(clippy::unnecessary_cast)] // a no-op on glibc only
@@ -82,14 +91,7 @@ pub(crate) const BASE: &[Allowed] = &[
     any("fcntl", libc::SYS_fcntl),
     // ioctl only to make a socket non-blocking (std's connect with a timeout) and to ask
     // how much a datagram holds (glibc's resolver).
-    Allowed {
-        name: "ioctl",
-        nr: libc::SYS_ioctl,
-        args: Args::OneOf {
-            index: 1,
-            values: &[FIONBIO, FIONREAD],
-        },
-    },
+    one_of("ioctl", libc::SYS_ioctl, 1, &[FIONBIO, FIONREAD]),
     any("clock_gettime", libc::SYS_clock_gettime),
     any("clock_nanosleep", libc::SYS_clock_nanosleep),
     any("nanosleep", libc::SYS_nanosleep),
@@ -124,14 +126,7 @@ pub(crate) const THREADS: &[Allowed] = &[
     // std looks at the SIGSEGV handler as each thread starts (its stack overflow guard).
     any("rt_sigaction", libc::SYS_rt_sigaction),
     // Only to name a thread (`deliver`, `signals`).
-    Allowed {
-        name: "prctl",
-        nr: libc::SYS_prctl,
-        args: Args::OneOf {
-            index: 0,
-            values: &[libc::PR_SET_NAME as u64],
-        },
-    },
+    one_of("prctl", libc::SYS_prctl, 0, &[libc::PR_SET_NAME as u64]),
     any("rt_sigtimedwait", libc::SYS_rt_sigtimedwait),
     any("exit", libc::SYS_exit),
 ];
@@ -140,14 +135,12 @@ pub(crate) const THREADS: &[Allowed] = &[
 /// `socket` only for IPv4 and IPv6; glibc's attempts at nscd (AF_UNIX) and netlink are
 /// answered EACCES, which it handles.
 pub(crate) const NETWORK: &[Allowed] = &[
-    Allowed {
-        name: "socket",
-        nr: libc::SYS_socket,
-        args: Args::OneOf {
-            index: 0,
-            values: &[AF_INET, AF_INET6, AF_UNIX, AF_NETLINK],
-        },
-    },
+    one_of(
+        "socket",
+        libc::SYS_socket,
+        0,
+        &[AF_INET, AF_INET6, AF_UNIX, AF_NETLINK],
+    ),
     any("connect", libc::SYS_connect),
     any("bind", libc::SYS_bind),
     any("setsockopt", libc::SYS_setsockopt),

@@ -34,6 +34,28 @@ impl Daemon {
         }
     }
 
+    /// `lingerwatch run` on the fake /proc at `root`, scanning every second, with a
+    /// threshold of one second, then `args`.
+    pub fn fast(root: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let root = root.to_str().unwrap();
+        let fast = ["--proc-root", root, "--interval-s", "1", "--age-s", "1"];
+        let all: Vec<&str> = fast.iter().chain(args).copied().collect();
+        Daemon::start(&all, env)
+    }
+
+    /// `lingerwatch health` on this daemon's heartbeat: its exit code and stdout.
+    pub fn health(&self) -> (Option<i32>, String) {
+        let out = Command::new(super::bin())
+            .arg("health")
+            .env("WATCHDOG_HEARTBEAT_FILE", self.heartbeat())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -83,6 +83,45 @@ impl FakeProc {
         }
     }
 
+    /// A tree with `n` pytest processes, pids from 1000, orphans (parent pid 1) started at
+    /// boot, so over any threshold of seconds; each with its own cmdline.
+    pub fn lingering(n: u32) -> Self {
+        let fake = FakeProc::new();
+        for pid in 1000..1000 + n {
+            let cmdline = format!("pytest\0-k\0case{pid}\0");
+            fake.add(pid, "pytest", 1, 1, cmdline.as_bytes());
+        }
+        fake
+    }
+
+    /// `lingerwatch run --once` on this tree with a threshold of one second, sending to
+    /// `url`, its heartbeat in the tree.
+    pub fn once_to(&self, url: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new(bin());
+        cmd.args([
+            "run",
+            "--once",
+            "--age-s",
+            "1",
+            "--webhook-url",
+            url,
+            "--proc-root",
+        ])
+        .arg(self.root())
+        .env("WATCHDOG_HEARTBEAT_FILE", self.root().join("hb"));
+        cmd
+    }
+
+    /// Adds pid `pid` whose cmdline is a FIFO: a scan blocks in its open(), as a read of
+    /// a process stuck in the kernel can. Returns the FIFO's path.
+    pub fn add_fifo_cmdline(&self, pid: u32) -> PathBuf {
+        self.add_raw(pid, None, None, None);
+        let fifo = self.pid_dir(pid).join("cmdline");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success(), "mkfifo {}", fifo.display());
+        fifo
+    }
+
     /// Adds an ordinary process.
     pub fn add(&self, pid: u32, comm: &str, ppid: u32, starttime: u64, cmdline: &[u8]) {
         self.add_raw(
