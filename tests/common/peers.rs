@@ -7,7 +7,6 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// A file under `tests/support/`.
 pub fn support_file(name: &str) -> PathBuf {
@@ -148,27 +147,27 @@ impl Peer {
         let marker_port = marker.local_addr().unwrap().port();
         drop(marker);
         self.markers.borrow_mut().push(marker_port);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let accepts: Vec<u16> = self
-                .events()
-                .iter()
-                .filter(|e| e["event"] == "accept")
-                .map(|e| e["peer_port"].as_u64().unwrap_or(0) as u16)
-                .collect();
-            if let Some(at) = accepts.iter().rposition(|&p| p == marker_port) {
-                let markers = self.markers.borrow();
-                return accepts[..at]
+        crate::common::wait_until(
+            10,
+            "the marker connection to be accepted",
+            || {
+                let accepts: Vec<u16> = self
+                    .events()
                     .iter()
-                    .filter(|p| !markers.contains(p))
-                    .count();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the marker connection was never accepted"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+                    .filter(|e| e["event"] == "accept")
+                    .map(|e| e["peer_port"].as_u64().unwrap_or(0) as u16)
+                    .collect();
+                let at = accepts.iter().rposition(|&p| p == marker_port)?;
+                let markers = self.markers.borrow();
+                Some(
+                    accepts[..at]
+                        .iter()
+                        .filter(|p| !markers.contains(p))
+                        .count(),
+                )
+            },
+            || format!("{:?}", self.events()),
+        )
     }
 }
 

@@ -83,18 +83,12 @@ impl Tinyproxy {
 
     /// Waits until the log holds `what` (tinyproxy writes it after answering).
     pub fn wait_for_log(&self, what: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let log = self.log();
-            if log.contains(what) {
-                return log;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{what:?} never in tinyproxy's log:\n{log}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        crate::common::wait_until(
+            10,
+            &format!("{what:?} in tinyproxy's log"),
+            || Some(self.log()).filter(|log| log.contains(what)),
+            || self.log(),
+        )
     }
 }
 

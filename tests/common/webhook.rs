@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answer {
@@ -111,18 +111,12 @@ impl Webhook {
         what: &str,
         pred: impl Fn(&[serde_json::Value]) -> bool,
     ) -> Vec<serde_json::Value> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let d = self.delivered();
-            if pred(&d) {
-                return d;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; delivered: {d:#?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        crate::common::wait_until(
+            secs,
+            what,
+            || Some(self.delivered()).filter(|d| pred(d)),
+            || format!("delivered: {:#?}", self.delivered()),
+        )
     }
 }
 
