@@ -3,6 +3,9 @@
 #![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
 
 use lingerwatch::parse::cgroup::{container_id, identify, Qos, POD_UID_SEPARATORS};
+#[path = "common/kubelet.rs"]
+mod kubelet;
+use kubelet::{kubelet_pod_path, QOS_CLASSES};
 use lingerwatch::parse::cmdline::{naive_match, Matcher, PatternSet, ShownCmdline, SHOWN_LEN};
 use lingerwatch::parse::pid_stat;
 use lingerwatch::parse::proc_stat::{btime, BtimeFinder};
@@ -275,31 +278,6 @@ fn cgroup_ids_are_64_hex_from_the_input() {
 // ---- cgroup pods: kubelet's own naming, both drivers, every QoS, any cgroupRoot.
 
 const POD_UID: &str = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
-const QOS_CLASSES: [(Qos, Option<&str>); 3] = [
-    (Qos::Guaranteed, None),
-    (Qos::Burstable, Some("burstable")),
-    (Qos::BestEffort, Some("besteffort")),
-];
-
-/// The pod's path as the kubelet names it (pkg/kubelet/cm): components {root, kubepods,
-/// qos, pod<uid>}; systemd escapes `-` as `_` and spells each slice's whole path.
-fn kubelet_pod_path(root: Option<&str>, qos: Option<&str>, uid: &str, systemd: bool) -> String {
-    let pod = format!("pod{uid}");
-    let components: Vec<&str> = root
-        .into_iter()
-        .chain(["kubepods"])
-        .chain(qos)
-        .chain([pod.as_str()])
-        .collect();
-    if !systemd {
-        return format!("/{}", components.join("/"));
-    }
-    let escaped: Vec<String> = components.iter().map(|c| c.replace('-', "_")).collect();
-    (1..=escaped.len())
-        .map(|n| format!("/{}.slice", escaped[..n].join("-")))
-        .collect()
-}
-
 /// A cgroup line naming a pod, and what it names.
 #[derive(Clone, Debug)]
 struct PodLine {

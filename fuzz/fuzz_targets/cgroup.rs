@@ -11,6 +11,10 @@ use lingerwatch::parse::cgroup::{
     container_id, identify, Pod, Qos, Runtime, POD_UID_LEN, POD_UID_SEPARATORS,
 };
 
+#[path = "../../tests/common/kubelet.rs"]
+mod kubelet;
+use kubelet::{kubelet_pod_path, QOS_CLASSES};
+
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {
     id: [u8; 32],
@@ -119,28 +123,10 @@ fn check_pod_form(input: &Input, before: &str) {
         &h[16..20],
         &h[20..]
     );
-    let (qos, qos_component) = match input.pod_form % 3 {
-        0 => (Qos::Guaranteed, None),
-        1 => (Qos::Burstable, Some("burstable")),
-        _ => (Qos::BestEffort, Some("besteffort")),
-    };
+    let (qos, qos_component) = QOS_CLASSES[usize::from(input.pod_form % 3)];
     let systemd = input.pod_form & 4 != 0;
     let root = (input.pod_form & 8 != 0).then_some("kubelet");
-    let pod = format!("pod{uid}");
-    let components: Vec<&str> = root
-        .into_iter()
-        .chain(["kubepods"])
-        .chain(qos_component)
-        .chain([pod.as_str()])
-        .collect();
-    let path: String = if systemd {
-        let escaped: Vec<String> = components.iter().map(|c| c.replace('-', "_")).collect();
-        (1..=escaped.len())
-            .map(|n| format!("/{}.slice", escaped[..n].join("-")))
-            .collect()
-    } else {
-        format!("/{}", components.join("/"))
-    };
+    let path = kubelet_pod_path(root, qos_component, &uid, systemd);
     let container = if input.pod_form & 16 != 0 {
         "/cri-containerd-".to_owned() + &hex(&input.id) + ".scope"
     } else {
