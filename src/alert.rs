@@ -141,6 +141,18 @@ struct Alert {
 }
 
 impl Alert {
+    /// A new alert, fired at `now_ms`, owing nothing yet.
+    fn new(subject: Subject, now_ms: u64) -> Self {
+        Alert {
+            subject,
+            fired_ms: now_ms,
+            notified_ms: now_ms,
+            end: None,
+            superseded: false,
+            owed: [Owed::default(); MAX_DESTINATIONS],
+        }
+    }
+
     fn key(&self) -> Option<ProcessKey> {
         match &self.subject {
             Subject::Process(f) => Some(f.key()),
@@ -258,10 +270,32 @@ impl AlertTable {
     }
 
     fn next_seq(&mut self) -> Seq {
-        let seq = self.next_seq;
-        self.next_seq = self.next_seq.saturating_add(1);
-        seq
+        take_seq(&mut self.next_seq)
     }
+}
+
+/// The next decision's sequence number.
+fn take_seq(next: &mut Seq) -> Seq {
+    let seq = *next;
+    *next = next.saturating_add(1);
+    seq
+}
+
+/// A REMINDER to the message destinations once the cooldown has passed since the last
+/// FIRING or REMINDER (exactly at it, not a millisecond before). True when one was owed.
+fn remind_if_due(
+    alert: &mut Alert,
+    outboxes: &[Outbox],
+    cooldown_ms: u64,
+    now_ms: u64,
+    next_seq: &mut Seq,
+) -> bool {
+    if now_ms.saturating_sub(alert.notified_ms) < cooldown_ms {
+        return false;
+    }
+    alert.notified_ms = now_ms;
+    owe(alert, outboxes, Kind::Reminder, take_seq(next_seq), Some(Cadence::Messages));
+    true
 }
 
 /// Records that `alert` owes `kind` (decision `seq`) to every destination, or only to
@@ -302,20 +336,18 @@ impl AlertTable {
     /// Active alerts: still lingering (updated, reminded when due), or ended.
     fn follow_tracked(&mut self, now_ms: u64, report: &ScanReport, sum: &mut TickSummary) {
         let threshold = self.policy.threshold;
-        for i in 0..self.alerts.len() {
-            let Some(key) = self.alerts.get(i).filter(|a| a.is_active()).and_then(Alert::key)
-            else {
+        let cooldown_ms = self.policy.cooldown_ms;
+        for alert in self.alerts.iter_mut().filter(|a| a.is_active()) {
+            let Some(key) = alert.key() else {
                 continue;
             };
             let seen = report.get(key);
-            if let (Some(Subject::Process(found)), Some(f)) =
-                (self.alerts.get_mut(i).map(|a| &mut a.subject), seen)
-            {
+            if let (Subject::Process(found), Some(f)) = (&mut alert.subject, seen) {
                 found.clone_from(f);
             }
             let end = match seen {
                 Some(f) if threshold.lingers(f) => {
-                    if self.remind_if_due(i, now_ms) {
+                    if remind_if_due(alert, &self.outboxes, cooldown_ms, now_ms, &mut self.next_seq) {
                         sum.reminded = sum.reminded.saturating_add(1);
                     }
                     continue;
@@ -323,32 +355,11 @@ impl AlertTable {
                 Some(_) => End::NoLongerLingers { at_ms: now_ms },
                 None => End::Gone { at_ms: now_ms },
             };
-            let seq = self.next_seq();
-            if let Some(alert) = self.alerts.get_mut(i) {
-                alert.end = Some(end);
-                owe(alert, &self.outboxes, Kind::Resolved, seq, None);
-                sum.resolved = sum.resolved.saturating_add(1);
-            }
+            alert.end = Some(end);
+            let seq = take_seq(&mut self.next_seq);
+            owe(alert, &self.outboxes, Kind::Resolved, seq, None);
+            sum.resolved = sum.resolved.saturating_add(1);
         }
-    }
-
-    /// A REMINDER to the message destinations once the cooldown has passed since the last
-    /// FIRING or REMINDER (exactly at it, not a millisecond before).
-    fn remind_if_due(&mut self, i: usize, now_ms: u64) -> bool {
-        let cooldown_ms = self.policy.cooldown_ms;
-        let due = self
-            .alerts
-            .get(i)
-            .is_some_and(|a| now_ms.saturating_sub(a.notified_ms) >= cooldown_ms);
-        if !due {
-            return false;
-        }
-        let seq = self.next_seq();
-        if let Some(alert) = self.alerts.get_mut(i) {
-            alert.notified_ms = now_ms;
-            owe(alert, &self.outboxes, Kind::Reminder, seq, Some(Cadence::Messages));
-        }
-        true
     }
 
     /// New lingering processes fire while there is room; returns how many lingering
@@ -367,24 +378,16 @@ impl AlertTable {
                 untracked = untracked.saturating_add(1);
                 continue;
             }
-            let mut alert = Alert {
-                subject: Subject::Process(f.clone()),
-                fired_ms: now_ms,
-                notified_ms: now_ms,
-                end: None,
-                superseded: false,
-                owed: [Owed::default(); MAX_DESTINATIONS],
-            };
+            let mut alert = Alert::new(Subject::Process(f.clone()), now_ms);
             for old in self.alerts.iter_mut().filter(|a| a.key() == key) {
                 old.superseded = true;
             }
             let seq = self.next_seq();
             owe(&mut alert, &self.outboxes, Kind::Firing, seq, None);
-            if self.alerts.len() < TABLE_SLOTS {
-                self.alerts.push(alert);
-                active = active.saturating_add(1);
-                sum.fired = sum.fired.saturating_add(1);
-            }
+            // make_room left a slot, and the capacity is reserved: no reallocation.
+            self.alerts.push(alert);
+            active = active.saturating_add(1);
+            sum.fired = sum.fired.saturating_add(1);
         }
         untracked
     }
@@ -425,6 +428,7 @@ impl AlertTable {
         let active = self.aggregate.as_ref().is_some_and(Alert::is_active);
         let seq = self.next_seq();
         let cooldown_ms = self.policy.cooldown_ms;
+        let outboxes = &self.outboxes;
         match (self.aggregate.as_mut(), active, count) {
             (Some(agg), true, 0) => {
                 agg.end = Some(End::Gone { at_ms: now_ms });
@@ -433,22 +437,14 @@ impl AlertTable {
             }
             (Some(agg), true, _) => {
                 agg.subject = Subject::Untracked(count);
-                if now_ms.saturating_sub(agg.notified_ms) >= cooldown_ms {
-                    agg.notified_ms = now_ms;
-                    owe(agg, &self.outboxes, Kind::Reminder, seq, Some(Cadence::Messages));
+                let mut reminder_seq = seq;
+                if remind_if_due(agg, outboxes, cooldown_ms, now_ms, &mut reminder_seq) {
                     sum.reminded = sum.reminded.saturating_add(1);
                 }
             }
             (_, _, 0) => {}
             (previous, _, _) => {
-                let mut agg = Alert {
-                    subject: Subject::Untracked(count),
-                    fired_ms: now_ms,
-                    notified_ms: now_ms,
-                    end: None,
-                    superseded: false,
-                    owed: [Owed::default(); MAX_DESTINATIONS],
-                };
+                let mut agg = Alert::new(Subject::Untracked(count), now_ms);
                 if let Some(old) = previous {
                     // Fired again before every destination heard the last one end. Where
                     // its FIRING was never heard either, nothing of it is worth telling;
