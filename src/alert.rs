@@ -246,6 +246,15 @@ impl AlertTable {
         self.outboxes.get(dest)
     }
 
+    /// Messages owed to every destination together, in one pass over the table.
+    pub(crate) fn owed_total(&self) -> usize {
+        let n = self.outboxes.len();
+        self.all_alerts()
+            .flat_map(|a| a.owed.get(..n).unwrap_or(&[]))
+            .map(|o| o.each().count())
+            .sum()
+    }
+
     /// Messages owed to `dest` now.
     pub(crate) fn owed_to(&self, dest: usize) -> usize {
         self.all_alerts()

@@ -139,11 +139,10 @@ impl Courier {
             self.deliver_due(&shared);
             let table = shared.lock();
             let now = boot_clock_ms();
+            let owed = table.owed_to(self.dest) > 0;
             let wait_ms = match table.outbox(self.dest) {
-                Some(o) if table.owed_to(self.dest) > 0 && o.retry_at_ms() > now => {
-                    o.retry_at_ms().saturating_sub(now)
-                }
-                Some(_) if table.owed_to(self.dest) > 0 => continue,
+                Some(o) if owed && o.retry_at_ms() > now => o.retry_at_ms().saturating_sub(now),
+                Some(_) if owed => continue,
                 _ => 60_000,
             };
             let _ = shared

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::alert::{AlertTable, Policy, TickSummary, WatchList};
+use crate::alert::{AlertTable, Policy, WatchList};
 use crate::config::{Config, Format};
 use crate::courier::{Courier, RenderSettings, Shared};
 use crate::health::{Flags, Record};
@@ -238,20 +238,25 @@ impl<'a> Daemon<'a> {
             return 2;
         }
         self.note_scan();
-        let summary = {
+        let (summary, snapshot, lingering) = {
             let mut table = self.shared.lock();
             let summary = table.tick(now_ms, &self.report);
-            if let Some(e) = self.exposition.as_mut() {
-                e.after_tick(&self.report, &summary, &table, scan_ms);
-            }
-            summary
+            let snapshot = (self.exposition.as_mut())
+                .map(|e| e.count(&self.report, &summary, &table, scan_ms));
+            // Whether anything lingers: tracked, or beyond the table.
+            let lingering = summary.untracked > 0 || table.active() > 0;
+            (summary, snapshot, lingering)
         };
         self.shared.ring();
+        // The file is written without the lock: the couriers need not wait on a disk.
+        if let (Some(e), Some(snapshot)) = (self.exposition.as_mut(), snapshot) {
+            e.write(&snapshot);
+        }
         lines::evictions(&summary, &self.names);
         if self.record.flags.blind {
             2
         } else {
-            u8::from(lingering(&summary, self))
+            u8::from(lingering)
         }
     }
 
@@ -290,7 +295,7 @@ impl<'a> Daemon<'a> {
             }
             // Let the couriers finish what is owed (bounded), then exit.
             let deadline = boot_clock_ms().saturating_add(self.cfg.timeout_s.saturating_mul(1000));
-            while self.owed() > 0 && boot_clock_ms() < deadline {
+            while self.shared.lock().owed_total() > 0 && boot_clock_ms() < deadline {
                 std::thread::sleep(Duration::from_millis(10));
             }
             return Some(status);
@@ -301,16 +306,11 @@ impl<'a> Daemon<'a> {
         for courier in &mut self.couriers {
             courier.deliver_due(&self.shared);
         }
-        let left = self.owed();
+        let left = self.shared.lock().owed_total();
         if left > 0 {
             log!("{left} messages were not delivered before exit");
         }
         Some(status)
-    }
-
-    fn owed(&self) -> usize {
-        let table = self.shared.lock();
-        (0..self.names.len()).map(|d| table.owed_to(d)).sum()
     }
 
     /// Sleeps until the next tick is due (with `--ticks`, not at all). After a long stall
@@ -364,11 +364,6 @@ fn alert_table(cfg: &Config, destinations: usize) -> AlertTable {
         },
         &vec![cadence; destinations],
     )
-}
-
-/// Whether anything lingers: tracked, or beyond the table.
-fn lingering(summary: &TickSummary, d: &Daemon<'_>) -> bool {
-    summary.untracked > 0 || d.shared.lock().active() > 0
 }
 
 /// `__sandbox-probe WHAT`, for the tests: starts as `run` does, locks itself in (unless

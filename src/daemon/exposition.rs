@@ -37,14 +37,14 @@ impl Exposition {
         })
     }
 
-    /// Counts a tick and rewrites the file.
-    pub(super) fn after_tick(
+    /// Counts a tick (under the table's lock): what the file is to say.
+    pub(super) fn count(
         &mut self,
         report: &ScanReport,
         summary: &TickSummary,
         table: &AlertTable,
         scan_ms: u64,
-    ) {
+    ) -> Snapshot {
         for (total, n) in
             self.alerts
                 .iter_mut()
@@ -54,8 +54,12 @@ impl Exposition {
         }
         let errors = report.errors.saturating_add(report.denied);
         self.proc_read_errors = self.proc_read_errors.saturating_add(u64::from(errors));
-        let snapshot = self.snapshot(report, summary, table, scan_ms);
-        match (self.textfile.write(&snapshot), self.failing) {
+        self.snapshot(report, summary, table, scan_ms)
+    }
+
+    /// Rewrites the file; a failure is logged once, and its end too.
+    pub(super) fn write(&mut self, snapshot: &Snapshot) {
+        match (self.textfile.write(snapshot), self.failing) {
             (Ok(()), Some(_)) => {
                 log!("the metrics textfile is written again");
                 self.failing = None;
@@ -100,15 +104,10 @@ impl Exposition {
         }
         // Those the scan could not store are all younger than those it did.
         let unstored = &report.unstored;
-        let (orphans, others) = if threshold.orphans_only {
-            (unstored.older_orphans, 0)
-        } else {
-            (
-                unstored.older_orphans,
-                unstored.older.saturating_sub(unstored.older_orphans),
-            )
-        };
-        s.lingering_orphans = s.lingering_orphans.saturating_add(orphans);
+        let others = threshold
+            .unstored_lingering(unstored)
+            .saturating_sub(unstored.older_orphans);
+        s.lingering_orphans = s.lingering_orphans.saturating_add(unstored.older_orphans);
         s.lingering_others = s.lingering_others.saturating_add(others);
         for dest in 0..crate::alert::MAX_DESTINATIONS {
             if let Some(o) = table.outbox(dest) {
@@ -116,8 +115,8 @@ impl Exposition {
                 s.deliveries_failed = s.deliveries_failed.saturating_add(o.stats.failed);
                 s.deliveries_dropped = s.deliveries_dropped.saturating_add(o.stats.dropped);
             }
-            s.outbox_messages = s.outbox_messages.saturating_add(table.owed_to(dest) as u64);
         }
+        s.outbox_messages = table.owed_total() as u64;
         s
     }
 }
