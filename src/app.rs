@@ -53,7 +53,7 @@ fn scan_once(cfg: &Config) -> u8 {
         read_trees: vec![cfg.proc_root.clone()],
         ..Plan::default()
     };
-    if let Err(code) = confine(cfg, &plan) {
+    if let Err(code) = crate::sandbox::confine(cfg.sandbox, &plan) {
         return code;
     }
     let mut report = Box::<ScanReport>::default();
@@ -103,24 +103,13 @@ fn write_report(cfg: &Config, scan: &ScanReport) -> std::io::Result<()> {
     out.0.flush()
 }
 
-/// Locks a one-shot command in, when the configuration says to.
-fn confine(cfg: &Config, plan: &Plan) -> Result<(), u8> {
-    if !cfg.sandbox {
-        return Ok(());
-    }
-    crate::sandbox::lock_down(plan).map(|_| ()).map_err(|e| {
-        log!("cannot lock itself in: {e} (WATCHDOG_SANDBOX=false runs without, for debugging)");
-        2
-    })
-}
-
 fn health(cfg: &Config) -> u8 {
     // Health reads the heartbeat and this boot's id; nothing else.
     let plan = Plan {
         read_files: vec![cfg.heartbeat_file.clone(), crate::sys::BOOT_ID_PATH.into()],
         ..Plan::default()
     };
-    if let Err(code) = confine(cfg, &plan) {
+    if let Err(code) = crate::sandbox::confine(cfg.sandbox, &plan) {
         return code;
     }
     let path = cfg.heartbeat_file.display();

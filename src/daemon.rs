@@ -147,9 +147,6 @@ impl<'a> Daemon<'a> {
     /// to: after every file is open, before any thread starts. The status, or `None` when
     /// it is off.
     pub(crate) fn lock_down(&self) -> Result<Option<crate::sandbox::Status>, u8> {
-        if !self.cfg.sandbox {
-            return Ok(None);
-        }
         let plan = crate::sandbox::Plan {
             read_trees: vec![self.cfg.proc_root.clone()],
             // The resolver's files, and the memory limit read after every scan.
@@ -167,10 +164,7 @@ impl<'a> Daemon<'a> {
             connect_ports: self.ports.clone(),
             threads: true,
         };
-        crate::sandbox::lock_down(&plan).map(Some).map_err(|e| {
-            log!("cannot lock itself in: {e} (WATCHDOG_SANDBOX=false runs without, for debugging)");
-            2
-        })
+        crate::sandbox::confine(self.cfg.sandbox, &plan)
     }
 
     /// The start-up summary, and what it could not set up.

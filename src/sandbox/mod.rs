@@ -99,6 +99,21 @@ impl fmt::Display for Error {
     }
 }
 
+/// Locks the process in when `enabled` (the configuration's `sandbox`): the status, or
+/// `None` when it is off. A failure is logged and is exit status 2, never a silent
+/// downgrade.
+pub(crate) fn confine(enabled: bool, plan: &Plan) -> Result<Option<Status>, u8> {
+    if !enabled {
+        return Ok(None);
+    }
+    lock_down(plan).map(Some).map_err(|e| {
+        crate::log!(
+            "cannot lock itself in: {e} (WATCHDOG_SANDBOX=false runs without, for debugging)"
+        );
+        2
+    })
+}
+
 /// Locks the calling thread (and every thread it starts later) into `plan`.
 pub(crate) fn lock_down(plan: &Plan) -> Result<Status, Error> {
     // rustix finds the vDSO and CLK_TCK in the aux vector on first use (prctl
