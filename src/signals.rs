@@ -94,6 +94,3 @@ impl Signals {
         }
     }
 }
-
-// SAFETY: a sigset_t is plain data; the set is only read after construction.
-unsafe impl Send for Signals {}
