@@ -15,63 +15,37 @@
 use core::fmt::{self, Write as _};
 use std::io::Write as _;
 
+use crate::text::FixedBuf;
+
 /// The longest line; the start-up summary with four destinations fits.
 pub(crate) const LINE_CAP: usize = 4096;
 const CUT: &str = "\u{2026}\n";
 
-/// A line being built.
+/// A line being built: what fits of it, cut at a character boundary.
+#[derive(Default)]
 pub struct Line {
-    buf: [u8; LINE_CAP],
-    len: usize,
-    cut: bool,
-}
-
-impl Default for Line {
-    fn default() -> Self {
-        Line {
-            buf: [0; LINE_CAP],
-            len: 0,
-            cut: false,
-        }
-    }
+    text: FixedBuf<LINE_CAP>,
 }
 
 impl fmt::Write for Line {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        // Room is kept for the cut marker and the newline.
-        let room = LINE_CAP.saturating_sub(CUT.len()).saturating_sub(self.len);
-        let take = if s.len() <= room {
-            s.len()
-        } else {
-            self.cut = true;
-            crate::text::utf8_floor(s.as_bytes(), room)
-        };
-        if let (Some(dst), Some(src)) = (
-            self.buf.get_mut(self.len..self.len.saturating_add(take)),
-            s.as_bytes().get(..take),
-        ) {
-            dst.copy_from_slice(src);
-            self.len = self.len.saturating_add(take);
-        }
+        self.text.push_bytes_utf8(s);
         Ok(())
     }
 }
 
 impl Line {
-    /// The finished line, newline included.
+    /// The finished line, newline included: cut to leave room for the cut marker where
+    /// it did not fit.
     fn finish(&mut self) -> &[u8] {
-        let end = if self.cut { CUT } else { "\n" };
-        let _ = self.write_str_unchecked(end);
-        self.buf.get(..self.len).unwrap_or(&[])
-    }
-
-    fn write_str_unchecked(&mut self, s: &str) -> Option<()> {
-        let end = self.len.checked_add(s.len())?;
-        self.buf
-            .get_mut(self.len..end)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Some(())
+        let room = LINE_CAP.saturating_sub(CUT.len());
+        if self.text.overflowed() || self.text.len() > room {
+            self.text.truncate(room);
+            self.text.push_bytes_utf8(CUT);
+        } else {
+            self.text.push_bytes_utf8("\n");
+        }
+        self.text.as_bytes()
     }
 }
 
