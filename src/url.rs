@@ -535,29 +535,25 @@ fn write_lowercase<W: uWrite + ?Sized>(w: &mut W, s: &str) -> Result<(), W::Erro
     Ok(())
 }
 
+/// The webhook URL for logs, with its secrets masked: userinfo, the query, `;`
+/// parameters, a Telegram bot token, and the path of a Slack or Discord hook (see
+/// [`WebhookUrl::write_masked`]); a URL that does not parse as [`mask_unparsed`] shows
+/// it. Start-up and error paths only.
+pub fn masked(raw: &str) -> String {
+    match WebhookUrl::parse(raw) {
+        // Display writes the masked form.
+        Ok(url) => url.to_string(),
+        Err(_) => {
+            let mut out = FixedBuf::<{ MASK_UNPARSED_MAX + CUT_MARKER.len() }>::new();
+            let _ = mask_unparsed(raw, &mut out);
+            out.as_str().to_owned()
+        }
+    }
+}
+
 /// What a refused URL may show in a configuration error: the scheme, and the host and
 /// port when they look like a host and port; userinfo becomes `***@`, everything from the
 /// first `/`, `?`, `#`, `;` or `\` on becomes `/***`, anything else odd becomes `***`.
-/// A URL as logs show it, parsed or not: its secrets masked (see
-/// [`WebhookUrl::write_masked`] and [`mask_unparsed`]). Start-up and error paths only.
-pub fn masked(raw: &str) -> String {
-    struct Push<'a>(&'a mut String);
-    impl uWrite for Push<'_> {
-        type Error = core::convert::Infallible;
-        fn write_str(&mut self, s: &str) -> Result<(), Self::Error> {
-            self.0.push_str(s);
-            Ok(())
-        }
-    }
-    let mut out = String::new();
-    let mut w = Push(&mut out);
-    let _ = match WebhookUrl::parse(raw) {
-        Ok(url) => url.write_masked(&mut w),
-        Err(_) => mask_unparsed(raw, &mut w),
-    };
-    out
-}
-
 /// At most [`MASK_UNPARSED_MAX`] bytes, then `…`. Text without `://` shows as `***`: it
 /// may be a bare token.
 pub fn mask_unparsed<W: uWrite + ?Sized>(raw: &str, out: &mut W) -> Result<(), W::Error> {
@@ -643,6 +639,41 @@ mod tests {
         let mut out = FixedBuf::<4096>::new();
         url.write_masked(&mut out).unwrap();
         out.as_str().to_owned()
+    }
+
+    #[test]
+    fn secrets_are_masked_in_logged_urls() {
+        let mask_url = super::masked;
+        assert_eq!(
+            mask_url("https://hooks.slack.com/services/T000/B000/XXXXSECRET"),
+            "https://hooks.slack.com/services/***"
+        );
+        assert_eq!(
+            mask_url("https://discord.com/api/webhooks/123/tok-en"),
+            "https://discord.com/api/webhooks/***"
+        );
+        assert_eq!(
+            mask_url("https://api.telegram.org/bot123456:AAE-secret/sendMessage"),
+            "https://api.telegram.org/bot***/sendMessage"
+        );
+        assert_eq!(
+            mask_url("http://user:pw@alertmanager:9093/api/v2/alerts?token=x"),
+            "http://***@alertmanager:9093/api/v2/alerts?***"
+        );
+        assert_eq!(
+            mask_url("http://127.0.0.1:8080/hook"),
+            "http://127.0.0.1:8080/hook"
+        );
+    }
+
+    #[test]
+    fn urls_that_do_not_parse_show_no_secret() {
+        let mask_url = super::masked;
+        assert_eq!(
+            mask_url("http://user:SECRET@h:99999/bot1:TOKEN"),
+            "http://***@h:99999/***"
+        );
+        assert_eq!(mask_url("ftp://x/bot123:SECRET/sendMessage"), "ftp://x/***");
     }
 
     fn unparsed(raw: &str) -> String {

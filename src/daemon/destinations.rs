@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::courier::{Courier, RenderSettings};
-use crate::deliver::{mask_url, Target};
+use crate::deliver::Target;
 use crate::log;
 
 /// The couriers and how logs name their destinations.
@@ -65,7 +65,7 @@ fn webhooks(cfg: &Config, settings: &Arc<RenderSettings>) -> Result<Destinations
         ports: Some(Vec::new()),
     };
     for (i, url) in cfg.webhook_urls.iter().enumerate() {
-        let name = mask_url(url);
+        let name = crate::url::masked(url);
         let endpoint = crate::deliver::endpoint(
             url,
             cfg.timeout_s,
