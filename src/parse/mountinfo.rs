@@ -3,8 +3,8 @@
 //! Pure; never panics; no allocation. A line is
 //! `id parent major:minor root mountpoint options [optional…] - fstype source superoptions`
 //! (proc(5)). Of the procfs mount whose device is the scanned root's, lingerwatch wants
-//! `hidepid` (other users' processes hidden or unreadable: the scan is blind to them) and
-//! `subset=pid`. Kernels since 5.8 print `hidepid=off|noaccess|invisible|ptraceable`,
+//! `hidepid` (other users' processes hidden or unreadable: the scan is blind to them).
+//! Kernels since 5.8 print `hidepid=off|noaccess|invisible|ptraceable`,
 //! older ones `hidepid=0|1|2`. Fed chunk by chunk; a line longer than [`LINE_CAP`] is
 //! skipped (no procfs line is that long).
 
@@ -18,8 +18,6 @@ pub const LINE_CAP: usize = 4096;
 pub struct ProcMount {
     /// `hidepid` is on (any value but `0`/`off`).
     pub hidepid: bool,
-    /// `subset=pid`: only the pid directories are there.
-    pub subset_pid: bool,
 }
 
 /// The procfs mount on device `dev` described by `line`, if it is one.
@@ -46,7 +44,6 @@ pub fn proc_mount(line: &[u8], dev: (u32, u32)) -> Option<ProcMount> {
         if let Some(value) = option.strip_prefix(b"hidepid=") {
             out.hidepid |= value != b"0" && value != b"off";
         }
-        out.subset_pid |= option == b"subset=pid";
     }
     Some(out)
 }
@@ -136,18 +133,12 @@ mod tests {
     fn finds_the_proc_mount_of_a_device_and_its_hidepid() {
         for chunk in [1, 7, 4096] {
             assert_eq!(find((0, 22), chunk), Some(ProcMount::default()));
-            let hidden = Some(ProcMount {
-                hidepid: true,
-                subset_pid: false,
-            });
+            let hidden = Some(ProcMount { hidepid: true });
             assert_eq!(find((0, 63), chunk), hidden, "named value");
             assert_eq!(find((0, 64), chunk), hidden, "numeric value");
             assert_eq!(
                 find((0, 65), chunk),
-                Some(ProcMount {
-                    hidepid: false,
-                    subset_pid: true
-                }),
+                Some(ProcMount::default()),
                 "optional fields before the separator"
             );
             assert_eq!(find((0, 21), chunk), None, "sysfs is not procfs");
