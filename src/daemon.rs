@@ -17,7 +17,7 @@ use crate::health::{Flags, Record};
 use crate::heartbeat::Heartbeat;
 use crate::log;
 use crate::outbox::Cadence;
-use crate::scan::{Blindness, ScanError, ScanReport, Scanner};
+use crate::scan::{ScanError, ScanReport, Scanner};
 use crate::signals::Signals;
 use crate::sys::{boot_clock_ms, sleep_until_boot_ms};
 use crate::warnings;
@@ -35,7 +35,6 @@ struct Said {
     counts: (u32, u32),
     proc_error: Option<i32>,
     namespace: bool,
-    blind: Option<Blindness>,
 }
 
 pub struct Daemon<'a> {
@@ -269,13 +268,12 @@ impl<'a> Daemon<'a> {
             self.said.counts = counts;
         }
         let blind = self.scanner.blindness(&self.report);
-        if blind.is_some() != self.said.blind.is_some() {
+        if blind.is_some() != self.record.flags.blind {
             match blind {
                 Some(b) => warnings::blindness(b),
                 None => log!("every process is visible again"),
             }
         }
-        self.said.blind = blind;
         self.record.flags.blind = blind.is_some();
         self.record.flags.memory_low = self.memory.check(u64::from(self.report.pids_seen));
     }
