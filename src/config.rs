@@ -75,8 +75,8 @@ impl ConfigError {
     }
 }
 
-/// How much of a refused value an error line shows.
-const SHOWN_VALUE_MAX: usize = 80;
+/// How much of a refused value an error line shows: as much as of a refused URL.
+const SHOWN_VALUE_MAX: usize = crate::url::MASK_UNPARSED_MAX;
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -84,7 +84,7 @@ impl fmt::Display for ConfigError {
         let cut = crate::text::utf8_floor(self.value.as_bytes(), SHOWN_VALUE_MAX);
         let shown = self.value.get(..cut).unwrap_or("");
         let marker = if cut < self.value.len() {
-            "\u{2026}"
+            crate::text::CUT_MARKER
         } else {
             ""
         };
@@ -179,16 +179,13 @@ impl Format {
 }
 
 pub fn parse_format(s: &str) -> Result<Format, Expected> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "json" => Ok(Format::Json),
-        "slack" => Ok(Format::Slack),
-        "discord" => Ok(Format::Discord),
-        "telegram" => Ok(Format::Telegram),
-        "alertmanager" => Ok(Format::Alertmanager),
-        _ => Err(Expected(
+    let s = s.trim();
+    Format::ALL
+        .into_iter()
+        .find(|f| f.name().eq_ignore_ascii_case(s))
+        .ok_or(Expected(
             "one of json, slack, discord, telegram, alertmanager",
-        )),
-    }
+        ))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
