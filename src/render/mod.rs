@@ -123,7 +123,9 @@ pub fn render_batch(
     body.clear();
     let first = batch.messages().first()?;
     match ctx.format {
-        Format::Alertmanager => write_alertmanager_batch(body, ctx, batch, now, text),
+        Format::Alertmanager => {
+            write_alertmanager_batch(body, ctx, batch.messages(), batch.dropped, now, text)
+        }
         Format::Slack | Format::Discord | Format::Telegram if batch.owed() > DIGEST_AFTER => {
             text.clear();
             let _ = write_digest(text, ctx, batch);
@@ -148,20 +150,25 @@ pub fn render_message(
     body: &mut Body,
 ) {
     body.clear();
-    text.clear();
-    let _ = write_text(text, ctx, msg, dropped);
-    cut_to_chars(text, text_limit(ctx.format));
+    if ctx.format == Format::Alertmanager {
+        // A batch of one: the same writer as every Alertmanager POST.
+        write_alertmanager_batch(body, ctx, core::slice::from_ref(msg), dropped, now, text);
+        return;
+    }
+    fill_text(text, ctx, msg, dropped);
     match ctx.format {
         Format::Json => {
             let _ = write_json(body, ctx, msg, dropped, text.as_str());
         }
-        Format::Slack | Format::Discord | Format::Telegram => write_chat(body, ctx, text.as_str()),
-        Format::Alertmanager => {
-            let _ = body.write_str("[");
-            let _ = write_alertmanager_alert(body, ctx, msg, now, text.as_str());
-            let _ = body.write_str("]");
-        }
+        _ => write_chat(body, ctx, text.as_str()),
     }
+}
+
+/// The human text of `msg` into `text`, cut to the format's limit.
+fn fill_text(text: &mut Text, ctx: &RenderContext<'_>, msg: &Message, dropped: u32) {
+    text.clear();
+    let _ = write_text(text, ctx, msg, dropped);
+    cut_to_chars(text, text_limit(ctx.format));
 }
 
 fn json_str<W: uWrite + ?Sized>(w: &mut W, s: &[u8]) -> Result<(), W::Error> {
@@ -208,22 +215,22 @@ fn write_json<W: uWrite + ?Sized>(
     w.write_str("}")
 }
 
-/// As many alerts of `batch` as fit the body, in order; the sequence number of the last.
+/// As many of `messages` as fit the body, in order, as one Alertmanager array; the
+/// sequence number of the last. `dropped` is reported once, in the first alert.
 fn write_alertmanager_batch(
     body: &mut Body,
     ctx: &RenderContext<'_>,
-    batch: &Batch,
+    messages: &[Message],
+    dropped: u32,
     now: Now,
     text: &mut Text,
 ) -> Option<Seq> {
     let _ = body.write_str("[");
     let mut last = None;
-    for (i, msg) in batch.messages().iter().enumerate() {
+    for (i, msg) in messages.iter().enumerate() {
         let mark = body.len();
-        // Drops are reported once, in the first alert's description.
-        let dropped = if i == 0 { batch.dropped } else { 0 };
-        text.clear();
-        let _ = write_text(text, ctx, msg, dropped);
+        let dropped = if i == 0 { dropped } else { 0 };
+        fill_text(text, ctx, msg, dropped);
         let _ = body.write_str(if i == 0 { "" } else { "," });
         let _ = write_alertmanager_alert(body, ctx, msg, now, text.as_str());
         // Keep room for the closing bracket.
