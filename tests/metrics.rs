@@ -31,10 +31,9 @@ fn metrics_daemon(dir: &std::path::Path, pattern: &str) -> Daemon {
 #[test]
 fn node_exporter_shows_the_gauges_of_a_real_orphan_and_they_follow_it() {
     let textfiles = tempfile::tempdir().unwrap();
-    let Some(mut node) = NodeExporter::start(textfiles.path()) else {
+    let Some(node) = NodeExporter::start(textfiles.path()) else {
         return;
     };
-    node.wait_ready();
     let dir = tempfile::tempdir().unwrap();
     let name = unique_pytest_name("metrics");
     let (orphan, _) = spawn_orphan(dir.path(), &name);
@@ -80,10 +79,9 @@ fn node_exporter_shows_the_gauges_of_a_real_orphan_and_they_follow_it() {
 #[test]
 fn scraped_in_a_tight_loop_the_file_is_never_seen_half_written() {
     let textfiles = tempfile::tempdir().unwrap();
-    let Some(mut node) = NodeExporter::start(textfiles.path()) else {
+    let Some(node) = NodeExporter::start(textfiles.path()) else {
         return;
     };
-    node.wait_ready();
     let name = unique_pytest_name("tight");
     let d = metrics_daemon(textfiles.path(), &name);
     node.wait_sample("lingerwatch_build_info{version=\"0.1.0\"}", 1.0);

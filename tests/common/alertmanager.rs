@@ -32,7 +32,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -163,10 +163,6 @@ impl AmCluster {
 
     fn log_path(&self, i: usize) -> PathBuf {
         self.dir.path().join(format!("am{i}.stderr"))
-    }
-
-    pub fn replicas(&self) -> usize {
-        self.replicas.len()
     }
 
     /// Where lingerwatch posts alerts to replica `i`.
@@ -363,10 +359,6 @@ impl AmCluster {
             .map(|i| tail(&self.log_path(i), 25))
             .collect::<Vec<_>>()
             .join("\n")
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
     }
 }
 

@@ -76,14 +76,8 @@ impl NodeExporter {
         format!("http://127.0.0.1:{}/metrics", self.port)
     }
 
-    /// Waits until node_exporter answers `GET /` (1.5 has no `/-/ready`).
-    pub fn wait_ready(&mut self) {
-        if self.poll_ready().is_err() {
-            panic!("node_exporter exited\n{}", tail(&self.log, 25));
-        }
-    }
-
-    /// `Err(true)` when it exited because its port was taken, `Err(false)` when it
+    /// Waits until it answers `GET /` (1.5 has no `/-/ready`). `Err(true)` when it
+    /// exited because its port was taken, `Err(false)` when it
     /// exited for another reason.
     fn poll_ready(&mut self) -> Result<(), bool> {
         let deadline = Instant::now() + Duration::from_secs(WAIT_S);
@@ -126,10 +120,6 @@ impl NodeExporter {
             },
             || format!("last scrape:\n{}\n{}", self.scrape(), tail(&self.log, 25)),
         )
-    }
-
-    pub fn log_tail(&self) -> String {
-        tail(&self.log, 25)
     }
 }
 
