@@ -12,11 +12,6 @@ use common::daemon::Daemon;
 use common::webhook::{Answer, Webhook};
 use common::{bin, spawn_orphan, unique_pytest_name, FakeProc};
 
-/// Polls `cond` until it holds, or fails the test after `secs`.
-fn wait_until(secs: u64, what: &str, cond: impl Fn() -> bool) {
-    common::wait_until(secs, what, || cond().then_some(()), String::new);
-}
-
 fn status_of(v: &serde_json::Value) -> &str {
     v["status"].as_str().unwrap_or("")
 }
@@ -138,7 +133,12 @@ fn outage_of_500s_then_refused_connections_loses_nothing_and_keeps_order() {
     ]);
     let d = Daemon::start(&fake_args(&fake, &url), &[]);
     // Three 500s, then the receiver goes away: connections are refused.
-    wait_until(10, "three failed attempts", || hook.requests().len() >= 3);
+    common::wait_until(
+        10,
+        "three failed attempts",
+        || (hook.requests().len() >= 3).then_some(()),
+        String::new,
+    );
     hook.stop();
     // Meanwhile two processes exit; the daemon sees it while the receiver is away.
     fake.remove(1000);
@@ -188,17 +188,13 @@ fn a_burst_during_an_outage_loses_nothing_and_arrives_in_order() {
     let n = 100u32;
     let fake = FakeProc::lingering(n);
     let d = Daemon::start(&fake_args(&fake, &url), &[]);
-    wait_until(10, "the first failed delivery", || {
-        d.log().contains("delivery of firing pid 1000 to")
-    });
+    d.wait_log(10, "delivery of firing pid 1000 to");
     for pid in 1000..1000 + n {
         fake.remove(pid);
     }
     // Two ticks later the table has seen them gone.
     let removed_ms = lingerwatch::sys::boot_clock_ms();
-    wait_until(10, "two ticks after the processes went", || {
-        common::heartbeat_ms(&d.heartbeat()).is_some_and(|t| t > removed_ms + 1000)
-    });
+    d.wait_tick_after(10, removed_ms + 1000);
     hook.restart();
     let got = hook.wait_for(60, "200 messages", |d| d.len() >= 200);
     let seen: Vec<(String, u64)> = got
@@ -342,12 +338,7 @@ fn no_webhook_prints_json_lines_and_disabled_stays_idle_but_healthy() {
         &[("WATCHDOG_PROC_ENABLED", "false")],
     );
     // Idle, it still ticks: two stamps a second apart, and health says so.
-    let first = common::wait_until(
-        10,
-        "a first tick",
-        || common::heartbeat_ms(&d.heartbeat()),
-        || d.log(),
-    );
+    let first = d.wait_tick_after(10, 0);
     d.wait_tick_after(10, first);
     let (code, said) = d.health();
     assert_eq!(code, Some(0), "{}", said);

@@ -151,12 +151,7 @@ fn a_burst_reaches_alertmanager_in_batches_within_two_ticks() {
         ],
         &[("WATCHDOG_PROC_PATTERNS", &name)],
     );
-    let first = common::wait_until(
-        30,
-        "the first tick",
-        || common::heartbeat_ms(&d.heartbeat()),
-        || d.log(),
-    );
+    let first = d.wait_tick_after(30, 0);
     // Within two ticks every tracked process is active on both replicas.
     d.wait_tick_after(30, first + 2000);
     for i in 0..2 {
@@ -437,12 +432,7 @@ fn no_hostile_server_can_hold_up_a_tick_leave_a_thread_or_socket_or_grow_the_dae
             &["--webhook-url", &url],
             &[("WATCHDOG_WEBHOOK_TIMEOUT_S", "2")],
         );
-        let first = common::wait_until(
-            10,
-            "a first tick",
-            || common::heartbeat_ms(&d.heartbeat()),
-            || d.log(),
-        );
+        let first = d.wait_tick_after(10, 0);
         let baseline = resources(d.pid());
         // Several attempts (or one refusal), and the ticks keep their schedule.
         let log = d.wait_log(20, says);

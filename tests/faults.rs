@@ -104,12 +104,7 @@ fn the_heartbeat_is_created_0600_and_a_record_from_another_boot_or_the_future_is
     let args = idle_args(&fake);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let d = Daemon::start(&args, &[]);
-    let first = common::wait_until(
-        10,
-        "a tick",
-        || common::heartbeat_ms(&d.heartbeat()),
-        || d.log(),
-    );
+    let first = d.wait_tick_after(10, 0);
     let mode = std::fs::metadata(d.heartbeat())
         .unwrap()
         .permissions()
@@ -237,12 +232,7 @@ fn usr1_prints_the_alert_table_and_usr2_and_alrm_are_ignored_with_a_line_even_wh
     fake.add(1000, "pytest", 1, 1, b"pytest\0-k\0a\0");
     fake.add(1001, "pytest", 1, 1, b"pytest\0-k\0b\0");
     let mut d = Daemon::fast(fake.root(), &[], &[]);
-    common::wait_until(
-        10,
-        "two alerts",
-        || common::heartbeat_ms(&d.heartbeat()),
-        || d.log(),
-    );
+    d.wait_tick_after(10, 0);
     // Block the next scans on a FIFO.
     fake.add_fifo_cmdline(999);
     wait_blocked_on_fifo(&d);

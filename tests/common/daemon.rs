@@ -82,14 +82,15 @@ impl Daemon {
     }
 
     /// Waits until the daemon has completed a tick that started after `after_ms` (boot
-    /// clock): what it saw then is in its table.
-    pub fn wait_tick_after(&self, secs: u64, after_ms: u64) {
+    /// clock; 0 for its first): what it saw then is in its table. Returns that tick's
+    /// stamp.
+    pub fn wait_tick_after(&self, secs: u64, after_ms: u64) -> u64 {
         super::wait_until(
             secs,
             "a tick",
             || super::heartbeat_ms(&self.heartbeat()).filter(|&t| t > after_ms),
             || self.log(),
-        );
+        )
     }
 
     /// Sends `sig`, then how long it took to exit and its status (`None` when it was
