@@ -218,14 +218,6 @@ pub(crate) fn allowed(plan: &Plan) -> Vec<Allowed> {
     if !plan.write_dirs.is_empty() {
         list.extend_from_slice(syscalls::TEXTFILE);
     }
-    for a in &mut list {
-        if syscalls::NO_EXEC.iter().any(|&(_, nr)| nr == a.nr) {
-            a.args = Args::LacksBits {
-                index: 2,
-                mask: libc::PROT_EXEC as u64,
-            };
-        }
-    }
     list
 }
 

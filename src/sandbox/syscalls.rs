@@ -55,6 +55,15 @@ const fn one_of(name: &'static str, nr: i64, index: u8, values: &'static [u64]) 
     }
 }
 
+/// Allowed when argument `index` has no bit of `mask` set.
+const fn lacks(name: &'static str, nr: i64, index: u8, mask: u64) -> Allowed {
+    Allowed {
+        name,
+        nr,
+        args: Args::LacksBits { index, mask },
+    }
+}
+
 // libc's types for these differ between glibc and musl (FIONBIO is a c_ulong on one, a
 // c_int on the other): the filter compares 64-bit values.
 #[allow(clippy::unnecessary_cast)] // a no-op on glibc only
@@ -65,15 +74,19 @@ const AF_INET: u64 = libc::AF_INET as u64;
 const AF_INET6: u64 = libc::AF_INET6 as u64;
 const AF_UNIX: u64 = libc::AF_UNIX as u64;
 const AF_NETLINK: u64 = libc::AF_NETLINK as u64;
+const PROT_EXEC: u64 = libc::PROT_EXEC as u64;
 
 /// Memory, files through the fds and paths Landlock allows, time, and exit.
 pub(crate) const BASE: &[Allowed] = &[
     any("brk", libc::SYS_brk),
-    any("mmap", libc::SYS_mmap),
+    // Never executable memory: lingerwatch loads no code after start (the static build
+    // cannot; the glibc build resolves names with its built-in `files` and `dns`
+    // modules), so writable-then-executable memory is never needed.
+    lacks("mmap", libc::SYS_mmap, 2, PROT_EXEC),
     any("munmap", libc::SYS_munmap),
     any("mremap", libc::SYS_mremap),
     any("madvise", libc::SYS_madvise),
-    any("mprotect", libc::SYS_mprotect),
+    lacks("mprotect", libc::SYS_mprotect, 2, PROT_EXEC),
     // musl on x86_64 opens with `open`, glibc with `openat`.
     any("open", libc::SYS_open),
     any("openat", libc::SYS_openat),
@@ -175,9 +188,3 @@ pub(crate) const REFUSED: &[(&str, i64, Args, i32)] = &[
         libc::EACCES,
     ),
 ];
-
-/// `mmap` and `mprotect` of executable memory are refused: lingerwatch loads no code after
-/// start (the static build cannot; the glibc build resolves names with its built-in
-/// `files` and `dns` modules), so writable-then-executable memory is never needed.
-pub(crate) const NO_EXEC: &[(&str, i64)] =
-    &[("mmap", libc::SYS_mmap), ("mprotect", libc::SYS_mprotect)];
