@@ -19,6 +19,8 @@ const MIB: u64 = 1024 * KIB;
 pub const BASE_BYTES: u64 = 3 * MIB;
 /// The rule's part per host process: 1.8 KiB measured, with 25 % margin.
 pub const PER_PROCESS_BYTES: u64 = 2355; // 2.3 KiB
+/// The rule in words, for the warnings.
+pub const RULE: &str = "3 MiB + 2.3 KiB per process";
 /// The least limit worth setting (Docker's own minimum is 6 MiB).
 pub const FLOOR_BYTES: u64 = 6 * MIB;
 
@@ -55,9 +57,7 @@ pub fn parse_limit(text: &[u8]) -> Option<u64> {
 pub fn limit_files(self_cgroup: &[u8], cgroup_root: &Path) -> Vec<PathBuf> {
     let mut v2 = None;
     for line in self_cgroup.split(|&b| b == b'\n') {
-        let mut parts = line.splitn(3, |&b| b == b':');
-        let (Some(id), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let Some((id, controllers, path)) = crate::parse::cgroup::line_fields(line) else {
             continue;
         };
         let Ok(path) = std::str::from_utf8(path) else {

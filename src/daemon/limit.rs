@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::log;
-use crate::memory::{covers, judge, limit_files, mib_up, parse_limit, tasks_from_loadavg, Verdict};
+use crate::memory::{
+    covers, judge, limit_files, mib_up, parse_limit, tasks_from_loadavg, Verdict, RULE,
+};
 use crate::sys::read_file;
 
 pub(super) struct MemoryLimit {
@@ -71,15 +73,15 @@ impl MemoryLimit {
     /// `/proc/loadavg` are an upper bound on the host's processes.
     pub(super) fn warn_before_first_scan(&mut self) {
         let mut buf = [0u8; 4096];
-        let tasks = read_small(&self.loadavg, &mut buf)
+        let Some(tasks) = read_small(&self.loadavg, &mut buf)
             .and_then(|n| buf.get(..n))
-            .and_then(tasks_from_loadavg);
-        if let (Some(tasks), Verdict::Low { limit, needed }) = (
-            tasks,
-            tasks.map_or(Verdict::Enough, |t| judge(self.limit, t)),
-        ) {
+            .and_then(tasks_from_loadavg)
+        else {
+            return;
+        };
+        if let Verdict::Low { limit, needed } = judge(self.limit, tasks) {
             log!(
-                "warning: the memory limit, {} MiB, may not survive even the first scan: the host runs up to {tasks} tasks, and the kernel's cache of their /proc entries is charged to this container (3 MiB + 2.3 KiB per process); set the limit to at least {} MiB",
+                "warning: the memory limit, {} MiB, may not survive even the first scan: the host runs up to {tasks} tasks, and the kernel's cache of their /proc entries is charged to this container ({RULE}); set the limit to at least {} MiB",
                 mib_up(limit),
                 mib_up(needed)
             );
@@ -94,7 +96,7 @@ impl MemoryLimit {
         let verdict = judge(self.limit, host_processes);
         match (verdict, self.said) {
             (Verdict::Low { limit, needed }, Verdict::Enough) => log!(
-                "warning: the memory limit, {} MiB, is below what /proc needs beside {host_processes} host processes: the kernel's cache of their /proc entries is charged to this container (3 MiB + 2.3 KiB per process), so it will be OOM-killed, again and again; set the limit to at least {} MiB",
+                "warning: the memory limit, {} MiB, is below what /proc needs beside {host_processes} host processes: the kernel's cache of their /proc entries is charged to this container ({RULE}), so it will be OOM-killed, again and again; set the limit to at least {} MiB",
                 mib_up(limit),
                 mib_up(needed)
             ),

@@ -293,11 +293,15 @@ fn path_identity(path: &[u8]) -> Identity<'_> {
     found
 }
 
-/// The path of one `hierarchy-ID:controllers:path` line; the path may itself hold `:`.
-fn line_path(line: &[u8]) -> Option<&[u8]> {
+/// The fields of one `hierarchy-ID:controllers:path` line; the path may itself hold `:`.
+pub fn line_fields(line: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
     let mut parts = line.splitn(3, |&b| b == b':');
-    let (_hierarchy, _controllers) = (parts.next()?, parts.next()?);
-    parts.next()
+    Some((parts.next()?, parts.next()?, parts.next()?))
+}
+
+/// The path of one cgroup line.
+fn line_path(line: &[u8]) -> Option<&[u8]> {
+    line_fields(line).map(|(_, _, path)| path)
 }
 
 /// The container and the pod a process runs in, from its whole `/proc/<pid>/cgroup`, in
