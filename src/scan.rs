@@ -493,7 +493,7 @@ impl Scanner {
                 Ok(Some(found)) => {
                     let pinned = watch.binary_search(&found.key()).is_ok();
                     if let Some(left_out) = report.insert(found, pinned) {
-                        probe.count_unstored(&left_out, rest.stat, &mut report.unstored);
+                        probe.count_unstored(left_out, rest.stat, &mut report.unstored);
                     }
                 }
                 Ok(None) | Err(Skip::Gone) => {}
@@ -644,14 +644,17 @@ impl Probe<'_> {
                     .any(|n| n.as_slice() == found.parent.as_slice()));
     }
 
-    /// Counts a match the report could not hold.
-    fn count_unstored(&self, found: &Found, buf: &mut [u8], unstored: &mut Unstored) {
+    /// Counts a match the report could not hold (handed over: nothing else keeps it).
+    /// Only whether it is an orphan matters, so a child of pid 1 needs no parent read.
+    fn count_unstored(&self, mut found: Found, buf: &mut [u8], unstored: &mut Unstored) {
         unstored.count = unstored.count.saturating_add(1);
         if found.age_s() > self.cfg.older_than_s {
             unstored.older = unstored.older.saturating_add(1);
-            let mut f = found.clone();
-            self.read_parent(&mut f, buf);
-            if f.orphan {
+            let orphan = found.ppid == 1 || {
+                self.read_parent(&mut found, buf);
+                found.orphan
+            };
+            if orphan {
                 unstored.older_orphans = unstored.older_orphans.saturating_add(1);
             }
         }
