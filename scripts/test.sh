@@ -30,10 +30,7 @@ scripts/build-static.sh --no-default-features
 scripts/build-static.sh
 
 # --- deploy (issue 4) ---
-step "the .deb for bare hosts, from the static binary just built"
-scripts/build-deb.sh --no-build
-
-step "deploy files: DaemonSet against the Kubernetes schemas, hadolint, compose config"
+step "deploy files: DaemonSet against the Kubernetes schemas, hadolint, compose config, the unit, and the .deb (built here from the static binary) under lintian"
 scripts/lint-deploy.sh
 
 step "the .deb installed with dpkg: files, conffile, unit verify, remove and purge"
