@@ -12,7 +12,7 @@ use core::ffi::CStr;
 use core::mem::MaybeUninit;
 use std::path::Path;
 
-use rustix::fd::OwnedFd;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{openat, Mode, OFlags, RawDir, SeekFrom, CWD};
 use rustix::io::Errno;
 use rustix::path::DecInt;
@@ -143,7 +143,9 @@ impl ProcDir {
     }
 
     fn open_at(&self, path: &CStr) -> Result<OwnedFd, ReadError> {
-        open_read(&self.fd, path)
+        // No O_NONBLOCK: procfs files never block, and a FIFO in a fake /proc must block
+        // the scan as a stuck read would (the tests see that through health).
+        open_read(&self.fd, path, OFlags::empty())
     }
 
     /// Streams a file through `buf`, handing each chunk to `f` until it returns false, the
@@ -191,14 +193,16 @@ impl ProcDir {
     }
 }
 
-fn open_read(dir: &OwnedFd, path: &CStr) -> Result<OwnedFd, ReadError> {
+/// Opens `path` (relative to `dir`) to read it, never as a controlling terminal, with
+/// `extra` flags on top.
+fn open_read<P: rustix::path::Arg + Copy>(
+    dir: impl AsFd,
+    path: P,
+    extra: OFlags,
+) -> Result<OwnedFd, ReadError> {
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | extra;
     loop {
-        match openat(
-            dir,
-            path,
-            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
-            Mode::empty(),
-        ) {
+        match openat(&dir, path, flags, Mode::empty()) {
             Err(Errno::INTR) => continue,
             other => return other.map_err(ReadError::from_errno),
         }
@@ -263,16 +267,9 @@ pub(crate) fn stream_file(
     stream_fd(&fd, buf, limit, f)
 }
 
-/// Opens a file by absolute path to read it: never as a controlling terminal, and never
-/// blocking in open() on a FIFO.
+/// Opens a file by absolute path to read it, never blocking in open() on a FIFO.
 fn open_to_read(path: &Path) -> Result<OwnedFd, ReadError> {
-    openat(
-        CWD,
-        path,
-        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
-        Mode::empty(),
-    )
-    .map_err(ReadError::from_errno)
+    open_read(CWD, path, OFlags::NONBLOCK)
 }
 
 /// Reads up to `buf.len()` bytes of a file by absolute path.
