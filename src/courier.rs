@@ -16,7 +16,7 @@ use crate::log;
 use crate::outbox::Outcome;
 use crate::render::{batch_max, new_body, render_batch, Body, Now, RenderContext, Text};
 use crate::sys::{boot_clock_ms, wall_clock_s};
-use crate::text::{write_duration, FixedBuf};
+use crate::text::{duration, FixedBuf};
 
 /// What the couriers share with the loop: the table, and a bell rung after each tick.
 pub struct Shared {
@@ -175,11 +175,7 @@ impl Courier {
                         o.map_or(0, |o| o.retry_at_ms()),
                     )
                 };
-                let mut wait = FixedBuf::<24>::new();
-                let _ = write_duration(
-                    &mut wait,
-                    retry_at.saturating_sub(boot_clock_ms()).div_ceil(1000),
-                );
+                let wait = duration(retry_at.saturating_sub(boot_clock_ms()).div_ceil(1000));
                 let wait = wait.as_str();
                 match attempt.error.as_deref() {
                     Some(why) if status == 0 => log!(

@@ -68,19 +68,10 @@ impl<const N: usize> FixedBuf<N> {
     }
 
     pub(crate) fn push_bytes_utf8(&mut self, s: &str) {
-        let room = N.saturating_sub(self.len);
-        let take = if s.len() <= room {
-            s.len()
-        } else {
-            self.overflowed = true;
-            utf8_floor(s.as_bytes(), room)
-        };
-        if let (Some(dst), Some(src)) = (
-            self.bytes.get_mut(self.len..self.len.saturating_add(take)),
-            s.as_bytes().get(..take),
-        ) {
+        let src = fitting(s, N.saturating_sub(self.len), &mut self.overflowed);
+        if let Some(dst) = self.bytes.get_mut(self.len..self.len.saturating_add(src.len())) {
             dst.copy_from_slice(src);
-            self.len = self.len.saturating_add(take);
+            self.len = self.len.saturating_add(src.len());
         }
     }
 }
@@ -154,16 +145,20 @@ impl ufmt::uWrite for ReservedBuf {
 
     fn write_str(&mut self, s: &str) -> Result<(), Infallible> {
         let room = self.cap.min(self.bytes.capacity()).saturating_sub(self.bytes.len());
-        let take = if s.len() <= room {
-            s.len()
-        } else {
-            self.overflowed = true;
-            utf8_floor(s.as_bytes(), room)
-        };
         // Within the reserved capacity: never reallocates.
-        self.bytes.extend_from_slice(s.as_bytes().get(..take).unwrap_or(&[]));
+        self.bytes.extend_from_slice(fitting(s, room, &mut self.overflowed));
         Ok(())
     }
+}
+
+/// What of `s` fits in `room` bytes, cut at a character boundary; sets `overflowed` when
+/// that is not all of it.
+fn fitting<'a>(s: &'a str, room: usize, overflowed: &mut bool) -> &'a [u8] {
+    if s.len() <= room {
+        return s.as_bytes();
+    }
+    *overflowed = true;
+    s.as_bytes().get(..utf8_floor(s.as_bytes(), room)).unwrap_or(&[])
 }
 
 /// The largest `n <= max` such that `bytes[..n]` does not end inside a UTF-8 sequence that
@@ -316,6 +311,13 @@ pub(crate) fn write_centis<W: ufmt::uWrite + ?Sized>(w: &mut W, hundredths: u64)
         w.write_str("0")?;
     }
     ufmt::uwrite!(w, "{}", frac)
+}
+
+/// A duration for people, as [`write_duration`] writes it, in a buffer of its own.
+pub(crate) fn duration(secs: u64) -> FixedBuf<24> {
+    let mut b = FixedBuf::new();
+    let _ = write_duration(&mut b, secs);
+    b
 }
 
 /// Writes a duration for people: "42s", "5m03s", "1h02m", "3d04h".

@@ -9,13 +9,7 @@ use crate::log;
 use crate::parse::cmdline::PatternSet;
 use crate::signals::{Signal, Signals};
 use crate::sys::boot_clock_ms;
-use crate::text::{write_duration, FixedBuf};
-
-fn duration(secs: u64) -> FixedBuf<24> {
-    let mut b = FixedBuf::new();
-    let _ = write_duration(&mut b, secs);
-    b
-}
+use crate::text::duration;
 
 fn patterns(set: &PatternSet) -> String {
     let list: Vec<String> = set
