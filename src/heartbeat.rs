@@ -76,15 +76,9 @@ impl Heartbeat {
     pub(crate) fn beat(&self, rec: &Record) -> Result<(), i32> {
         let mut buf = FixedBuf::<RECORD_LEN>::new();
         let _ = write_record(&mut buf, rec);
-        let mut done = 0usize;
-        while let Some(rest) = buf.as_bytes().get(done..).filter(|r| !r.is_empty()) {
-            match rustix::io::pwrite(&self.fd, rest, done as u64) {
-                Ok(n) => done = done.saturating_add(n),
-                Err(Errno::INTR) => continue,
-                Err(e) => return Err(e.raw_os_error()),
-            }
-        }
-        Ok(())
+        crate::sys::write_all_with(buf.as_bytes(), |rest, at| {
+            rustix::io::pwrite(&self.fd, rest, at)
+        })
     }
 }
 

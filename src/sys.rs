@@ -267,6 +267,24 @@ pub(crate) fn stream_file(
     stream_fd(&fd, buf, limit, f)
 }
 
+/// Writes all of `bytes` through `write_at(rest, offset)`, which writes what it can of
+/// `rest` (found `offset` bytes in), again after a short write or EINTR; the errno of
+/// any other failure.
+pub(crate) fn write_all_with(
+    bytes: &[u8],
+    mut write_at: impl FnMut(&[u8], u64) -> Result<usize, Errno>,
+) -> Result<(), i32> {
+    let mut done = 0usize;
+    while let Some(rest) = bytes.get(done..).filter(|r| !r.is_empty()) {
+        match write_at(rest, done as u64) {
+            Ok(n) => done = done.saturating_add(n),
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e.raw_os_error()),
+        }
+    }
+    Ok(())
+}
+
 /// Opens a file by absolute path to read it, never blocking in open() on a FIFO.
 fn open_to_read(path: &Path) -> Result<OwnedFd, ReadError> {
     open_read(CWD, path, OFlags::NONBLOCK)

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use rustix::fd::OwnedFd;
 use rustix::fs::{Mode, OFlags, CWD};
-use rustix::io::Errno;
 
 use crate::metrics::{write as write_metrics, Snapshot};
 use crate::text::ReservedBuf;
@@ -74,14 +73,7 @@ impl Textfile {
         .map_err(|e| e.raw_os_error())?;
         // The collector (another user) reads it whatever the umask.
         rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o644)).map_err(|e| e.raw_os_error())?;
-        let mut done = 0usize;
-        while let Some(rest) = self.buf.as_bytes().get(done..).filter(|r| !r.is_empty()) {
-            match rustix::io::write(&fd, rest) {
-                Ok(n) => done = done.saturating_add(n),
-                Err(Errno::INTR) => continue,
-                Err(e) => return Err(e.raw_os_error()),
-            }
-        }
+        crate::sys::write_all_with(self.buf.as_bytes(), |rest, _| rustix::io::write(&fd, rest))?;
         drop(fd);
         rustix::fs::renameat(
             &self.dir,
