@@ -324,7 +324,6 @@ fn once_and_dry_run_print_the_firing_of_every_process_over_the_threshold() {
 #[test]
 fn no_webhook_prints_json_lines_and_disabled_stays_idle_but_healthy() {
     let fake = FakeProc::lingering(1);
-    let root = fake.root().to_str().unwrap().to_owned();
     let mut d = Daemon::fast(fake.root(), &["--once"], &[]);
     let status = d.child.wait().unwrap();
     assert_eq!(status.code(), Some(1));
@@ -333,10 +332,7 @@ fn no_webhook_prints_json_lines_and_disabled_stays_idle_but_healthy() {
     let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
     assert_eq!((status_of(&v), v["pid"].as_u64()), ("firing", Some(1000)));
 
-    let mut d = Daemon::start(
-        &["--proc-root", &root, "--interval-s", "1", "--age-s", "1"],
-        &[("WATCHDOG_PROC_ENABLED", "false")],
-    );
+    let mut d = Daemon::fast(fake.root(), &[], &[("WATCHDOG_PROC_ENABLED", "false")]);
     // Idle, it still ticks: two stamps a second apart, and health says so.
     let first = d.wait_tick_after(10, 0);
     d.wait_tick_after(10, first);

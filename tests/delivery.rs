@@ -210,12 +210,7 @@ fn https_to_a_server_of_a_private_ca_needs_the_ca_file_and_says_why_without_it()
                 leaf.key.to_str().unwrap(),
             ],
         );
-        let mut cmd = Command::new(common::bin());
-        cmd.args(["run", "--once", "--age-s", "1", "--webhook-url"])
-            .arg(format!("{}/hook", peer.origin("https")))
-            .arg("--proc-root")
-            .arg(fake.root())
-            .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"));
+        let mut cmd = fake.once_to(&format!("{}/hook", peer.origin("https")));
         if let Some(ca) = ca {
             cmd.env("WATCHDOG_WEBHOOK_CA_FILE", ca);
         }
