@@ -214,15 +214,19 @@ pub fn parse_lang(s: &str) -> Result<Lang, Expected> {
 
 const HTTP_ONLY: &str = "an http:// URL: this build is HTTP-only (built with --no-default-features); use the default build for https://";
 
-/// A webhook URL, parsed the one way it is also sent ([`crate::url`]); the reason it was
-/// refused.
+/// A webhook URL, parsed the one way it is also sent ([`crate::url`]), in its normal form
+/// ([`WebhookUrl::write_normalized`]: scheme and host in lowercase), which is what is
+/// connected to and logged; or the reason it was refused.
 pub fn parse_webhook_url(s: &str) -> Result<String, UrlRefusal> {
-    let s = s.trim();
-    let url = WebhookUrl::parse(s).map_err(UrlRefusal::Malformed)?;
+    let url = WebhookUrl::parse(s.trim()).map_err(UrlRefusal::Malformed)?;
     if url.scheme() == Scheme::Https && !cfg!(feature = "https") {
         return Err(UrlRefusal::HttpOnly);
     }
-    Ok(s.to_owned())
+    // Never longer than what was parsed: lowercasing keeps the length, and the port and
+    // fragment can only shrink.
+    let mut normal = crate::text::FixedBuf::<{ crate::url::MAX_URL_LEN }>::new();
+    let _ = url.write_normalized(&mut normal);
+    Ok(normal.as_str().to_owned())
 }
 
 /// Why a webhook URL was refused.
@@ -845,5 +849,36 @@ mod tests {
         assert!(parse_webhook_url("https://a b").is_err());
         assert!(parse_webhook_url("http://127.0.0.1:99999/x").is_err());
         assert!(parse_webhook_url("http://[::1]:9093/api/v2/alerts").is_ok());
+    }
+
+    /// Found by the `config_values` fuzz target in CI's 20 s smoke (issue 25): a scheme in
+    /// mixed case was accepted and kept as typed, so the URL did not start with `http://`.
+    /// Schemes and hosts are case-insensitive: accepted, and kept in lowercase, which is
+    /// what is connected to and logged.
+    #[test]
+    fn a_scheme_or_host_in_mixed_case_is_accepted_in_lowercase() {
+        let table: &[(&str, &str)] = &[
+            ("Http://sho", "http://sho"),
+            (
+                "HTTP://LOCALHOST:9/Hook?Token=AbC",
+                "http://localhost:9/Hook?Token=AbC",
+            ),
+            (
+                " hTTp://U:P@Example.COM.:80/A#Frag ",
+                "http://U:P@example.com./A",
+            ),
+            ("http://[2001:DB8::1]:00080/x", "http://[2001:db8::1]/x"),
+        ];
+        for &(raw, want) in table {
+            let got = parse_webhook_url(raw).unwrap();
+            assert_eq!(got, want, "{raw:?}");
+            assert_eq!(
+                parse_webhook_url(&got).unwrap(),
+                got,
+                "normal form is stable"
+            );
+        }
+        let c = load_with(&[("WATCHDOG_WEBHOOK_URL", "HTTP://LOCALHOST:9/x")], &[]).unwrap();
+        assert_eq!(c.webhook_urls, ["http://localhost:9/x"]);
     }
 }

@@ -247,6 +247,27 @@ impl<'a> WebhookUrl<'a> {
         Ok(())
     }
 
+    /// The URL as it is connected to, sent and kept: the scheme and the host in lowercase
+    /// (both are case-insensitive, RFC 3986 3.1 and 3.2.2, so `Http://HOST/` is accepted
+    /// and becomes `http://host/`), the port only when it is not the scheme's default,
+    /// the userinfo, path and query as written, and no fragment (it is never sent).
+    /// Parsing the result gives the same parts, and normalising it again changes nothing.
+    pub fn write_normalized<W: uWrite + ?Sized>(&self, w: &mut W) -> Result<(), W::Error> {
+        w.write_str(self.scheme.name())?;
+        w.write_str("://")?;
+        if let Some(userinfo) = self.userinfo {
+            w.write_str(userinfo)?;
+            w.write_str("@")?;
+        }
+        self.write_authority(w, false)?;
+        w.write_str(self.path)?;
+        if let Some(q) = self.query {
+            w.write_str("?")?;
+            w.write_str(q)?;
+        }
+        Ok(())
+    }
+
     /// The URL for logs: `scheme://[***@]host[:port]/path[?***]`. Userinfo, the whole
     /// query and `;` parameters are masked, and so is the secret part of the path of Slack
     /// (`/services/***`), Discord (`/api/webhooks/***`) and Telegram (`/bot***/…`) hooks,

@@ -37,7 +37,10 @@ fuzz_target!(|input: Input<'_>| {
     let _ = config::parse_format(v);
     let _ = config::parse_lang(v);
     if let Ok(url) = config::parse_webhook_url(v) {
-        assert!(url.starts_with("http://") || url.starts_with("https://"));
+        // Schemes and hosts are case-insensitive: accepted in any case, kept in lowercase
+        // (issue 25: `Http://…` was kept as typed). The normal form is stable.
+        assert!(url.starts_with("http://") || url.starts_with("https://"), "{url:?}");
+        assert_eq!(config::parse_webhook_url(&url).as_ref(), Ok(&url));
     }
 
     let env: HashMap<String, String> = input

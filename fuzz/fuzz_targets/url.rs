@@ -61,6 +61,18 @@ fn check_rerender(url: &WebhookUrl<'_>) {
     assert_eq!(back.path(), url.path());
     assert_eq!(back.query(), url.query());
     assert_eq!(back.userinfo(), None);
+    // The normal form (what is connected to and logged) has the same parts, its scheme
+    // and host in lowercase, and is its own normal form.
+    let mut normal = FixedBuf::<4096>::new();
+    url.write_normalized(&mut normal).unwrap();
+    let n = WebhookUrl::parse(normal.as_str()).unwrap_or_else(|e| panic!("{normal:?}: {e}", normal = normal.as_str()));
+    assert_eq!((n.scheme(), n.port(), n.path(), n.query()), (url.scheme(), url.port(), url.path(), url.query()));
+    assert_eq!(n.host().text, url.host().text.to_ascii_lowercase());
+    assert_eq!(n.userinfo(), url.userinfo());
+    let mut again = FixedBuf::<4096>::new();
+    n.write_normalized(&mut again).unwrap();
+    assert_eq!(again.as_str(), normal.as_str());
+    assert!(normal.as_str().starts_with(url.scheme().name()));
 }
 
 /// Where `part` (a slice of `raw`) starts and ends in `raw`.
