@@ -66,13 +66,41 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
+    /// The value is shown as [`shown_value`] allows.
     fn new(source: &str, value: &str, expected: Expected) -> Self {
         ConfigError {
             source: source.to_owned(),
-            value: value.to_owned(),
+            value: shown_value(source, value),
             expected: expected.0.to_owned(),
         }
     }
+}
+
+const WEBHOOK_ENV: &str = "WATCHDOG_WEBHOOK_URL";
+
+/// What an error line may show of a refused value. A webhook URL (a Slack hook, a
+/// Telegram token) is masked as [`crate::url::masked`] masks it, whatever is wrong with
+/// it (not UTF-8: its lossy form); so is any value that looks like a URL or credentials
+/// (`://` or `@`): it may be a webhook URL given to the wrong flag.
+fn shown_value(source: &str, value: &str) -> String {
+    let secret = source == WEBHOOK_ENV
+        || source == "--webhook-url"
+        || value.contains("://")
+        || value.contains('@');
+    if secret {
+        crate::url::masked(value)
+    } else {
+        value.to_owned()
+    }
+}
+
+/// Whether a stray word or an unknown flag may be shown as typed: short, lowercase, the
+/// shape of a mistyped command or flag. Anything else may be a token pasted in the wrong
+/// place.
+fn plain_word(s: &str) -> bool {
+    s.len() <= 24
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 /// How much of a refused value an error line shows: as much as of a refused URL.
@@ -480,7 +508,7 @@ impl Builder {
     fn apply_args(&mut self, args: impl IntoIterator<Item = OsString>) -> Result<(), ConfigError> {
         let mut command = None;
         let mut parser = lexopt::Parser::from_args(args);
-        while let Some(arg) = parser.next().map_err(|e| usage(e.to_string()))? {
+        while let Some(arg) = parser.next().map_err(parser_error)? {
             let name = match arg {
                 lexopt::Arg::Long(name) => format!("--{name}"),
                 lexopt::Arg::Short(c) => format!("-{c}"),
@@ -549,11 +577,44 @@ impl Builder {
     }
 }
 
+const USAGE_EXPECTED: &str = "a command (run, scan, health) and flags from --help";
+
+/// An unknown word or flag: shown as typed when it is a [`plain_word`] (after `-`/`--`),
+/// else masked like a URL (a URL shows its scheme and host, other text `***`).
 fn usage(what: String) -> ConfigError {
+    let shown = if plain_word(what.trim_start_matches('-')) {
+        what
+    } else {
+        crate::url::masked(&what)
+    };
     ConfigError {
         source: "command line".into(),
-        value: what,
-        expected: "a command (run, scan, health) and flags from --help".to_owned(),
+        value: shown,
+        expected: USAGE_EXPECTED.to_owned(),
+    }
+}
+
+/// An error of the flag parser, which would repeat the value it refused
+/// (`--once=http://u:SECRET@h/`): only the flag is named, the value masked.
+fn parser_error(e: lexopt::Error) -> ConfigError {
+    match e {
+        lexopt::Error::UnexpectedValue { option, value } => ConfigError {
+            value: crate::url::masked(&value.to_string_lossy()),
+            expected: format!("no value: {option} is a switch"),
+            source: option,
+        },
+        lexopt::Error::MissingValue {
+            option: Some(option),
+        } => ConfigError {
+            source: option,
+            value: String::new(),
+            expected: "a value after the flag".to_owned(),
+        },
+        _ => ConfigError {
+            source: "command line".into(),
+            value: "***".into(),
+            expected: USAGE_EXPECTED.to_owned(),
+        },
     }
 }
 
@@ -574,7 +635,7 @@ fn command_word(previous: Option<Command>, word: OsString) -> Result<Command, Co
 fn flag_value(parser: &mut lexopt::Parser, flag: &str) -> Result<String, ConfigError> {
     parser
         .value()
-        .map_err(|e| usage(e.to_string()))?
+        .map_err(parser_error)?
         .into_string()
         .map_err(|v| ConfigError::new(flag, &v.to_string_lossy(), Expected("UTF-8 text")))
 }
@@ -599,11 +660,11 @@ fn webhook_list(setting: ListSetting) -> Result<Vec<String>, ConfigError> {
             })?;
             if urls.len() == MAX_WEBHOOKS {
                 let masked: Vec<String> = split_list(&list).map(crate::url::masked).collect();
-                return Err(ConfigError::new(
-                    &source,
-                    &masked.join(","),
-                    Expected(WEBHOOKS_EXPECTED),
-                ));
+                return Err(ConfigError {
+                    source,
+                    value: masked.join(","),
+                    expected: WEBHOOKS_EXPECTED.to_owned(),
+                });
             }
             urls.push(url);
         }
@@ -795,6 +856,48 @@ mod tests {
             (e.source.as_str(), e.expected.as_str()),
             ("--pattern", "UTF-8 text")
         );
+    }
+
+    /// Issue 19, item 4: a refused webhook URL (non-UTF-8 too), a stray argument and the
+    /// flag parser's own errors (`--flag=value`) never show a secret in the error line.
+    #[test]
+    fn no_secret_reaches_a_configuration_error() {
+        use std::os::unix::ffi::OsStringExt;
+        let non_utf8 = OsString::from_vec(b"http://u:SECRETPW@h/x\xff".to_vec());
+        let e = load(
+            |k| (k == "WATCHDOG_WEBHOOK_URL").then(|| non_utf8.clone()),
+            std::iter::empty(),
+        )
+        .unwrap_err();
+        assert_eq!(e.source, "WATCHDOG_WEBHOOK_URL");
+        assert!(!e.to_string().contains("SECRET"), "{e}");
+        let e = load(|_| None, [OsString::from("--webhook-url"), non_utf8]).unwrap_err();
+        assert_eq!(e.source, "--webhook-url");
+        assert!(!e.to_string().contains("SECRET"), "{e}");
+        let table: &[&[&str]] = &[
+            &["http://u:SECRET@h/x"],
+            &["run", "https://hooks.slack.com/services/T/B/SECRET"],
+            &["xoxb-1-SECRET"],
+            &["--once=http://u:SECRET@h/"],
+            &["--json=SECRET"],
+            &["-h=SECRET"],
+            &["--age-min=http://u:SECRET@h/"],
+            &["--age-min", "u:SECRET@h"],
+            &["--xoxb-1-SECRET"],
+        ];
+        for args in table {
+            let e = load_with(&[], args).unwrap_err();
+            let line = e.to_string();
+            assert!(!line.contains("SECRET"), "{args:?}: {line}");
+            assert!(line.contains("is not valid"), "{args:?}: {line}");
+        }
+        // What is no secret is still shown: a mistyped command, a flag, a number.
+        let e = load_with(&[], &["frobnicate"]).unwrap_err();
+        assert!(e.to_string().contains("frobnicate"), "{e}");
+        let e = load_with(&[], &["--age-min=abc"]).unwrap_err();
+        assert!(e.to_string().contains("--age-min=\"abc\""), "{e}");
+        let e = load_with(&[], &["--once=yes"]).unwrap_err();
+        assert_eq!(e.source, "--once");
     }
 
     #[test]

@@ -429,3 +429,28 @@ fn ticks_runs_back_to_back_and_exits_with_every_message_delivered() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("not delivered"), "{err}");
 }
+
+/// Issue 19, item 4: a start-up error never echoes a secret: a non-UTF-8 webhook URL, a
+/// URL given as a stray argument, a value given to a switch (`--once=…`).
+#[test]
+fn start_up_errors_never_echo_a_secret() {
+    use std::os::unix::ffi::OsStrExt;
+    let url = std::ffi::OsStr::from_bytes(b"http://u:SECRETPW@h/x\xff");
+    let cases: [(&[&str], Option<&std::ffi::OsStr>); 3] = [
+        (&["run", "--once"], Some(url)),
+        (&["run", "http://u:SECRETPW@h/x"], None),
+        (&["run", "--once=http://u:SECRETPW@h/"], None),
+    ];
+    for (args, env) in cases {
+        let mut cmd = Command::new(bin());
+        cmd.args(args);
+        if let Some(v) = env {
+            cmd.env("WATCHDOG_WEBHOOK_URL", v);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("is not valid"), "{args:?}: {err}");
+        assert!(!err.contains("SECRET"), "{args:?}: {err}");
+    }
+}
