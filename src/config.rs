@@ -116,6 +116,14 @@ impl fmt::Display for ConfigError {
         } else {
             ""
         };
+        if self.value.is_empty() {
+            // Missing, or nothing wrong with the value itself (a flag with the wrong command).
+            return write!(
+                f,
+                "{} is not valid: expected {}",
+                self.source, self.expected
+            );
+        }
         write!(
             f,
             "{}={:?}{marker} is not valid: expected {}",
@@ -306,6 +314,46 @@ pub enum Command {
     SandboxProbe,
 }
 
+/// Whether the process locks itself in after start-up and, when not, what turned it off,
+/// which the warning names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sandbox {
+    On,
+    /// `WATCHDOG_SANDBOX=false`.
+    OffByVariable,
+    /// `--no-sandbox`.
+    OffByFlag,
+}
+
+impl Sandbox {
+    pub fn on(self) -> bool {
+        self == Sandbox::On
+    }
+
+    /// What turned it off, as the start-up warning names it.
+    pub fn off_by(self) -> Option<&'static str> {
+        match self {
+            Sandbox::On => None,
+            Sandbox::OffByVariable => Some("WATCHDOG_SANDBOX=false"),
+            Sandbox::OffByFlag => Some("--no-sandbox"),
+        }
+    }
+}
+
+impl Command {
+    /// As typed on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Run => "run",
+            Command::Scan => "scan",
+            Command::Health => "health",
+            Command::Help => "help",
+            Command::Version => "--version",
+            Command::SandboxProbe => "__sandbox-probe",
+        }
+    }
+}
+
 /// Everything the program needs, validated.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -327,7 +375,7 @@ pub struct Config {
     pub host_label: Option<String>,
     pub heartbeat_file: PathBuf,
     /// Lock itself in after start-up (Landlock and seccomp).
-    pub sandbox: bool,
+    pub sandbox: Sandbox,
     /// Where the metrics go for node_exporter.
     pub textfile: Option<PathBuf>,
     /// Where the cgroup filesystem is mounted.
@@ -341,6 +389,8 @@ pub struct Config {
     pub probe: Option<String>,
 }
 
+/// The default threshold, `WATCHDOG_PROC_AGE_MIN=60`.
+const DEFAULT_AGE_S: u64 = 3600;
 const AGE_MIN_EXPECTED: &str = "a whole number of minutes, 0 to 525600 (e.g. 60)";
 const AGE_S_EXPECTED: &str = "a whole number of seconds, 0 to 31536000 (e.g. 3600)";
 const INTERVAL_EXPECTED: &str = "a whole number of seconds, 1 to 86400 (e.g. 30)";
@@ -394,8 +444,13 @@ struct Builder {
     patterns: ListSetting,
     exclude: ListSetting,
     webhooks: ListSetting,
-    age_min: u64,
-    age_s: Option<u64>,
+    /// The threshold in seconds from `WATCHDOG_PROC_AGE_MIN`, `WATCHDOG_PROC_AGE_S` and
+    /// either flag: the flag wins over both variables, seconds over minutes between them.
+    age_min_var_s: Option<u64>,
+    age_s_var: Option<u64>,
+    age_flag_s: Option<u64>,
+    /// The flags given, to refuse a second value and a flag the command has no use for.
+    given: Vec<&'static str>,
     cfg: Config,
 }
 
@@ -410,8 +465,10 @@ impl Builder {
             },
             exclude: ListSetting::default(),
             webhooks: ListSetting::default(),
-            age_min: 60,
-            age_s: None,
+            age_min_var_s: None,
+            age_s_var: None,
+            age_flag_s: None,
+            given: Vec::new(),
             cfg: Config {
                 command: Command::Run,
                 scan: ScanConfig {
@@ -436,7 +493,7 @@ impl Builder {
                 lang: Lang::En,
                 host_label: None,
                 heartbeat_file: PathBuf::from("/tmp/lingerwatch.heartbeat"),
-                sandbox: true,
+                sandbox: Sandbox::On,
                 textfile: None,
                 cgroup_root: PathBuf::from("/sys/fs/cgroup"),
                 json: false,
@@ -457,10 +514,12 @@ impl Builder {
             "WATCHDOG_PROC_EXCLUDE" => self.exclude.set(source, v),
             "WATCHDOG_WEBHOOK_URL" => self.webhooks.set(source, v),
             "WATCHDOG_PROC_AGE_MIN" => {
-                self.age_min = parse_u64_in(v, 0, 525_600, AGE_MIN_EXPECTED)?
+                let s = parse_u64_in(v, 0, 525_600, AGE_MIN_EXPECTED)?.saturating_mul(60);
+                *self.age_slot(source, true) = Some(s);
             }
             "WATCHDOG_PROC_AGE_S" => {
-                self.age_s = Some(parse_u64_in(v, 0, 31_536_000, AGE_S_EXPECTED)?)
+                let s = parse_u64_in(v, 0, 31_536_000, AGE_S_EXPECTED)?;
+                *self.age_slot(source, false) = Some(s);
             }
             "WATCHDOG_PROC_ORPHANS_ONLY" => c.threshold.orphans_only = parse_bool(v)?,
             "WATCHDOG_PROC_INIT_NAMES" => c.scan.init_names = parse_init_names(v)?,
@@ -480,12 +539,29 @@ impl Builder {
             "WATCHDOG_LANG" => c.lang = parse_lang(v)?,
             "WATCHDOG_HOST_LABEL" => c.host_label = Some(parse_host_label(v)?),
             "WATCHDOG_HEARTBEAT_FILE" => c.heartbeat_file = PathBuf::from(v),
-            "WATCHDOG_SANDBOX" => c.sandbox = parse_bool(v)?,
+            "WATCHDOG_SANDBOX" => {
+                c.sandbox = if parse_bool(v)? {
+                    Sandbox::On
+                } else {
+                    Sandbox::OffByVariable
+                }
+            }
             "WATCHDOG_TEXTFILE" => c.textfile = Some(parse_textfile(v)?),
             "WATCHDOG_CGROUP_ROOT" => c.cgroup_root = PathBuf::from(v.trim()),
             _ => return Err(Expected("a known setting")),
         }
         Ok(())
+    }
+
+    /// Where a threshold from `source` goes: a flag's over both variables'.
+    fn age_slot(&mut self, source: &str, minutes: bool) -> &mut Option<u64> {
+        if source.starts_with("--") {
+            &mut self.age_flag_s
+        } else if minutes {
+            &mut self.age_min_var_s
+        } else {
+            &mut self.age_s_var
+        }
     }
 
     /// Applies the environment; a variable set to blanks counts as unset, and one that is
@@ -524,36 +600,80 @@ impl Builder {
             match name.as_str() {
                 "-h" | "--help" => command = Some(Command::Help),
                 "-V" | "--version" => command = Some(Command::Version),
+                flag => self.apply_flag(&mut parser, flag)?,
+            }
+        }
+        self.cfg.command = command.unwrap_or(Command::Run);
+        check_command_flags(self.cfg.command, &self.given)
+    }
+
+    /// One flag: a switch, or a flag and its value. A flag that takes one value may be
+    /// given once; `--age-min` and `--age-s` count as one.
+    fn apply_flag(&mut self, parser: &mut lexopt::Parser, flag: &str) -> Result<(), ConfigError> {
+        if let Some(switch) = SWITCHES.iter().copied().find(|s| *s == flag) {
+            self.given.push(switch);
+            match switch {
                 "--json" => self.cfg.json = true,
                 "--once" => self.cfg.once = true,
                 "--dry-run" => self.cfg.dry_run = true,
                 "--orphans-only" => self.cfg.threshold.orphans_only = true,
-                "--no-sandbox" => self.cfg.sandbox = false,
-                "--ticks" => {
-                    let v = flag_value(&mut parser, "--ticks")?;
-                    let n = parse_u64_in(&v, 1, u64::MAX, "a number of ticks, at least 1")
-                        .map_err(|e| ConfigError::new("--ticks", &v, e))?;
-                    self.cfg.ticks = Some(n);
-                }
-                flag => {
-                    let st = SETTINGS
-                        .iter()
-                        .find(|s| !s.flag.is_empty() && s.flag == flag)
-                        .ok_or_else(|| usage(name.clone()))?;
-                    let v = flag_value(&mut parser, flag)?;
-                    self.apply(st.env, flag, &v)
-                        .map_err(|e| ConfigError::new(flag, &v, e))?;
-                }
+                "--no-sandbox" => self.cfg.sandbox = Sandbox::OffByFlag,
+                _ => {}
             }
+            return Ok(());
         }
-        self.cfg.command = command.unwrap_or(Command::Run);
-        Ok(())
+        let (env, flag) = match SETTINGS
+            .iter()
+            .find(|s| !s.flag.is_empty() && s.flag == flag)
+        {
+            Some(st) => (st.env, st.flag),
+            None if flag == "--ticks" => ("", "--ticks"),
+            None => return Err(usage(flag.to_owned())),
+        };
+        let v = flag_value(parser, flag)?;
+        self.check_once(flag, &v)?;
+        self.given.push(flag);
+        if flag == "--ticks" {
+            let n = parse_u64_in(&v, 1, u64::MAX, "a number of ticks, at least 1")
+                .map_err(|e| ConfigError::new(flag, &v, e))?;
+            self.cfg.ticks = Some(n);
+            return Ok(());
+        }
+        self.apply(env, flag, &v)
+            .map_err(|e| ConfigError::new(flag, &v, e))
+    }
+
+    /// Refuses a second value for what takes one: it would silently win over the first.
+    fn check_once(&self, flag: &'static str, v: &str) -> Result<(), ConfigError> {
+        if REPEATABLE.contains(&flag) {
+            return Ok(());
+        }
+        let twin = TWINS
+            .iter()
+            .find_map(|&(a, b)| (a == flag).then_some(b).or((b == flag).then_some(a)));
+        match self.given.iter().find(|&&g| g == flag || Some(g) == twin) {
+            None => Ok(()),
+            Some(&first) if first == flag => Err(ConfigError::new(
+                flag,
+                v,
+                Expected("this flag once: it takes one value (a second would silently win)"),
+            )),
+            Some(&first) => Err(ConfigError {
+                source: flag.to_owned(),
+                value: shown_value(flag, v),
+                expected: format!("{first} or {flag}, once: both set the same thing"),
+            }),
+        }
     }
 
     /// The settings that depend on others, and the checks across settings.
     fn finish(mut self) -> Result<Config, ConfigError> {
         let mut cfg = self.cfg;
-        cfg.threshold.age_s = self.age_s.unwrap_or(self.age_min.saturating_mul(60));
+        cfg.threshold.age_s = self
+            .age_flag_s
+            .or(self.age_s_var)
+            .or(self.age_min_var_s)
+            .unwrap_or(DEFAULT_AGE_S);
         cfg.scan.older_than_s = cfg.threshold.age_s;
         let patterns = self.patterns.sources("--pattern");
         fill_patterns(&mut cfg.scan.include, &patterns)?;
@@ -581,6 +701,53 @@ const USAGE_EXPECTED: &str = "a command (run, scan, health) and flags from --hel
 
 /// An unknown word or flag: shown as typed when it is a [`plain_word`] (after `-`/`--`),
 /// else masked like a URL (a URL shows its scheme and host, other text `***`).
+/// The flags that take no value.
+const SWITCHES: &[&str] = &[
+    "--json",
+    "--once",
+    "--dry-run",
+    "--orphans-only",
+    "--no-sandbox",
+];
+
+/// The flags that may be given more than once: each adds to a list.
+const REPEATABLE: &[&str] = &["--pattern", "--exclude", "--webhook-url"];
+
+/// Pairs of flags that set the same thing.
+const TWINS: &[(&str, &str)] = &[("--age-min", "--age-s")];
+
+/// Flags that mean something to one command only: with another, one was surely meant for
+/// something else (`scan --once`: a scan is always once, and sends nothing).
+const COMMAND_FLAGS: &[(&str, Command)] = &[
+    ("--once", Command::Run),
+    ("--dry-run", Command::Run),
+    ("--ticks", Command::Run),
+    ("--json", Command::Scan),
+];
+
+/// Refuses a flag of [`COMMAND_FLAGS`] given to another command; `--help` and
+/// `--version` take anything.
+fn check_command_flags(command: Command, given: &[&'static str]) -> Result<(), ConfigError> {
+    if !matches!(command, Command::Run | Command::Scan | Command::Health) {
+        return Ok(());
+    }
+    match COMMAND_FLAGS
+        .iter()
+        .find(|&&(flag, owner)| owner != command && given.contains(&flag))
+    {
+        Some(&(flag, owner)) => Err(ConfigError {
+            source: flag.to_owned(),
+            value: String::new(),
+            expected: format!(
+                "no {flag} with {}: it means something to {} only",
+                command.name(),
+                owner.name()
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 fn usage(what: String) -> ConfigError {
     let shown = if plain_word(what.trim_start_matches('-')) {
         what
@@ -898,6 +1065,95 @@ mod tests {
         assert!(e.to_string().contains("--age-min=\"abc\""), "{e}");
         let e = load_with(&[], &["--once=yes"]).unwrap_err();
         assert_eq!(e.source, "--once");
+    }
+
+    /// Issue 19, item 4: `WATCHDOG_PROC_AGE_S=3600 lingerwatch --age-min 1` ran with one
+    /// hour. A flag wins over every variable that sets the same thing; between the two
+    /// variables, seconds still win over minutes.
+    #[test]
+    fn a_flag_wins_over_every_variable_that_sets_the_same_thing() {
+        let both = [
+            ("WATCHDOG_PROC_AGE_S", "3600"),
+            ("WATCHDOG_PROC_AGE_MIN", "5"),
+        ];
+        let age = |args: &[&str]| load_with(&both, args).unwrap().threshold.age_s;
+        assert_eq!(age(&["--age-min", "1"]), 60);
+        assert_eq!(age(&["--age-s", "7"]), 7);
+        assert_eq!(age(&[]), 3600);
+        let c = load_with(&[("WATCHDOG_PROC_AGE_MIN", "5")], &[]).unwrap();
+        assert_eq!(c.threshold.age_s, 300);
+        let c = load_with(
+            &[("WATCHDOG_PROC_ORPHANS_ONLY", "false")],
+            &["--orphans-only"],
+        );
+        assert!(c.unwrap().threshold.orphans_only);
+        let c = load_with(&[("WATCHDOG_SANDBOX", "true")], &["--no-sandbox"]).unwrap();
+        assert_eq!(c.sandbox, Sandbox::OffByFlag);
+        let c = load_with(&[("WATCHDOG_SANDBOX", "false")], &["--no-sandbox"]).unwrap();
+        assert_eq!(c.sandbox, Sandbox::OffByFlag);
+        let c = load_with(&[("WATCHDOG_SANDBOX", "false")], &[]).unwrap();
+        assert_eq!(c.sandbox, Sandbox::OffByVariable);
+        assert_eq!(load_with(&[], &[]).unwrap().sandbox, Sandbox::On);
+    }
+
+    /// Issue 19, item 4: a single-value flag given twice silently took the last.
+    #[test]
+    fn a_single_value_flag_given_twice_is_refused() {
+        let table: &[(&[&str], &str)] = &[
+            (&["--age-min", "1", "--age-min", "2"], "--age-min"),
+            (&["--age-min", "1", "--age-s", "2"], "--age-s"),
+            (&["--format", "json", "--format=slack"], "--format"),
+            (&["--proc-root", "/a", "--proc-root", "/b"], "--proc-root"),
+            (&["run", "--ticks", "1", "--ticks", "2"], "--ticks"),
+        ];
+        for &(args, flag) in table {
+            let e = load_with(&[], args).unwrap_err();
+            assert_eq!(e.source, flag, "{args:?}");
+            assert!(e.expected.contains("once"), "{args:?}: {e}");
+        }
+        // Lists and switches may be repeated.
+        let args = [
+            "--pattern",
+            "a",
+            "--pattern",
+            "b",
+            "--orphans-only",
+            "--orphans-only",
+        ];
+        assert!(load_with(&[], &args).is_ok());
+    }
+
+    /// Issue 19, item 4: `scan --once --dry-run` was accepted; a flag that means nothing
+    /// for the command is refused, naming both.
+    #[test]
+    fn a_flag_that_means_nothing_for_the_command_is_refused() {
+        let table: &[(&[&str], &str)] = &[
+            (&["scan", "--once", "--dry-run"], "--once"),
+            (&["scan", "--dry-run"], "--dry-run"),
+            (&["scan", "--ticks", "3"], "--ticks"),
+            (&["health", "--json"], "--json"),
+            (&["health", "--once"], "--once"),
+            (&["run", "--json"], "--json"),
+            (&["--json"], "--json"),
+        ];
+        for &(args, flag) in table {
+            let e = load_with(&[], args).unwrap_err();
+            assert_eq!(e.source, flag, "{args:?}");
+            let command = args
+                .first()
+                .filter(|a| !a.starts_with('-'))
+                .unwrap_or(&"run");
+            assert!(e.to_string().contains(command), "{args:?}: {e}");
+        }
+        for args in [
+            &["run", "--once", "--dry-run"][..],
+            &["scan", "--json"],
+            &["health"],
+            &["run", "--ticks", "2"],
+            &["--help", "--json"],
+        ] {
+            assert!(load_with(&[], args).is_ok(), "{args:?}");
+        }
     }
 
     #[test]

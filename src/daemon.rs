@@ -163,7 +163,7 @@ impl<'a> Daemon<'a> {
             connect_ports: self.ports.clone(),
             threads: true,
         };
-        crate::sandbox::confine(self.cfg.sandbox, &plan)
+        crate::sandbox::confine(self.cfg.sandbox.on(), &plan)
     }
 
     /// The start-up summary, and what it could not set up.
