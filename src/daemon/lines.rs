@@ -47,7 +47,10 @@ pub(super) fn startup(
     };
     let confined = match confinement {
         Some(status) => status.to_string(),
-        None => "WARNING: sandbox off (WATCHDOG_SANDBOX=false): no Landlock, no seccomp".to_owned(),
+        None => format!(
+            "WARNING: sandbox off ({}): no Landlock, no seccomp",
+            cfg.sandbox.off_by().unwrap_or("WATCHDOG_SANDBOX=false")
+        ),
     };
     log!(
         "lingerwatch {}: {watching} {} every {}s for [{}] (exclude [{}]) older than {}{orphans}; alerts to {} as {} (timeout {}s, cooldown {}, lang {}, host {host}); heartbeat {}{metrics}; {memory}; {confined}",
