@@ -168,9 +168,11 @@ pub fn push_patterns(set: &mut PatternSet, list: &str) -> Result<(), Expected> {
     Ok(())
 }
 
+/// The inits' names: at least one (a list of blanks is a mistake, not "none": pid 1 is
+/// always an init anyway).
 pub fn parse_init_names(list: &str) -> Result<InitNames, Expected> {
     const EXPECTED: &str =
-        "comma-separated process names (comm), at most 16, each at most 15 bytes";
+        "comma-separated process names (comm), 1 to 16, each at most 15 bytes (e.g. tini,init)";
     let mut names = InitNames::new();
     for n in split_list(list) {
         let name = heapless::Vec::from_slice(n.as_bytes()).map_err(|_| Expected(EXPECTED))?;
@@ -179,7 +181,32 @@ pub fn parse_init_names(list: &str) -> Result<InitNames, Expected> {
         }
         names.push(name).map_err(|_| Expected(EXPECTED))?;
     }
+    if names.is_empty() {
+        return Err(Expected(EXPECTED));
+    }
     Ok(names)
+}
+
+/// A Telegram `chat_id`: an integer (a group's or channel's is negative) of at most 20
+/// digits, or `@channelusername` (5 to 32 letters, digits or `_`), as the Bot API takes it.
+pub fn parse_chat_id(s: &str) -> Result<String, Expected> {
+    const EXPECTED: &str = "an integer of at most 20 digits, negative for a group (e.g. -1001234567890), or @channelusername (5 to 32 letters, digits or _)";
+    let s = s.trim();
+    let ok = match s.strip_prefix('@') {
+        Some(name) => {
+            (5..=32).contains(&name.len())
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        }
+        None => {
+            let digits = s.strip_prefix('-').unwrap_or(s);
+            (1..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+        }
+    };
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(Expected(EXPECTED))
+    }
 }
 
 /// Where alerts go and in what shape.
@@ -535,7 +562,7 @@ impl Builder {
             "WATCHDOG_WEBHOOK_TIMEOUT_S" => {
                 c.timeout_s = parse_u64_in(v, 1, 300, TIMEOUT_EXPECTED)?
             }
-            "WATCHDOG_TELEGRAM_CHAT_ID" => c.telegram_chat_id = Some(v.trim().to_owned()),
+            "WATCHDOG_TELEGRAM_CHAT_ID" => c.telegram_chat_id = Some(parse_chat_id(v)?),
             "WATCHDOG_LANG" => c.lang = parse_lang(v)?,
             "WATCHDOG_HOST_LABEL" => c.host_label = Some(parse_host_label(v)?),
             "WATCHDOG_HEARTBEAT_FILE" => c.heartbeat_file = PathBuf::from(v),
@@ -825,6 +852,13 @@ fn webhook_list(setting: ListSetting) -> Result<Vec<String>, ConfigError> {
                 value: crate::url::masked(item),
                 expected: e.to_string(),
             })?;
+            if urls.contains(&url) {
+                return Err(ConfigError {
+                    source,
+                    value: crate::url::masked(item),
+                    expected: "each URL once (the same after lowercasing the scheme and host and dropping a default port): a second would get every alert twice".to_owned(),
+                });
+            }
             if urls.len() == MAX_WEBHOOKS {
                 let masked: Vec<String> = split_list(&list).map(crate::url::masked).collect();
                 return Err(ConfigError {
@@ -1153,6 +1187,93 @@ mod tests {
             &["--help", "--json"],
         ] {
             assert!(load_with(&[], args).is_ok(), "{args:?}");
+        }
+    }
+
+    /// Issue 19, item 4: `WATCHDOG_PROC_INIT_NAMES=,,,` was taken as no names at all. A
+    /// list with no name is refused; a blank variable is unset, so the default.
+    #[test]
+    fn init_names_with_no_name_are_refused() {
+        for list in [",,,", " , "] {
+            let e = load_with(&[("WATCHDOG_PROC_INIT_NAMES", list)], &[]).unwrap_err();
+            assert_eq!(e.source, "WATCHDOG_PROC_INIT_NAMES", "{list:?}");
+        }
+        let e = load_with(&[], &["--init-names", ""]).unwrap_err();
+        assert_eq!(e.source, "--init-names");
+        let c = load_with(&[("WATCHDOG_PROC_INIT_NAMES", "")], &[]).unwrap();
+        assert_eq!(c.scan.init_names.len(), 6);
+        let c = load_with(&[("WATCHDOG_PROC_INIT_NAMES", ",tini,")], &[]).unwrap();
+        assert_eq!(c.scan.init_names.len(), 1);
+    }
+
+    /// Issue 19, item 4: the same webhook twice (also differing only in the case of the
+    /// scheme or host) had each alert posted twice.
+    #[test]
+    fn a_webhook_url_given_twice_is_refused_masked() {
+        // (environment, arguments, the setting refused)
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
+        let table: &[Case<'_>] = &[
+            (
+                &[(WEBHOOK_ENV, "http://h/x?t=SECRET,http://h/x?t=SECRET")],
+                &[],
+                WEBHOOK_ENV,
+            ),
+            (
+                &[(WEBHOOK_ENV, "http://h/x?t=SECRET, HTTP://H/x?t=SECRET")],
+                &[],
+                WEBHOOK_ENV,
+            ),
+            (
+                &[],
+                &[
+                    "--webhook-url",
+                    "http://h:80/x?t=SECRET",
+                    "--webhook-url",
+                    "http://H/x?t=SECRET",
+                ],
+                "--webhook-url",
+            ),
+        ];
+        for &(env, args, source) in table {
+            let e = load_with(env, args).unwrap_err();
+            assert_eq!(e.source, source, "{env:?} {args:?}");
+            let line = e.to_string();
+            assert!(line.contains("once") && !line.contains("SECRET"), "{line}");
+        }
+        // A path differs in case: another URL.
+        let c = load_with(&[(WEBHOOK_ENV, "http://h/x,http://h/X")], &[]).unwrap();
+        assert_eq!(c.webhook_urls.len(), 2);
+    }
+
+    /// Issue 19, item 4: any chat id was taken (`a\nb`, 300 digits). Telegram's is an
+    /// integer (a group's is negative) or `@channelusername`.
+    #[test]
+    fn a_telegram_chat_id_is_an_integer_or_a_channel_name() {
+        for good in [
+            "123456789",
+            "-1001234567890",
+            "@my_channel",
+            "@abcde",
+            "  42 ",
+        ] {
+            let c = load_with(&[("WATCHDOG_TELEGRAM_CHAT_ID", good)], &[]);
+            assert_eq!(c.unwrap().telegram_chat_id.as_deref(), Some(good.trim()));
+        }
+        let long = "1".repeat(300);
+        for bad in [
+            "a\nb",
+            &long,
+            "@abcd",
+            "@has space",
+            "--5",
+            "-",
+            "1e5",
+            "@a-b-c-d",
+        ] {
+            let e = load_with(&[("WATCHDOG_TELEGRAM_CHAT_ID", bad)], &[]).unwrap_err();
+            assert_eq!(e.source, "WATCHDOG_TELEGRAM_CHAT_ID", "{bad:?}");
+            let e = load_with(&[], &["--telegram-chat-id", bad]).unwrap_err();
+            assert_eq!(e.source, "--telegram-chat-id", "{bad:?}");
         }
     }
 
