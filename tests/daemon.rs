@@ -454,3 +454,27 @@ fn start_up_errors_never_echo_a_secret() {
         assert!(!err.contains("SECRET"), "{args:?}: {err}");
     }
 }
+
+/// Issue 19, item 4: a proxy variable that is not UTF-8 was skipped in silence, and the
+/// next one used (a lowercase `http_proxy` fell back to `HTTP_PROXY`). It stops start-up,
+/// naming it.
+#[test]
+fn a_proxy_variable_that_is_not_utf8_stops_start_up_naming_it() {
+    use std::os::unix::ffi::OsStrExt;
+    let fake = FakeProc::new();
+    let out = Command::new(bin())
+        .args(["run", "--once", "--webhook-url", "http://127.0.0.1:9/x"])
+        .arg("--proc-root")
+        .arg(fake.root())
+        .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"))
+        .env(
+            "http_proxy",
+            std::ffi::OsStr::from_bytes(b"http://p\xff:3128"),
+        )
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("http_proxy") && err.contains("UTF-8"), "{err}");
+}
