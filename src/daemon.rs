@@ -300,7 +300,8 @@ impl<'a> Daemon<'a> {
         }
         let left = self.shared.lock().owed_total();
         if left > 0 {
-            log!("{left} messages were not delivered before exit");
+            let left = crate::text::count(left, "message was", "messages were");
+            log!("{left} not delivered before exit");
         }
         Some(status)
     }

@@ -478,3 +478,21 @@ fn a_proxy_variable_that_is_not_utf8_stops_start_up_naming_it() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("http_proxy") && err.contains("UTF-8"), "{err}");
 }
+
+/// Issue 19, item 4: "1 messages were not delivered", "only 1 processes are visible".
+#[test]
+fn a_count_of_one_is_said_in_the_singular() {
+    let fake = FakeProc::lingering(1);
+    let out = fake
+        .once_to("http://127.0.0.1:9/x")
+        .env("WATCHDOG_WEBHOOK_TIMEOUT_S", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 message was not delivered"), "{err}");
+    assert!(err.contains("only 1 process is visible"), "{err}");
+    assert!(
+        !err.contains(" 1 messages") && !err.contains(" 1 processes"),
+        "{err}"
+    );
+}
