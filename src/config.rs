@@ -81,12 +81,13 @@ const WEBHOOK_ENV: &str = "WATCHDOG_WEBHOOK_URL";
 /// What an error line may show of a refused value. A webhook URL (a Slack hook, a
 /// Telegram token) is masked as [`crate::url::masked`] masks it, whatever is wrong with
 /// it (not UTF-8: its lossy form); so is any value that looks like a URL or credentials
-/// (`://` or `@`): it may be a webhook URL given to the wrong flag.
+/// (`://`, or `@` after something: a leading one is a Telegram channel): it may be a
+/// webhook URL given to the wrong flag.
 fn shown_value(source: &str, value: &str) -> String {
     let secret = source == WEBHOOK_ENV
         || source == "--webhook-url"
         || value.contains("://")
-        || value.contains('@');
+        || value.trim().find('@').is_some_and(|at| at > 0);
     if secret {
         crate::url::masked(value)
     } else {
@@ -1099,6 +1100,9 @@ mod tests {
         assert!(e.to_string().contains("--age-min=\"abc\""), "{e}");
         let e = load_with(&[], &["--once=yes"]).unwrap_err();
         assert_eq!(e.source, "--once");
+        // A leading `@` is a channel name, not credentials.
+        let e = load_with(&[("WATCHDOG_TELEGRAM_CHAT_ID", "@abcd")], &[]).unwrap_err();
+        assert!(e.to_string().contains("\"@abcd\""), "{e}");
     }
 
     /// Issue 19, item 4: `WATCHDOG_PROC_AGE_S=3600 lingerwatch --age-min 1` ran with one
