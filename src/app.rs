@@ -53,7 +53,7 @@ fn scan_once(cfg: &Config) -> u8 {
         read_trees: vec![cfg.proc_root.clone()],
         ..Plan::default()
     };
-    if let Err(code) = crate::sandbox::confine(cfg.sandbox, &plan) {
+    if let Err(code) = crate::sandbox::confine(cfg.sandbox.on(), &plan) {
         return code;
     }
     let mut report = Box::<ScanReport>::default();
@@ -109,7 +109,7 @@ fn health(cfg: &Config) -> u8 {
         read_files: vec![cfg.heartbeat_file.clone(), crate::sys::BOOT_ID_PATH.into()],
         ..Plan::default()
     };
-    if let Err(code) = crate::sandbox::confine(cfg.sandbox, &plan) {
+    if let Err(code) = crate::sandbox::confine(cfg.sandbox.on(), &plan) {
         return code;
     }
     let path = cfg.heartbeat_file.display();

@@ -33,9 +33,9 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "WATCHDOG_PROC_PATTERNS", flag: "--pattern", default: "pytest", help: "comma-separated substrings of the space-joined cmdline; a process matches when any is found (flag repeatable)" },
     Setting { env: "WATCHDOG_PROC_EXCLUDE", flag: "--exclude", default: "", help: "comma-separated substrings that exclude a matching process (flag repeatable)" },
     Setting { env: "WATCHDOG_PROC_AGE_MIN", flag: "--age-min", default: "60", help: "alert on a match older than this many minutes" },
-    Setting { env: "WATCHDOG_PROC_AGE_S", flag: "--age-s", default: "", help: "the same threshold in seconds; overrides WATCHDOG_PROC_AGE_MIN" },
+    Setting { env: "WATCHDOG_PROC_AGE_S", flag: "--age-s", default: "", help: "the same threshold in seconds; overrides WATCHDOG_PROC_AGE_MIN (either flag overrides both)" },
     Setting { env: "WATCHDOG_PROC_ORPHANS_ONLY", flag: "--orphans-only", default: "false", help: "only orphans (parent is pid 1 or an init) qualify" },
-    Setting { env: "WATCHDOG_PROC_INIT_NAMES", flag: "--init-names", default: DEFAULT_INIT_NAMES, help: "comms of the inits that adopt orphans" },
+    Setting { env: "WATCHDOG_PROC_INIT_NAMES", flag: "--init-names", default: DEFAULT_INIT_NAMES, help: "comms of the inits that adopt orphans, at least one" },
     Setting { env: "WATCHDOG_PROC_ROOT", flag: "--proc-root", default: "/proc", help: "where the host's /proc is mounted" },
     Setting { env: "WATCHDOG_PROC_INTERVAL_S", flag: "--interval-s", default: "30", help: "seconds between scans" },
     Setting { env: "WATCHDOG_PROC_COOLDOWN_S", flag: "--cooldown-s", default: "1800", help: "seconds between repeated alerts about one process" },
@@ -43,7 +43,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "WATCHDOG_WEBHOOK_FORMAT", flag: "--format", default: "json", help: "json, slack, discord, telegram or alertmanager" },
     Setting { env: "WATCHDOG_WEBHOOK_CA_FILE", flag: "--webhook-ca-file", default: "", help: "PEM file of CA certificates trusted for https webhooks besides the bundled roots (a private CA); not in the HTTP-only build" },
     Setting { env: "WATCHDOG_WEBHOOK_TIMEOUT_S", flag: "--timeout-s", default: "5", help: "timeout of one webhook request, in seconds" },
-    Setting { env: "WATCHDOG_TELEGRAM_CHAT_ID", flag: "--telegram-chat-id", default: "", help: "chat_id for the telegram format" },
+    Setting { env: "WATCHDOG_TELEGRAM_CHAT_ID", flag: "--telegram-chat-id", default: "", help: "chat_id for the telegram format: an integer (e.g. -1001234567890) or @channelusername" },
     Setting { env: "WATCHDOG_LANG", flag: "--lang", default: "en", help: "language of the alert text: en or ru" },
     Setting { env: "WATCHDOG_HOST_LABEL", flag: "--host-label", default: "", help: "the host's name in alerts, at most 253 bytes; empty uses the kernel hostname" },
     Setting { env: "WATCHDOG_CGROUP_ROOT", flag: "--cgroup-root", default: "/sys/fs/cgroup", help: "where the cgroup filesystem is mounted, to read this container's memory limit and warn when it is too low for the host" },
@@ -66,13 +66,42 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
+    /// The value is shown as [`shown_value`] allows.
     fn new(source: &str, value: &str, expected: Expected) -> Self {
         ConfigError {
             source: source.to_owned(),
-            value: value.to_owned(),
+            value: shown_value(source, value),
             expected: expected.0.to_owned(),
         }
     }
+}
+
+const WEBHOOK_ENV: &str = "WATCHDOG_WEBHOOK_URL";
+
+/// What an error line may show of a refused value. A webhook URL (a Slack hook, a
+/// Telegram token) is masked as [`crate::url::masked`] masks it, whatever is wrong with
+/// it (not UTF-8: its lossy form); so is any value that looks like a URL or credentials
+/// (`://`, or `@` after something: a leading one is a Telegram channel): it may be a
+/// webhook URL given to the wrong flag.
+fn shown_value(source: &str, value: &str) -> String {
+    let secret = source == WEBHOOK_ENV
+        || source == "--webhook-url"
+        || value.contains("://")
+        || value.trim().find('@').is_some_and(|at| at > 0);
+    if secret {
+        crate::url::masked(value)
+    } else {
+        value.to_owned()
+    }
+}
+
+/// Whether a stray word or an unknown flag may be shown as typed: short, lowercase, the
+/// shape of a mistyped command or flag. Anything else may be a token pasted in the wrong
+/// place.
+fn plain_word(s: &str) -> bool {
+    s.len() <= 24
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 /// How much of a refused value an error line shows: as much as of a refused URL.
@@ -88,6 +117,14 @@ impl fmt::Display for ConfigError {
         } else {
             ""
         };
+        if self.value.is_empty() {
+            // Missing, or nothing wrong with the value itself (a flag with the wrong command).
+            return write!(
+                f,
+                "{} is not valid: expected {}",
+                self.source, self.expected
+            );
+        }
         write!(
             f,
             "{}={:?}{marker} is not valid: expected {}",
@@ -132,9 +169,11 @@ pub fn push_patterns(set: &mut PatternSet, list: &str) -> Result<(), Expected> {
     Ok(())
 }
 
+/// The inits' names: at least one (a list of blanks is a mistake, not "none": pid 1 is
+/// always an init anyway).
 pub fn parse_init_names(list: &str) -> Result<InitNames, Expected> {
     const EXPECTED: &str =
-        "comma-separated process names (comm), at most 16, each at most 15 bytes";
+        "comma-separated process names (comm), 1 to 16, each at most 15 bytes (e.g. tini,init)";
     let mut names = InitNames::new();
     for n in split_list(list) {
         let name = heapless::Vec::from_slice(n.as_bytes()).map_err(|_| Expected(EXPECTED))?;
@@ -143,7 +182,32 @@ pub fn parse_init_names(list: &str) -> Result<InitNames, Expected> {
         }
         names.push(name).map_err(|_| Expected(EXPECTED))?;
     }
+    if names.is_empty() {
+        return Err(Expected(EXPECTED));
+    }
     Ok(names)
+}
+
+/// A Telegram `chat_id`: an integer (a group's or channel's is negative) of at most 20
+/// digits, or `@channelusername` (5 to 32 letters, digits or `_`), as the Bot API takes it.
+pub fn parse_chat_id(s: &str) -> Result<String, Expected> {
+    const EXPECTED: &str = "an integer of at most 20 digits, negative for a group (e.g. -1001234567890), or @channelusername (5 to 32 letters, digits or _)";
+    let s = s.trim();
+    let ok = match s.strip_prefix('@') {
+        Some(name) => {
+            (5..=32).contains(&name.len())
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        }
+        None => {
+            let digits = s.strip_prefix('-').unwrap_or(s);
+            (1..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+        }
+    };
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(Expected(EXPECTED))
+    }
 }
 
 /// Where alerts go and in what shape.
@@ -278,6 +342,46 @@ pub enum Command {
     SandboxProbe,
 }
 
+/// Whether the process locks itself in after start-up and, when not, what turned it off,
+/// which the warning names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sandbox {
+    On,
+    /// `WATCHDOG_SANDBOX=false`.
+    OffByVariable,
+    /// `--no-sandbox`.
+    OffByFlag,
+}
+
+impl Sandbox {
+    pub fn on(self) -> bool {
+        self == Sandbox::On
+    }
+
+    /// What turned it off, as the start-up warning names it.
+    pub fn off_by(self) -> Option<&'static str> {
+        match self {
+            Sandbox::On => None,
+            Sandbox::OffByVariable => Some("WATCHDOG_SANDBOX=false"),
+            Sandbox::OffByFlag => Some("--no-sandbox"),
+        }
+    }
+}
+
+impl Command {
+    /// As typed on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Run => "run",
+            Command::Scan => "scan",
+            Command::Health => "health",
+            Command::Help => "help",
+            Command::Version => "--version",
+            Command::SandboxProbe => "__sandbox-probe",
+        }
+    }
+}
+
 /// Everything the program needs, validated.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -299,7 +403,7 @@ pub struct Config {
     pub host_label: Option<String>,
     pub heartbeat_file: PathBuf,
     /// Lock itself in after start-up (Landlock and seccomp).
-    pub sandbox: bool,
+    pub sandbox: Sandbox,
     /// Where the metrics go for node_exporter.
     pub textfile: Option<PathBuf>,
     /// Where the cgroup filesystem is mounted.
@@ -313,6 +417,8 @@ pub struct Config {
     pub probe: Option<String>,
 }
 
+/// The default threshold, `WATCHDOG_PROC_AGE_MIN=60`.
+const DEFAULT_AGE_S: u64 = 3600;
 const AGE_MIN_EXPECTED: &str = "a whole number of minutes, 0 to 525600 (e.g. 60)";
 const AGE_S_EXPECTED: &str = "a whole number of seconds, 0 to 31536000 (e.g. 3600)";
 const INTERVAL_EXPECTED: &str = "a whole number of seconds, 1 to 86400 (e.g. 30)";
@@ -366,8 +472,13 @@ struct Builder {
     patterns: ListSetting,
     exclude: ListSetting,
     webhooks: ListSetting,
-    age_min: u64,
-    age_s: Option<u64>,
+    /// The threshold in seconds from `WATCHDOG_PROC_AGE_MIN`, `WATCHDOG_PROC_AGE_S` and
+    /// either flag: the flag wins over both variables, seconds over minutes between them.
+    age_min_var_s: Option<u64>,
+    age_s_var: Option<u64>,
+    age_flag_s: Option<u64>,
+    /// The flags given, to refuse a second value and a flag the command has no use for.
+    given: Vec<&'static str>,
     cfg: Config,
 }
 
@@ -382,8 +493,10 @@ impl Builder {
             },
             exclude: ListSetting::default(),
             webhooks: ListSetting::default(),
-            age_min: 60,
-            age_s: None,
+            age_min_var_s: None,
+            age_s_var: None,
+            age_flag_s: None,
+            given: Vec::new(),
             cfg: Config {
                 command: Command::Run,
                 scan: ScanConfig {
@@ -408,7 +521,7 @@ impl Builder {
                 lang: Lang::En,
                 host_label: None,
                 heartbeat_file: PathBuf::from("/tmp/lingerwatch.heartbeat"),
-                sandbox: true,
+                sandbox: Sandbox::On,
                 textfile: None,
                 cgroup_root: PathBuf::from("/sys/fs/cgroup"),
                 json: false,
@@ -429,10 +542,12 @@ impl Builder {
             "WATCHDOG_PROC_EXCLUDE" => self.exclude.set(source, v),
             "WATCHDOG_WEBHOOK_URL" => self.webhooks.set(source, v),
             "WATCHDOG_PROC_AGE_MIN" => {
-                self.age_min = parse_u64_in(v, 0, 525_600, AGE_MIN_EXPECTED)?
+                let s = parse_u64_in(v, 0, 525_600, AGE_MIN_EXPECTED)?.saturating_mul(60);
+                *self.age_slot(source, true) = Some(s);
             }
             "WATCHDOG_PROC_AGE_S" => {
-                self.age_s = Some(parse_u64_in(v, 0, 31_536_000, AGE_S_EXPECTED)?)
+                let s = parse_u64_in(v, 0, 31_536_000, AGE_S_EXPECTED)?;
+                *self.age_slot(source, false) = Some(s);
             }
             "WATCHDOG_PROC_ORPHANS_ONLY" => c.threshold.orphans_only = parse_bool(v)?,
             "WATCHDOG_PROC_INIT_NAMES" => c.scan.init_names = parse_init_names(v)?,
@@ -448,16 +563,33 @@ impl Builder {
             "WATCHDOG_WEBHOOK_TIMEOUT_S" => {
                 c.timeout_s = parse_u64_in(v, 1, 300, TIMEOUT_EXPECTED)?
             }
-            "WATCHDOG_TELEGRAM_CHAT_ID" => c.telegram_chat_id = Some(v.trim().to_owned()),
+            "WATCHDOG_TELEGRAM_CHAT_ID" => c.telegram_chat_id = Some(parse_chat_id(v)?),
             "WATCHDOG_LANG" => c.lang = parse_lang(v)?,
             "WATCHDOG_HOST_LABEL" => c.host_label = Some(parse_host_label(v)?),
             "WATCHDOG_HEARTBEAT_FILE" => c.heartbeat_file = PathBuf::from(v),
-            "WATCHDOG_SANDBOX" => c.sandbox = parse_bool(v)?,
+            "WATCHDOG_SANDBOX" => {
+                c.sandbox = if parse_bool(v)? {
+                    Sandbox::On
+                } else {
+                    Sandbox::OffByVariable
+                }
+            }
             "WATCHDOG_TEXTFILE" => c.textfile = Some(parse_textfile(v)?),
             "WATCHDOG_CGROUP_ROOT" => c.cgroup_root = PathBuf::from(v.trim()),
             _ => return Err(Expected("a known setting")),
         }
         Ok(())
+    }
+
+    /// Where a threshold from `source` goes: a flag's over both variables'.
+    fn age_slot(&mut self, source: &str, minutes: bool) -> &mut Option<u64> {
+        if source.starts_with("--") {
+            &mut self.age_flag_s
+        } else if minutes {
+            &mut self.age_min_var_s
+        } else {
+            &mut self.age_s_var
+        }
     }
 
     /// Applies the environment; a variable set to blanks counts as unset, and one that is
@@ -480,7 +612,7 @@ impl Builder {
     fn apply_args(&mut self, args: impl IntoIterator<Item = OsString>) -> Result<(), ConfigError> {
         let mut command = None;
         let mut parser = lexopt::Parser::from_args(args);
-        while let Some(arg) = parser.next().map_err(|e| usage(e.to_string()))? {
+        while let Some(arg) = parser.next().map_err(parser_error)? {
             let name = match arg {
                 lexopt::Arg::Long(name) => format!("--{name}"),
                 lexopt::Arg::Short(c) => format!("-{c}"),
@@ -496,36 +628,80 @@ impl Builder {
             match name.as_str() {
                 "-h" | "--help" => command = Some(Command::Help),
                 "-V" | "--version" => command = Some(Command::Version),
+                flag => self.apply_flag(&mut parser, flag)?,
+            }
+        }
+        self.cfg.command = command.unwrap_or(Command::Run);
+        check_command_flags(self.cfg.command, &self.given)
+    }
+
+    /// One flag: a switch, or a flag and its value. A flag that takes one value may be
+    /// given once; `--age-min` and `--age-s` count as one.
+    fn apply_flag(&mut self, parser: &mut lexopt::Parser, flag: &str) -> Result<(), ConfigError> {
+        if let Some(switch) = SWITCHES.iter().copied().find(|s| *s == flag) {
+            self.given.push(switch);
+            match switch {
                 "--json" => self.cfg.json = true,
                 "--once" => self.cfg.once = true,
                 "--dry-run" => self.cfg.dry_run = true,
                 "--orphans-only" => self.cfg.threshold.orphans_only = true,
-                "--no-sandbox" => self.cfg.sandbox = false,
-                "--ticks" => {
-                    let v = flag_value(&mut parser, "--ticks")?;
-                    let n = parse_u64_in(&v, 1, u64::MAX, "a number of ticks, at least 1")
-                        .map_err(|e| ConfigError::new("--ticks", &v, e))?;
-                    self.cfg.ticks = Some(n);
-                }
-                flag => {
-                    let st = SETTINGS
-                        .iter()
-                        .find(|s| !s.flag.is_empty() && s.flag == flag)
-                        .ok_or_else(|| usage(name.clone()))?;
-                    let v = flag_value(&mut parser, flag)?;
-                    self.apply(st.env, flag, &v)
-                        .map_err(|e| ConfigError::new(flag, &v, e))?;
-                }
+                "--no-sandbox" => self.cfg.sandbox = Sandbox::OffByFlag,
+                _ => {}
             }
+            return Ok(());
         }
-        self.cfg.command = command.unwrap_or(Command::Run);
-        Ok(())
+        let (env, flag) = match SETTINGS
+            .iter()
+            .find(|s| !s.flag.is_empty() && s.flag == flag)
+        {
+            Some(st) => (st.env, st.flag),
+            None if flag == "--ticks" => ("", "--ticks"),
+            None => return Err(usage(flag.to_owned())),
+        };
+        let v = flag_value(parser, flag)?;
+        self.check_once(flag, &v)?;
+        self.given.push(flag);
+        if flag == "--ticks" {
+            let n = parse_u64_in(&v, 1, u64::MAX, "a number of ticks, at least 1")
+                .map_err(|e| ConfigError::new(flag, &v, e))?;
+            self.cfg.ticks = Some(n);
+            return Ok(());
+        }
+        self.apply(env, flag, &v)
+            .map_err(|e| ConfigError::new(flag, &v, e))
+    }
+
+    /// Refuses a second value for what takes one: it would silently win over the first.
+    fn check_once(&self, flag: &'static str, v: &str) -> Result<(), ConfigError> {
+        if REPEATABLE.contains(&flag) {
+            return Ok(());
+        }
+        let twin = TWINS
+            .iter()
+            .find_map(|&(a, b)| (a == flag).then_some(b).or((b == flag).then_some(a)));
+        match self.given.iter().find(|&&g| g == flag || Some(g) == twin) {
+            None => Ok(()),
+            Some(&first) if first == flag => Err(ConfigError::new(
+                flag,
+                v,
+                Expected("this flag once: it takes one value (a second would silently win)"),
+            )),
+            Some(&first) => Err(ConfigError {
+                source: flag.to_owned(),
+                value: shown_value(flag, v),
+                expected: format!("{first} or {flag}, once: both set the same thing"),
+            }),
+        }
     }
 
     /// The settings that depend on others, and the checks across settings.
     fn finish(mut self) -> Result<Config, ConfigError> {
         let mut cfg = self.cfg;
-        cfg.threshold.age_s = self.age_s.unwrap_or(self.age_min.saturating_mul(60));
+        cfg.threshold.age_s = self
+            .age_flag_s
+            .or(self.age_s_var)
+            .or(self.age_min_var_s)
+            .unwrap_or(DEFAULT_AGE_S);
         cfg.scan.older_than_s = cfg.threshold.age_s;
         let patterns = self.patterns.sources("--pattern");
         fill_patterns(&mut cfg.scan.include, &patterns)?;
@@ -549,11 +725,91 @@ impl Builder {
     }
 }
 
+const USAGE_EXPECTED: &str = "a command (run, scan, health) and flags from --help";
+
+/// An unknown word or flag: shown as typed when it is a [`plain_word`] (after `-`/`--`),
+/// else masked like a URL (a URL shows its scheme and host, other text `***`).
+/// The flags that take no value.
+const SWITCHES: &[&str] = &[
+    "--json",
+    "--once",
+    "--dry-run",
+    "--orphans-only",
+    "--no-sandbox",
+];
+
+/// The flags that may be given more than once: each adds to a list.
+const REPEATABLE: &[&str] = &["--pattern", "--exclude", "--webhook-url"];
+
+/// Pairs of flags that set the same thing.
+const TWINS: &[(&str, &str)] = &[("--age-min", "--age-s")];
+
+/// Flags that mean something to one command only: with another, one was surely meant for
+/// something else (`scan --once`: a scan is always once, and sends nothing).
+const COMMAND_FLAGS: &[(&str, Command)] = &[
+    ("--once", Command::Run),
+    ("--dry-run", Command::Run),
+    ("--ticks", Command::Run),
+    ("--json", Command::Scan),
+];
+
+/// Refuses a flag of [`COMMAND_FLAGS`] given to another command; `--help` and
+/// `--version` take anything.
+fn check_command_flags(command: Command, given: &[&'static str]) -> Result<(), ConfigError> {
+    if !matches!(command, Command::Run | Command::Scan | Command::Health) {
+        return Ok(());
+    }
+    match COMMAND_FLAGS
+        .iter()
+        .find(|&&(flag, owner)| owner != command && given.contains(&flag))
+    {
+        Some(&(flag, owner)) => Err(ConfigError {
+            source: flag.to_owned(),
+            value: String::new(),
+            expected: format!(
+                "no {flag} with {}: it means something to {} only",
+                command.name(),
+                owner.name()
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 fn usage(what: String) -> ConfigError {
+    let shown = if plain_word(what.trim_start_matches('-')) {
+        what
+    } else {
+        crate::url::masked(&what)
+    };
     ConfigError {
         source: "command line".into(),
-        value: what,
-        expected: "a command (run, scan, health) and flags from --help".to_owned(),
+        value: shown,
+        expected: USAGE_EXPECTED.to_owned(),
+    }
+}
+
+/// An error of the flag parser, which would repeat the value it refused
+/// (`--once=http://u:SECRET@h/`): only the flag is named, the value masked.
+fn parser_error(e: lexopt::Error) -> ConfigError {
+    match e {
+        lexopt::Error::UnexpectedValue { option, value } => ConfigError {
+            value: crate::url::masked(&value.to_string_lossy()),
+            expected: format!("no value: {option} is a switch"),
+            source: option,
+        },
+        lexopt::Error::MissingValue {
+            option: Some(option),
+        } => ConfigError {
+            source: option,
+            value: String::new(),
+            expected: "a value after the flag".to_owned(),
+        },
+        _ => ConfigError {
+            source: "command line".into(),
+            value: "***".into(),
+            expected: USAGE_EXPECTED.to_owned(),
+        },
     }
 }
 
@@ -574,7 +830,7 @@ fn command_word(previous: Option<Command>, word: OsString) -> Result<Command, Co
 fn flag_value(parser: &mut lexopt::Parser, flag: &str) -> Result<String, ConfigError> {
     parser
         .value()
-        .map_err(|e| usage(e.to_string()))?
+        .map_err(parser_error)?
         .into_string()
         .map_err(|v| ConfigError::new(flag, &v.to_string_lossy(), Expected("UTF-8 text")))
 }
@@ -597,13 +853,20 @@ fn webhook_list(setting: ListSetting) -> Result<Vec<String>, ConfigError> {
                 value: crate::url::masked(item),
                 expected: e.to_string(),
             })?;
+            if urls.contains(&url) {
+                return Err(ConfigError {
+                    source,
+                    value: crate::url::masked(item),
+                    expected: "each URL once (the same after lowercasing the scheme and host and dropping a default port): a second would get every alert twice".to_owned(),
+                });
+            }
             if urls.len() == MAX_WEBHOOKS {
                 let masked: Vec<String> = split_list(&list).map(crate::url::masked).collect();
-                return Err(ConfigError::new(
-                    &source,
-                    &masked.join(","),
-                    Expected(WEBHOOKS_EXPECTED),
-                ));
+                return Err(ConfigError {
+                    source,
+                    value: masked.join(","),
+                    expected: WEBHOOKS_EXPECTED.to_owned(),
+                });
             }
             urls.push(url);
         }
@@ -795,6 +1058,227 @@ mod tests {
             (e.source.as_str(), e.expected.as_str()),
             ("--pattern", "UTF-8 text")
         );
+    }
+
+    /// Issue 19, item 4: a refused webhook URL (non-UTF-8 too), a stray argument and the
+    /// flag parser's own errors (`--flag=value`) never show a secret in the error line.
+    #[test]
+    fn no_secret_reaches_a_configuration_error() {
+        use std::os::unix::ffi::OsStringExt;
+        let non_utf8 = OsString::from_vec(b"http://u:SECRETPW@h/x\xff".to_vec());
+        let e = load(
+            |k| (k == "WATCHDOG_WEBHOOK_URL").then(|| non_utf8.clone()),
+            std::iter::empty(),
+        )
+        .unwrap_err();
+        assert_eq!(e.source, "WATCHDOG_WEBHOOK_URL");
+        assert!(!e.to_string().contains("SECRET"), "{e}");
+        let e = load(|_| None, [OsString::from("--webhook-url"), non_utf8]).unwrap_err();
+        assert_eq!(e.source, "--webhook-url");
+        assert!(!e.to_string().contains("SECRET"), "{e}");
+        let table: &[&[&str]] = &[
+            &["http://u:SECRET@h/x"],
+            &["run", "https://hooks.slack.com/services/T/B/SECRET"],
+            &["xoxb-1-SECRET"],
+            &["--once=http://u:SECRET@h/"],
+            &["--json=SECRET"],
+            &["-h=SECRET"],
+            &["--age-min=http://u:SECRET@h/"],
+            &["--age-min", "u:SECRET@h"],
+            &["--xoxb-1-SECRET"],
+        ];
+        for args in table {
+            let e = load_with(&[], args).unwrap_err();
+            let line = e.to_string();
+            assert!(!line.contains("SECRET"), "{args:?}: {line}");
+            assert!(line.contains("is not valid"), "{args:?}: {line}");
+        }
+        // What is no secret is still shown: a mistyped command, a flag, a number.
+        let e = load_with(&[], &["frobnicate"]).unwrap_err();
+        assert!(e.to_string().contains("frobnicate"), "{e}");
+        let e = load_with(&[], &["--age-min=abc"]).unwrap_err();
+        assert!(e.to_string().contains("--age-min=\"abc\""), "{e}");
+        let e = load_with(&[], &["--once=yes"]).unwrap_err();
+        assert_eq!(e.source, "--once");
+        // A leading `@` is a channel name, not credentials.
+        let e = load_with(&[("WATCHDOG_TELEGRAM_CHAT_ID", "@abcd")], &[]).unwrap_err();
+        assert!(e.to_string().contains("\"@abcd\""), "{e}");
+    }
+
+    /// Issue 19, item 4: `WATCHDOG_PROC_AGE_S=3600 lingerwatch --age-min 1` ran with one
+    /// hour. A flag wins over every variable that sets the same thing; between the two
+    /// variables, seconds still win over minutes.
+    #[test]
+    fn a_flag_wins_over_every_variable_that_sets_the_same_thing() {
+        let both = [
+            ("WATCHDOG_PROC_AGE_S", "3600"),
+            ("WATCHDOG_PROC_AGE_MIN", "5"),
+        ];
+        let age = |args: &[&str]| load_with(&both, args).unwrap().threshold.age_s;
+        assert_eq!(age(&["--age-min", "1"]), 60);
+        assert_eq!(age(&["--age-s", "7"]), 7);
+        assert_eq!(age(&[]), 3600);
+        let c = load_with(&[("WATCHDOG_PROC_AGE_MIN", "5")], &[]).unwrap();
+        assert_eq!(c.threshold.age_s, 300);
+        let c = load_with(
+            &[("WATCHDOG_PROC_ORPHANS_ONLY", "false")],
+            &["--orphans-only"],
+        );
+        assert!(c.unwrap().threshold.orphans_only);
+        let c = load_with(&[("WATCHDOG_SANDBOX", "true")], &["--no-sandbox"]).unwrap();
+        assert_eq!(c.sandbox, Sandbox::OffByFlag);
+        let c = load_with(&[("WATCHDOG_SANDBOX", "false")], &["--no-sandbox"]).unwrap();
+        assert_eq!(c.sandbox, Sandbox::OffByFlag);
+        let c = load_with(&[("WATCHDOG_SANDBOX", "false")], &[]).unwrap();
+        assert_eq!(c.sandbox, Sandbox::OffByVariable);
+        assert_eq!(load_with(&[], &[]).unwrap().sandbox, Sandbox::On);
+    }
+
+    /// Issue 19, item 4: a single-value flag given twice silently took the last.
+    #[test]
+    fn a_single_value_flag_given_twice_is_refused() {
+        let table: &[(&[&str], &str)] = &[
+            (&["--age-min", "1", "--age-min", "2"], "--age-min"),
+            (&["--age-min", "1", "--age-s", "2"], "--age-s"),
+            (&["--format", "json", "--format=slack"], "--format"),
+            (&["--proc-root", "/a", "--proc-root", "/b"], "--proc-root"),
+            (&["run", "--ticks", "1", "--ticks", "2"], "--ticks"),
+        ];
+        for &(args, flag) in table {
+            let e = load_with(&[], args).unwrap_err();
+            assert_eq!(e.source, flag, "{args:?}");
+            assert!(e.expected.contains("once"), "{args:?}: {e}");
+        }
+        // Lists and switches may be repeated.
+        let args = [
+            "--pattern",
+            "a",
+            "--pattern",
+            "b",
+            "--orphans-only",
+            "--orphans-only",
+        ];
+        assert!(load_with(&[], &args).is_ok());
+    }
+
+    /// Issue 19, item 4: `scan --once --dry-run` was accepted; a flag that means nothing
+    /// for the command is refused, naming both.
+    #[test]
+    fn a_flag_that_means_nothing_for_the_command_is_refused() {
+        let table: &[(&[&str], &str)] = &[
+            (&["scan", "--once", "--dry-run"], "--once"),
+            (&["scan", "--dry-run"], "--dry-run"),
+            (&["scan", "--ticks", "3"], "--ticks"),
+            (&["health", "--json"], "--json"),
+            (&["health", "--once"], "--once"),
+            (&["run", "--json"], "--json"),
+            (&["--json"], "--json"),
+        ];
+        for &(args, flag) in table {
+            let e = load_with(&[], args).unwrap_err();
+            assert_eq!(e.source, flag, "{args:?}");
+            let command = args
+                .first()
+                .filter(|a| !a.starts_with('-'))
+                .unwrap_or(&"run");
+            assert!(e.to_string().contains(command), "{args:?}: {e}");
+        }
+        for args in [
+            &["run", "--once", "--dry-run"][..],
+            &["scan", "--json"],
+            &["health"],
+            &["run", "--ticks", "2"],
+            &["--help", "--json"],
+        ] {
+            assert!(load_with(&[], args).is_ok(), "{args:?}");
+        }
+    }
+
+    /// Issue 19, item 4: `WATCHDOG_PROC_INIT_NAMES=,,,` was taken as no names at all. A
+    /// list with no name is refused; a blank variable is unset, so the default.
+    #[test]
+    fn init_names_with_no_name_are_refused() {
+        for list in [",,,", " , "] {
+            let e = load_with(&[("WATCHDOG_PROC_INIT_NAMES", list)], &[]).unwrap_err();
+            assert_eq!(e.source, "WATCHDOG_PROC_INIT_NAMES", "{list:?}");
+        }
+        let e = load_with(&[], &["--init-names", ""]).unwrap_err();
+        assert_eq!(e.source, "--init-names");
+        let c = load_with(&[("WATCHDOG_PROC_INIT_NAMES", "")], &[]).unwrap();
+        assert_eq!(c.scan.init_names.len(), 6);
+        let c = load_with(&[("WATCHDOG_PROC_INIT_NAMES", ",tini,")], &[]).unwrap();
+        assert_eq!(c.scan.init_names.len(), 1);
+    }
+
+    /// Issue 19, item 4: the same webhook twice (also differing only in the case of the
+    /// scheme or host) had each alert posted twice.
+    #[test]
+    fn a_webhook_url_given_twice_is_refused_masked() {
+        // (environment, arguments, the setting refused)
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
+        let table: &[Case<'_>] = &[
+            (
+                &[(WEBHOOK_ENV, "http://h/x?t=SECRET,http://h/x?t=SECRET")],
+                &[],
+                WEBHOOK_ENV,
+            ),
+            (
+                &[(WEBHOOK_ENV, "http://h/x?t=SECRET, HTTP://H/x?t=SECRET")],
+                &[],
+                WEBHOOK_ENV,
+            ),
+            (
+                &[],
+                &[
+                    "--webhook-url",
+                    "http://h:80/x?t=SECRET",
+                    "--webhook-url",
+                    "http://H/x?t=SECRET",
+                ],
+                "--webhook-url",
+            ),
+        ];
+        for &(env, args, source) in table {
+            let e = load_with(env, args).unwrap_err();
+            assert_eq!(e.source, source, "{env:?} {args:?}");
+            let line = e.to_string();
+            assert!(line.contains("once") && !line.contains("SECRET"), "{line}");
+        }
+        // A path differs in case: another URL.
+        let c = load_with(&[(WEBHOOK_ENV, "http://h/x,http://h/X")], &[]).unwrap();
+        assert_eq!(c.webhook_urls.len(), 2);
+    }
+
+    /// Issue 19, item 4: any chat id was taken (`a\nb`, 300 digits). Telegram's is an
+    /// integer (a group's is negative) or `@channelusername`.
+    #[test]
+    fn a_telegram_chat_id_is_an_integer_or_a_channel_name() {
+        for good in [
+            "123456789",
+            "-1001234567890",
+            "@my_channel",
+            "@abcde",
+            "  42 ",
+        ] {
+            let c = load_with(&[("WATCHDOG_TELEGRAM_CHAT_ID", good)], &[]);
+            assert_eq!(c.unwrap().telegram_chat_id.as_deref(), Some(good.trim()));
+        }
+        let long = "1".repeat(300);
+        for bad in [
+            "a\nb",
+            &long,
+            "@abcd",
+            "@has space",
+            "--5",
+            "-",
+            "1e5",
+            "@a-b-c-d",
+        ] {
+            let e = load_with(&[("WATCHDOG_TELEGRAM_CHAT_ID", bad)], &[]).unwrap_err();
+            assert_eq!(e.source, "WATCHDOG_TELEGRAM_CHAT_ID", "{bad:?}");
+            let e = load_with(&[], &["--telegram-chat-id", bad]).unwrap_err();
+            assert_eq!(e.source, "--telegram-chat-id", "{bad:?}");
+        }
     }
 
     #[test]

@@ -163,7 +163,7 @@ impl<'a> Daemon<'a> {
             connect_ports: self.ports.clone(),
             threads: true,
         };
-        crate::sandbox::confine(self.cfg.sandbox, &plan)
+        crate::sandbox::confine(self.cfg.sandbox.on(), &plan)
     }
 
     /// The start-up summary, and what it could not set up.
@@ -300,7 +300,8 @@ impl<'a> Daemon<'a> {
         }
         let left = self.shared.lock().owed_total();
         if left > 0 {
-            log!("{left} messages were not delivered before exit");
+            let left = crate::text::count(left, "message was", "messages were");
+            log!("{left} not delivered before exit");
         }
         Some(status)
     }

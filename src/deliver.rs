@@ -97,7 +97,7 @@ fn send_webhook(endpoint: &Endpoint, body: &str) -> Attempt {
 pub fn endpoint(
     url: &str,
     timeout_s: u64,
-    env: impl Fn(&str) -> Option<String>,
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
     #[cfg(feature = "https")] tls: Option<crate::net::tls::TlsConfig>,
 ) -> Result<Endpoint, String> {
     let parsed = WebhookUrl::parse(url).map_err(|e| e.to_string())?;

@@ -5,6 +5,30 @@
 
 use core::convert::Infallible;
 
+/// A count and its English noun for a log line: "1 message", "2 messages", "0 messages".
+/// Formatting it allocates nothing (it writes into the log line's stack buffer). Alert
+/// texts have their own words per language ([`crate::render`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Count {
+    n: u64,
+    noun: &'static str,
+}
+
+/// `n` with `one` or `many`, whichever it takes.
+pub fn count<N: TryInto<u64>>(n: N, one: &'static str, many: &'static str) -> Count {
+    let n = n.try_into().unwrap_or(u64::MAX);
+    Count {
+        n,
+        noun: if n == 1 { one } else { many },
+    }
+}
+
+impl core::fmt::Display for Count {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} {}", self.n, self.noun)
+    }
+}
+
 /// The marker appended where text was cut to fit (U+2026 HORIZONTAL ELLIPSIS).
 pub(crate) const CUT_MARKER: &str = "\u{2026}";
 
@@ -436,6 +460,17 @@ pub(crate) fn cut_to_chars<const N: usize>(buf: &mut FixedBuf<N>, max_chars: usi
 mod tests {
     use super::*;
     use ufmt::uWrite;
+
+    /// Issue 19, item 4: "1 messages".
+    #[test]
+    fn a_count_takes_the_singular_for_one_only() {
+        let said = |n: u64| std::format!("{}", count(n, "message", "messages"));
+        assert_eq!(said(0), "0 messages");
+        assert_eq!(said(1), "1 message");
+        assert_eq!(said(2), "2 messages");
+        assert_eq!(said(u64::MAX), "18446744073709551615 messages");
+        assert_eq!(std::format!("{}", count(1usize, "alert", "alerts")), "1 alert");
+    }
 
     fn json(bytes: &[u8]) -> String {
         let mut b = FixedBuf::<256>::new();

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::log;
+use crate::text::count;
 use crate::scan::{Blindness, Namespace, ScanReport, Scanner, MAX_FOUND};
 
 /// Opens the scanner, or says why not (exit 2).
@@ -28,7 +29,8 @@ pub fn namespace(ns: Namespace, pids_seen: u32) {
         }
     };
     log!(
-        "warning: {why}; only {pids_seen} processes are visible. Run it with `pid: host` (compose) or `hostPID: true` (Kubernetes), and mount /proc without hidepid."
+        "warning: {why}; only {} visible. Run it with `pid: host` (compose) or `hostPID: true` (Kubernetes), and mount /proc without hidepid.",
+        count(pids_seen, "process is", "processes are")
     );
 }
 
@@ -39,7 +41,8 @@ pub(crate) fn blindness(b: Blindness) {
             "error: /proc is mounted with hidepid, so other users' processes are hidden from lingerwatch: it is blind to them. Mount /proc without hidepid (or with gid= a group lingerwatch is in)."
         ),
         Blindness::Denied(n) => log!(
-            "error: permission denied reading {n} processes (hidepid, or another user's): lingerwatch is blind to them. Run it as a user that may read them."
+            "error: permission denied reading {} (hidepid, or another user's): lingerwatch is blind to them. Run it as a user that may read them.",
+            count(n, "process", "processes")
         ),
     }
 }
@@ -48,15 +51,15 @@ pub(crate) fn blindness(b: Blindness) {
 pub fn counts(report: &ScanReport) {
     if report.unstored.count > 0 {
         log!(
-            "warning: {} more matching processes than a scan holds ({MAX_FOUND}, the oldest are kept); {} of them older than the threshold",
-            report.unstored.count,
+            "warning: {} than a scan holds ({MAX_FOUND}, the oldest are kept); {} of them older than the threshold",
+            count(report.unstored.count, "more matching process", "more matching processes"),
             report.unstored.older
         );
     }
     if report.errors > 0 {
         log!(
-            "warning: skipped {} processes with unreadable or malformed /proc files",
-            report.errors
+            "warning: skipped {} with unreadable or malformed /proc files",
+            count(report.errors, "process", "processes")
         );
     }
 }

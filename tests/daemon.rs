@@ -429,3 +429,70 @@ fn ticks_runs_back_to_back_and_exits_with_every_message_delivered() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("not delivered"), "{err}");
 }
+
+/// Issue 19, item 4: a start-up error never echoes a secret: a non-UTF-8 webhook URL, a
+/// URL given as a stray argument, a value given to a switch (`--once=…`).
+#[test]
+fn start_up_errors_never_echo_a_secret() {
+    use std::os::unix::ffi::OsStrExt;
+    let url = std::ffi::OsStr::from_bytes(b"http://u:SECRETPW@h/x\xff");
+    let cases: [(&[&str], Option<&std::ffi::OsStr>); 3] = [
+        (&["run", "--once"], Some(url)),
+        (&["run", "http://u:SECRETPW@h/x"], None),
+        (&["run", "--once=http://u:SECRETPW@h/"], None),
+    ];
+    for (args, env) in cases {
+        let mut cmd = Command::new(bin());
+        cmd.args(args);
+        if let Some(v) = env {
+            cmd.env("WATCHDOG_WEBHOOK_URL", v);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("is not valid"), "{args:?}: {err}");
+        assert!(!err.contains("SECRET"), "{args:?}: {err}");
+    }
+}
+
+/// Issue 19, item 4: a proxy variable that is not UTF-8 was skipped in silence, and the
+/// next one used (a lowercase `http_proxy` fell back to `HTTP_PROXY`). It stops start-up,
+/// naming it.
+#[test]
+fn a_proxy_variable_that_is_not_utf8_stops_start_up_naming_it() {
+    use std::os::unix::ffi::OsStrExt;
+    let fake = FakeProc::new();
+    let out = Command::new(bin())
+        .args(["run", "--once", "--webhook-url", "http://127.0.0.1:9/x"])
+        .arg("--proc-root")
+        .arg(fake.root())
+        .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"))
+        .env(
+            "http_proxy",
+            std::ffi::OsStr::from_bytes(b"http://p\xff:3128"),
+        )
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("http_proxy") && err.contains("UTF-8"), "{err}");
+}
+
+/// Issue 19, item 4: "1 messages were not delivered", "only 1 processes are visible".
+#[test]
+fn a_count_of_one_is_said_in_the_singular() {
+    let fake = FakeProc::lingering(1);
+    let out = fake
+        .once_to("http://127.0.0.1:9/x")
+        .env("WATCHDOG_WEBHOOK_TIMEOUT_S", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 message was not delivered"), "{err}");
+    assert!(err.contains("only 1 process is visible"), "{err}");
+    assert!(
+        !err.contains(" 1 messages") && !err.contains(" 1 processes"),
+        "{err}"
+    );
+}

@@ -391,11 +391,11 @@ fn http_through_tinyproxy_and_no_proxy_bypassing_it() {
     let url = format!("{}/via-proxy", peer.origin("http"));
     let env = |pairs: &'static [(&'static str, &'static str)], proxy_url: String| {
         move |name: &str| match name {
-            "HTTP_PROXY" => Some(proxy_url.clone()),
+            "HTTP_PROXY" => Some(proxy_url.clone().into()),
             _ => pairs
                 .iter()
                 .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string()),
+                .map(|(_, v)| v.into()),
         }
     };
     let parsed = WebhookUrl::parse(&url).unwrap();

@@ -128,6 +128,8 @@ fn the_daemon_says_what_is_enforced_and_its_status_shows_seccomp_and_no_new_priv
     );
     let log = d2.wait_log(10, "sandbox off");
     assert!(log.contains("WARNING"), "{log}");
+    // Issue 19, item 4: it names what turned it off, the flag here, not the variable.
+    assert!(log.contains("sandbox off (--no-sandbox)"), "{log}");
     let status = std::fs::read_to_string(format!("/proc/{}/status", d2.pid())).unwrap();
     assert!(status.contains("\nSeccomp:\t0\n"), "{status}");
 }

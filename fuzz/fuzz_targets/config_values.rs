@@ -7,7 +7,7 @@ use std::ffi::OsString;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use lingerwatch::config::{self, SETTINGS};
+use lingerwatch::config::{self, Command, SETTINGS};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {
@@ -34,6 +34,11 @@ fuzz_target!(|input: Input<'_>| {
     if let Ok(names) = config::parse_init_names(v) {
         assert!(names.iter().all(|n| !n.is_empty() && n.len() <= 15));
     }
+    if let Ok(id) = config::parse_chat_id(v) {
+        // An integer or @channelusername (issue 19.4: `a\nb` and 300 digits were taken).
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || b"@_-".contains(&b);
+        assert!(id.len() <= 33 && id.bytes().all(allowed), "{id:?}");
+    }
     let _ = config::parse_format(v);
     let _ = config::parse_lang(v);
     if let Ok(url) = config::parse_webhook_url(v) {
@@ -58,5 +63,13 @@ fuzz_target!(|input: Input<'_>| {
         assert!(!c.scan.include.is_empty());
         assert!((1..=86_400).contains(&c.interval_s));
         assert!((1..=300).contains(&c.timeout_s));
+        // Issue 19.4: each webhook once (a duplicate got every alert twice), and no flag
+        // the command has no use for (`scan --once --dry-run` was accepted).
+        for (i, url) in c.webhook_urls.iter().enumerate() {
+            assert!(!c.webhook_urls[..i].contains(url), "{url:?} twice");
+        }
+        if c.command == Command::Scan {
+            assert!(!c.once && !c.dry_run && c.ticks.is_none());
+        }
     }
 });

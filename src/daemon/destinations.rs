@@ -64,12 +64,13 @@ fn webhooks(cfg: &Config, settings: &Arc<RenderSettings>) -> Result<Destinations
         routes: Vec::new(),
         ports: Some(Vec::new()),
     };
+    warn_unusable_no_proxy();
     for (i, url) in cfg.webhook_urls.iter().enumerate() {
         let name = crate::url::masked(url);
         let endpoint = crate::deliver::endpoint(
             url,
             cfg.timeout_s,
-            |var| std::env::var(var).ok(),
+            |var: &str| std::env::var_os(var),
             #[cfg(feature = "https")]
             tls.clone(),
         )
@@ -91,6 +92,30 @@ fn webhooks(cfg: &Config, settings: &Arc<RenderSettings>) -> Result<Destinations
         d.routes.push(route);
     }
     Ok(d)
+}
+
+/// Warns of each `no_proxy` entry that can never match (curl ignores them too); the rest
+/// of the list applies. An entry is shown when it looks like a host or range, else masked
+/// (it may hold credentials). A list that is not UTF-8 is left to the endpoint's error.
+fn warn_unusable_no_proxy() {
+    let Ok(Some((var, list))) = crate::net::proxy::no_proxy(&|var: &str| std::env::var_os(var))
+    else {
+        return;
+    };
+    for entry in crate::net::proxy::unusable_no_proxy_entries(&list) {
+        let host_like = entry.len() <= crate::url::MASK_UNPARSED_MAX
+            && entry
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:*/[]".contains(&b));
+        let shown = if host_like {
+            entry.to_owned()
+        } else {
+            crate::url::masked(entry)
+        };
+        log!(
+            "warning: ignoring the {var} entry {shown:?}: expected a name (example.com, .example.com), an IP address, a range (10.0.0.0/8, fd00::/8) or *; the rest of {var} applies"
+        );
+    }
 }
 
 /// The bundled roots and, when set, the private CA file's certificates.

@@ -9,7 +9,7 @@ use crate::log;
 use crate::parse::cmdline::PatternSet;
 use crate::signals::{Signal, Signals};
 use crate::sys::boot_clock_ms;
-use crate::text::duration;
+use crate::text::{count, duration};
 
 fn patterns(set: &PatternSet) -> String {
     let list: Vec<String> = set
@@ -47,7 +47,10 @@ pub(super) fn startup(
     };
     let confined = match confinement {
         Some(status) => status.to_string(),
-        None => "WARNING: sandbox off (WATCHDOG_SANDBOX=false): no Landlock, no seccomp".to_owned(),
+        None => format!(
+            "WARNING: sandbox off ({}): no Landlock, no seccomp",
+            cfg.sandbox.off_by().unwrap_or("WATCHDOG_SANDBOX=false")
+        ),
     };
     log!(
         "lingerwatch {}: {watching} {} every {}s for [{}] (exclude [{}]) older than {}{orphans}; alerts to {} as {} (timeout {}s, cooldown {}, lang {}, host {host}); heartbeat {}{metrics}; {memory}; {confined}",
@@ -78,7 +81,8 @@ pub(super) fn evictions(summary: &TickSummary, destinations: &[String]) {
     for (n, dest) in summary.evicted.iter().zip(destinations) {
         if *n > 0 {
             log!(
-                "gave up {n} messages owed to {dest}: the alert table is full of ended alerts it has not been told of (it stayed unreachable while more than {ALERT_CAPACITY} processes ended)"
+                "gave up {} owed to {dest}: the alert table is full of ended alerts it has not been told of (it stayed unreachable while more than {ALERT_CAPACITY} processes ended)",
+                count(*n, "message", "messages")
             );
         }
     }
@@ -108,8 +112,8 @@ fn dump_table(shared: &Shared, destinations: &[String]) {
     let table = shared.lock();
     let now = boot_clock_ms();
     log!(
-        "alert table: {} alerts, {} lingering",
-        table.len(),
+        "alert table: {}, {} lingering",
+        count(table.len(), "alert", "alerts"),
         table.active()
     );
     for view in table.alerts() {
