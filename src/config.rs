@@ -417,8 +417,48 @@ pub struct Config {
     pub probe: Option<String>,
 }
 
-/// The default threshold, `WATCHDOG_PROC_AGE_MIN=60`.
-const DEFAULT_AGE_S: u64 = 3600;
+/// Where a default comes from, in an error line (a default the table gets wrong).
+const DEFAULT_SOURCE: &str = "default";
+
+impl Config {
+    /// Every setting empty or zero: what [`SETTINGS`]' defaults are applied to. Not a
+    /// configuration to run with.
+    fn unset() -> Config {
+        Config {
+            command: Command::Run,
+            scan: ScanConfig {
+                include: PatternSet::new(),
+                exclude: PatternSet::new(),
+                init_names: InitNames::new(),
+                older_than_s: 0,
+            },
+            threshold: Threshold {
+                age_s: 0,
+                orphans_only: false,
+            },
+            proc_root: PathBuf::new(),
+            enabled: false,
+            interval_s: 0,
+            cooldown_s: 0,
+            webhook_urls: Vec::new(),
+            format: Format::Json,
+            ca_file: None,
+            timeout_s: 0,
+            telegram_chat_id: None,
+            lang: Lang::En,
+            host_label: None,
+            heartbeat_file: PathBuf::new(),
+            sandbox: Sandbox::On,
+            textfile: None,
+            cgroup_root: PathBuf::new(),
+            json: false,
+            once: false,
+            ticks: None,
+            dry_run: false,
+            probe: None,
+        }
+    }
+}
 const AGE_MIN_EXPECTED: &str = "a whole number of minutes, 0 to 525600 (e.g. 60)";
 const AGE_S_EXPECTED: &str = "a whole number of seconds, 0 to 31536000 (e.g. 3600)";
 const INTERVAL_EXPECTED: &str = "a whole number of seconds, 1 to 86400 (e.g. 30)";
@@ -483,54 +523,25 @@ struct Builder {
 }
 
 impl Builder {
+    /// Settings with nothing in them, then every default of [`SETTINGS`] applied through
+    /// the same parsers as a variable: the table is the one place a default is written,
+    /// so `--help`, `.env.example` and what runs cannot drift apart.
     fn new() -> Result<Self, ConfigError> {
-        let init_names = parse_init_names(DEFAULT_INIT_NAMES)
-            .map_err(|e| ConfigError::new("default", DEFAULT_INIT_NAMES, e))?;
-        Ok(Builder {
-            patterns: ListSetting {
-                var: Some(("WATCHDOG_PROC_PATTERNS".into(), "pytest".into())),
-                flags: Vec::new(),
-            },
+        let mut b = Builder {
+            patterns: ListSetting::default(),
             exclude: ListSetting::default(),
             webhooks: ListSetting::default(),
             age_min_var_s: None,
             age_s_var: None,
             age_flag_s: None,
             given: Vec::new(),
-            cfg: Config {
-                command: Command::Run,
-                scan: ScanConfig {
-                    include: PatternSet::new(),
-                    exclude: PatternSet::new(),
-                    init_names,
-                    older_than_s: 0,
-                },
-                threshold: Threshold {
-                    age_s: 0,
-                    orphans_only: false,
-                },
-                proc_root: PathBuf::from("/proc"),
-                enabled: true,
-                interval_s: 30,
-                cooldown_s: 1800,
-                webhook_urls: Vec::new(),
-                format: Format::Json,
-                ca_file: None,
-                timeout_s: 5,
-                telegram_chat_id: None,
-                lang: Lang::En,
-                host_label: None,
-                heartbeat_file: PathBuf::from("/tmp/lingerwatch.heartbeat"),
-                sandbox: Sandbox::On,
-                textfile: None,
-                cgroup_root: PathBuf::from("/sys/fs/cgroup"),
-                json: false,
-                once: false,
-                ticks: None,
-                dry_run: false,
-                probe: None,
-            },
-        })
+            cfg: Config::unset(),
+        };
+        for st in SETTINGS.iter().filter(|st| !st.default.is_empty()) {
+            b.apply(st.env, DEFAULT_SOURCE, st.default)
+                .map_err(|e| ConfigError::new(DEFAULT_SOURCE, st.default, e))?;
+        }
+        Ok(b)
     }
 
     /// Applies one setting, named by its variable, from `source` (the variable or flag).
@@ -701,7 +712,8 @@ impl Builder {
             .age_flag_s
             .or(self.age_s_var)
             .or(self.age_min_var_s)
-            .unwrap_or(DEFAULT_AGE_S);
+            // The table's WATCHDOG_PROC_AGE_MIN default always set one.
+            .unwrap_or_default();
         cfg.scan.older_than_s = cfg.threshold.age_s;
         let patterns = self.patterns.sources("--pattern");
         fill_patterns(&mut cfg.scan.include, &patterns)?;
@@ -966,6 +978,25 @@ mod tests {
         assert_eq!((c.interval_s, c.cooldown_s, c.timeout_s), (30, 1800, 5));
         assert_eq!(c.format, Format::Json);
         assert!(c.enabled && c.webhook_urls.is_empty());
+    }
+
+    /// One truth for defaults (issue 20): what runs with nothing set is what the table
+    /// says, setting by setting, so `--help`, `.env.example` and the deploy files (all made
+    /// from [`SETTINGS`]) say what runs.
+    #[test]
+    fn what_runs_with_nothing_set_is_every_default_of_the_table() {
+        let nothing = format!("{:?}", load_with(&[], &[]).unwrap());
+        for st in SETTINGS.iter().filter(|st| !st.default.is_empty()) {
+            let given = format!("{:?}", load_with(&[(st.env, st.default)], &[]).unwrap());
+            assert_eq!(given, nothing, "{}={} is not what runs", st.env, st.default);
+        }
+        let c = load_with(&[], &[]).unwrap();
+        assert!(c.webhook_urls.is_empty() && c.scan.exclude.is_empty());
+        assert!(c.ca_file.is_none() && c.textfile.is_none() && c.host_label.is_none());
+        assert!(c.telegram_chat_id.is_none());
+        // The blank defaults are the unset ones: a value there changes what runs.
+        let changed = load_with(&[("WATCHDOG_PROC_AGE_S", "7")], &[]).unwrap();
+        assert_ne!(format!("{changed:?}"), nothing);
     }
 
     #[test]
