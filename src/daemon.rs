@@ -148,11 +148,11 @@ impl<'a> Daemon<'a> {
     pub(crate) fn lock_down(&self) -> Result<Option<crate::sandbox::Status>, u8> {
         let plan = crate::sandbox::Plan {
             read_trees: vec![self.cfg.proc_root.clone()],
-            // The resolver's files, and the memory limit read after every scan.
+            // The resolver's files (the memory limit is read through an fd opened
+            // before).
             read_files: crate::sandbox::RESOLVER_FILES
                 .iter()
                 .map(Into::into)
-                .chain(self.memory.file().map(Into::into))
                 .collect(),
             write_dirs: self
                 .cfg

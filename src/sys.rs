@@ -296,6 +296,33 @@ pub(crate) fn read_file(path: &Path, buf: &mut [u8]) -> Result<usize, ReadError>
     read_fd(&fd, buf)
 }
 
+/// A small file kept open to be read again and again ([`ReopenlessFile::read`]): one
+/// `pread` at offset 0 each time instead of open, read and close by path (cgroup and
+/// proc files are generated afresh at every read from offset 0). Opened before the
+/// lock-down, it needs no Landlock rule afterwards.
+pub(crate) struct ReopenlessFile {
+    fd: OwnedFd,
+}
+
+impl ReopenlessFile {
+    /// Opens `path` to read it (never blocking on a FIFO). Start-up only.
+    pub(crate) fn open(path: &Path) -> Result<Self, ReadError> {
+        Ok(ReopenlessFile {
+            fd: open_to_read(path)?,
+        })
+    }
+
+    /// Reads the file from its start into `buf` (as much as fits): its length.
+    pub(crate) fn read(&self, buf: &mut [u8]) -> Result<usize, ReadError> {
+        loop {
+            match rustix::io::pread(&self.fd, &mut *buf, 0) {
+                Err(Errno::INTR) => continue,
+                other => return other.map_err(ReadError::from_errno),
+            }
+        }
+    }
+}
+
 /// Now on the boot-time clock (`CLOCK_BOOTTIME`), in milliseconds. It counts suspend and
 /// is never stepped, unlike the wall clock, so no clock change ages or rejuvenates a
 /// process.

@@ -10,10 +10,12 @@ use crate::log;
 use crate::memory::{
     covers, judge, limit_files, mib_up, parse_limit, tasks_from_loadavg, Verdict, RULE,
 };
-use crate::sys::read_file;
+use crate::sys::{read_file, ReopenlessFile};
 
 pub(super) struct MemoryLimit {
-    file: Option<PathBuf>,
+    /// The limit file, kept open from start-up: read again after every scan with one
+    /// `pread`, and no Landlock rule needed for it.
+    file: Option<ReopenlessFile>,
     /// `<proc root>/loadavg`, for the count before the first scan.
     loadavg: PathBuf,
     limit: Option<u64>,
@@ -35,7 +37,8 @@ impl MemoryLimit {
         let file = n
             .and_then(|n| buf.get(..n))
             .map(|text| limit_files(text, &cfg.cgroup_root))
-            .and_then(|candidates| candidates.into_iter().find(|p| p.is_file()));
+            .and_then(|candidates| candidates.into_iter().find(|p| p.is_file()))
+            .and_then(|path| ReopenlessFile::open(&path).ok());
         let mut me = MemoryLimit {
             file,
             loadavg: cfg.proc_root.join("loadavg"),
@@ -48,13 +51,8 @@ impl MemoryLimit {
 
     fn read(&self) -> Option<u64> {
         let mut buf = [0u8; 64];
-        let n = read_file(self.file.as_deref()?, &mut buf).ok()?;
+        let n = self.file.as_ref()?.read(&mut buf).ok()?;
         parse_limit(buf.get(..n)?)
-    }
-
-    /// The file to keep readable after the lock-down.
-    pub(super) fn file(&self) -> Option<&Path> {
-        self.file.as_deref()
     }
 
     /// For the start-up summary.
