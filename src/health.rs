@@ -73,11 +73,7 @@ pub fn write_record<W: ufmt::uWrite + ?Sized>(w: &mut W, rec: &Record) -> Result
         w.write_str("000000000000000000000000000000000000")?;
     }
     let bits = rec.flags.bits();
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digits = [
-        HEX.get(usize::from(bits >> 4)).copied().unwrap_or(b'0'),
-        HEX.get(usize::from(bits & 15)).copied().unwrap_or(b'0'),
-    ];
+    let digits = crate::text::hex_byte(bits);
     w.write_str(" ")?;
     w.write_str(core::str::from_utf8(&digits).unwrap_or("00"))?;
     w.write_str("\n")

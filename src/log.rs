@@ -15,11 +15,10 @@
 use core::fmt::{self, Write as _};
 use std::io::Write as _;
 
-use crate::text::FixedBuf;
+use crate::text::{FixedBuf, CUT_MARKER};
 
 /// The longest line; the start-up summary with four destinations fits.
 pub(crate) const LINE_CAP: usize = 4096;
-const CUT: &str = "\u{2026}\n";
 
 /// A line being built: what fits of it, cut at a character boundary.
 #[derive(Default)]
@@ -38,13 +37,12 @@ impl Line {
     /// The finished line, newline included: cut to leave room for the cut marker where
     /// it did not fit.
     fn finish(&mut self) -> &[u8] {
-        let room = LINE_CAP.saturating_sub(CUT.len());
+        let room = LINE_CAP.saturating_sub(CUT_MARKER.len().saturating_add(1));
         if self.text.overflowed() || self.text.len() > room {
             self.text.truncate(room);
-            self.text.push_bytes_utf8(CUT);
-        } else {
-            self.text.push_bytes_utf8("\n");
+            self.text.push_bytes_utf8(CUT_MARKER);
         }
+        self.text.push_bytes_utf8("\n");
         self.text.as_bytes()
     }
 }

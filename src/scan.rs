@@ -164,7 +164,8 @@ impl<'a> arbitrary::Arbitrary<'a> for Found {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
         let hex = |raw: &[u8], out: &mut [u8]| {
             for (d, s) in out.iter_mut().zip(raw) {
-                *d = b"0123456789abcdef".get(usize::from(s & 15)).copied().unwrap_or(b'0');
+                let [_, low] = crate::text::hex_byte(*s);
+                *d = low;
             }
         };
         let mut f = Found::blank(u.arbitrary()?, u.arbitrary()?);

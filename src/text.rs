@@ -32,6 +32,14 @@ impl core::fmt::Display for Count {
 /// The marker appended where text was cut to fit (U+2026 HORIZONTAL ELLIPSIS).
 pub(crate) const CUT_MARKER: &str = "\u{2026}";
 
+/// The two lowercase hex digits of a byte, for every place that writes one (JSON's
+/// `\u00XX`, the heartbeat's flags, made-up ids in fuzz inputs).
+pub fn hex_byte(b: u8) -> [u8; 2] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digit = |n: u8| DIGITS.get(usize::from(n & 15)).copied().unwrap_or(b'0');
+    [digit(b >> 4), digit(b)]
+}
+
 /// A byte buffer of fixed capacity that ufmt writes into. Writing past the end keeps what
 /// fits (cut at a UTF-8 boundary) and sets `overflowed`, so a long message is a value, not
 /// a panic or an allocation.
@@ -271,9 +279,7 @@ fn write_json_escaped_str<W: ufmt::uWrite + ?Sized>(w: &mut W, s: &str) -> Resul
         match escape {
             Some(e) => w.write_str(e)?,
             None => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
-                let lo = HEX.get(usize::from(b & 0xF)).copied().unwrap_or(b'0');
+                let [hi, lo] = hex_byte(b);
                 let esc = [b'\\', b'u', b'0', b'0', hi, lo];
                 w.write_str(core::str::from_utf8(&esc).unwrap_or("\\ufffd"))?;
             }
