@@ -93,3 +93,68 @@ fn daemon_ticks_scan_alert_queue_and_render_without_allocating() {
         "and the RESOLVED once the orphan was killed"
     );
 }
+
+/// The daemon's own tick, not a copy of it (issue 20): `Daemon::tick` with the metrics
+/// textfile, the heartbeat and the memory-limit check on, counted on this thread over many
+/// ticks while a matching orphan lingers and then ends. (Rendering and sending happen on
+/// the couriers' threads; the test above renders every format.)
+#[test]
+fn the_daemons_own_tick_allocates_nothing_with_textfile_heartbeat_and_memory_limit_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = common::unique_pytest_name("daemon-tick");
+    let (orphan, _) = common::spawn_orphan(dir.path(), &name);
+    // A limit below the rule, in both cgroup layouts, so the check has something to say.
+    let cg = dir.path().join("cgroup");
+    std::fs::create_dir_all(cg.join("memory")).unwrap();
+    std::fs::write(cg.join("memory/memory.limit_in_bytes"), "4194304\n").unwrap();
+    std::fs::write(cg.join("memory.max"), "4194304\n").unwrap();
+    let hb = dir.path().join("hb");
+    let prom = dir.path().join("lw.prom");
+    let env: std::collections::HashMap<&str, std::ffi::OsString> = [
+        ("WATCHDOG_PROC_PATTERNS", name.as_str().into()),
+        ("WATCHDOG_PROC_AGE_S", "0".into()),
+        ("WATCHDOG_PROC_COOLDOWN_S", "0".into()),
+        ("WATCHDOG_TEXTFILE", prom.clone().into_os_string()),
+        ("WATCHDOG_HEARTBEAT_FILE", hb.clone().into_os_string()),
+        ("WATCHDOG_CGROUP_ROOT", cg.into_os_string()),
+    ]
+    .into_iter()
+    .collect();
+    let cfg = lingerwatch::config::load(|k| env.get(k).cloned(), ["run".into()]).unwrap();
+    let mut daemon = lingerwatch::daemon::Daemon::start(&cfg).unwrap();
+    // Over the threshold of 0 s means at least a whole second old.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    daemon.tick(lingerwatch::sys::boot_clock_ms()); // the first tick's FIRING: start-up
+    take_count();
+    count_on_this_thread(true);
+    for _ in 0..200 {
+        daemon.tick(lingerwatch::sys::boot_clock_ms());
+    }
+    count_on_this_thread(false);
+    common::kill(orphan.pid);
+    while common::ppid_of(orphan.pid).is_some() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    count_on_this_thread(true);
+    for _ in 0..10 {
+        daemon.tick(lingerwatch::sys::boot_clock_ms());
+    }
+    count_on_this_thread(false);
+    assert_eq!(
+        take_count(),
+        0,
+        "heap allocations during 210 of the daemon's ticks"
+    );
+    // Each part ran: the heartbeat carries the memory check's verdict, the textfile the
+    // lingering orphan's count.
+    let record = lingerwatch::health::parse_record(&std::fs::read(&hb).unwrap()).unwrap();
+    assert!(
+        record.flags.memory_low,
+        "the memory-limit check ran: {record:?}"
+    );
+    let metrics = std::fs::read_to_string(&prom).unwrap();
+    assert!(
+        metrics.contains("lingerwatch_alerts_total{status=\"resolved\"} 1"),
+        "{metrics}"
+    );
+}
