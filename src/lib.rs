@@ -37,7 +37,8 @@ pub mod log;
 tick_path_modules!(url);
 pub mod config;
 tick_path_modules!(
-    parse, sys, scan, policy, memory, warnings, outbox, alert, render, report, metrics, net
+    parse, sys, scan, lineage, policy, memory, warnings, outbox, alert, render, report, metrics,
+    net
 );
 pub mod courier;
 pub mod deliver;
