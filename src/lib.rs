@@ -3,7 +3,8 @@
 //!
 //! The modules below are listed in the order data flows: text and log lines underneath
 //! everything; configuration; `/proc` bytes through [`sys`] (rustix, fixed buffers) and
-//! [`parse`] (pure) into a [`scan`] report; [`policy`] says what lingers; the [`alert`]
+//! [`parse`] (pure) into a [`scan`] report, which [`lineage`] completes with each match's
+//! launcher; [`policy`] says what lingers; the [`alert`]
 //! table decides and records what each destination is owed ([`outbox`]); [`render`] makes
 //! bodies that [`courier`] threads send through [`deliver`] and [`net`] (HTTP, proxies,
 //! TLS) to destinations parsed by [`url`]; [`metrics`] go to a [`textfile`] for

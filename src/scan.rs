@@ -119,10 +119,6 @@ impl OrphanWhy {
         OrphanWhy(bits & 7)
     }
 
-    pub fn bits(self) -> u8 {
-        self.0
-    }
-
     /// Whether any reason holds: what `orphan` means.
     pub fn any(self) -> bool {
         self.0 != 0
