@@ -8,8 +8,9 @@
 #                service name (so name resolution works inside the scratch image).
 #   lingerwatch: pid: host, read-only root, no capabilities, uid 65534, thresholds of
 #                seconds.
-# It asserts FIRING (orphan, orphan_why ["init"], parent tini, the workload's container
-# id), the same for a workload whose PID 1 is a shell (no name in any list), RESOLVED after the
+# It asserts FIRING (orphan, orphan_why ["init","launcher"]: adopted by its container's
+# init, and lingerwatch saw the agent die; parent tini, the workload's container id), the
+# same for a workload whose PID 1 is a shell (no name in any list), RESOLVED after the
 # process is killed, `docker stop` within 2 s, a healthy health check, and the PID
 # namespace warning of a lingerwatch without pid: host. Everything it creates is removed
 # on exit, pass or fail. Skipped with one line when no Docker engine answers.
@@ -217,8 +218,10 @@ checks = {
     "ppid is tini": b["ppid"] == int(tini),
     "orphan": b["orphan"] is True,
     "parent tini": b["parent"] == "tini",
-    "orphan_why init": b["orphan_why"] == ["init"],
+    # init: tini is its container's init; launcher: lingerwatch saw the agent die.
+    "orphan_why init, launcher": b["orphan_why"] == ["init", "launcher"],
     "init in the text": "adopted by tini, the init of its container" in b["text"],
+    "launcher in the text": "(sh) died" in b["text"],
     "container id": b["container"] == cid,
     "cmdline": pattern in b["cmdline"],
     "host label": b["host"] == "e2e",
@@ -245,13 +248,13 @@ b = json.load(open(path))
 checks = {
     "ppid is the shell at PID 1": b["ppid"] == int(init),
     "parent sh": b["parent"] == "sh",
-    "orphan_why init": b["orphan_why"] == ["init"],
+    "orphan_why init, launcher": b["orphan_why"] == ["init", "launcher"],
     "init in the text": "adopted by sh, the init of its container" in b["text"],
 }
 bad = [k for k, ok in checks.items() if not ok]
 if bad:
     sys.exit("failed: " + ", ".join(bad))
-print("e2e-docker: FIRING ok: pid %s orphan of the shell at PID 1, orphan_why [init]" % pid)
+print("e2e-docker: FIRING ok: pid %s orphan of the shell at PID 1, orphan_why [init, launcher]" % pid)
 PY
 
 docker exec "$wl" sh -c 'kill -9 $(cat /tmp/b.pid)'
