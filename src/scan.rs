@@ -771,7 +771,9 @@ impl Probe<'_> {
     /// Which init adopted the process, if its parent is one: pid 1; the init of a PID
     /// namespace, whatever its name (the last `NSpid` of the parent's `status` is 1); or a
     /// comm in the configured names (a subreaper). Cannot tell an init's own child from
-    /// one it adopted.
+    /// one it adopted. The status is read into 4 KiB: `NSpid` comes after `Groups`, so a
+    /// parent in more than about 600 groups is not found as an init (unknown is never a
+    /// reason).
     fn adopter(&self, found: &Found, buf: &mut [u8]) -> Option<Adopter> {
         if found.ppid == 1 {
             return Some(Adopter::Pid1);

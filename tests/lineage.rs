@@ -295,3 +295,38 @@ fn reused_or_zombie_session_leader_is_gone_and_a_namespace_init_is_an_init() {
     assert_eq!(ns.adopter, Some(Adopter::NamespaceInit));
     assert_eq!(&ns.parent[..], b"runner-wrapper");
 }
+
+#[test]
+fn matches_beyond_the_report_count_as_orphans_by_the_same_init_and_session_rule() {
+    let fake = FakeProc::new();
+    fake.add(500, "bash", 1, 1, b"bash\0");
+    fake.add(800, "pause", 1, 1, b"pause\0");
+    std::fs::write(fake.pid_dir(800).join("status"), "NSpid:\t800\t1\n").unwrap();
+    let max = lingerwatch::scan::MAX_FOUND as u32;
+    // The report keeps the oldest: the stored ones start at 100, the 20 left out at 200,
+    // each kind of parent and session among them.
+    for i in 0..max {
+        let stat = stat_in_session(1000 + i, b'S', 500, 500, 100);
+        fake.add_raw(1000 + i, Some(&stat), Some(b"pytest\0"), None);
+    }
+    let left_out = [(10, 800, 500), (5, 500, 999), (5, 500, 500)];
+    let mut pid = 5000;
+    for (count, ppid, session) in left_out {
+        for _ in 0..count {
+            let stat = stat_in_session(pid, b'S', ppid, session, 200);
+            fake.add_raw(pid, Some(&stat), Some(b"pytest\0"), None);
+            pid += 1;
+        }
+    }
+    let tck = lingerwatch::sys::clock_ticks_per_second();
+    let mut scanner = Scanner::new(fake.root(), scan_config(&["pytest"], 1)).unwrap();
+    let mut report = Box::<ScanReport>::default();
+    scanner
+        .scan(200 * 1000 / tck + 10_000, &[], &mut report)
+        .unwrap();
+    assert_eq!((report.unstored.count, report.unstored.older), (20, 20));
+    assert_eq!(
+        report.unstored.older_orphans, 15,
+        "10 adopted by a namespace's init, 5 whose session leader is gone"
+    );
+}
