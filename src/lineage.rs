@@ -200,7 +200,7 @@ mod tests {
     }
 
     #[test]
-    fn full_memory_keeps_whom_this_scan_shows_and_never_marks_a_newcomer() {
+    fn full_memory_makes_room_from_a_process_this_scan_did_not_show() {
         let mut l = Launchers::default();
         // Incomplete scans (matches left unstored) keep what they do not show.
         for batch in 0..(LAUNCHERS_MAX / MAX_FOUND) as u32 {
