@@ -8,7 +8,9 @@
 #                service name (so name resolution works inside the scratch image).
 #   lingerwatch: pid: host, read-only root, no capabilities, uid 65534, thresholds of
 #                seconds.
-# It asserts FIRING (orphan, parent tini, the workload's container id), RESOLVED after the
+# It asserts FIRING (orphan, orphan_why ["init","launcher"]: adopted by its container's
+# init, and lingerwatch saw the agent die; parent tini, the workload's container id), the
+# same for a workload whose PID 1 is a shell (no name in any list), RESOLVED after the
 # process is killed, `docker stop` within 2 s, a healthy health check, and the PID
 # namespace warning of a lingerwatch without pid: host. Everything it creates is removed
 # on exit, pass or fail. Skipped with one line when no Docker engine answers.
@@ -109,6 +111,14 @@ services:
     environment:
       TAG: "e2e-$tag"
     tmpfs: ["/tmp"]
+  # The same workload with a shell as PID 1 (as "tail -f /dev/null" or a runner's wrapper
+  # would be): a name in no list, found as its container's init all the same.
+  workload-sh:
+    image: lingerwatch-e2e-workload:$tag
+    entrypoint: ["/bin/sh", "/orchestrator"]
+    environment:
+      TAG: "e2e-$tag-sh"
+    tmpfs: ["/tmp"]
   receiver:
     image: lingerwatch-e2e-receiver:$tag
     tmpfs: ["/data:mode=1777"]
@@ -187,6 +197,8 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
 has_status() { bodies | grep -q "\"status\":\"$1\""; }
 
 wait_for 20 "the workload's pytest process" docker exec "$wl" cat /tmp/b.pid >/dev/null
+wl_sh=$(cid workload-sh)
+wait_for 20 "the shell workload's pytest process" docker exec "$wl_sh" cat /tmp/b.pid >/dev/null
 sleep 3 # older than the 2 s threshold, but not yet an orphan: nothing may fire
 if has_status firing; then fail "fired while the agent was alive (orphans only)"; fi
 
@@ -206,6 +218,10 @@ checks = {
     "ppid is tini": b["ppid"] == int(tini),
     "orphan": b["orphan"] is True,
     "parent tini": b["parent"] == "tini",
+    # init: tini is its container's init; launcher: lingerwatch saw the agent die.
+    "orphan_why init, launcher": b["orphan_why"] == ["init", "launcher"],
+    "init in the text": "adopted by tini, the init of its container" in b["text"],
+    "launcher in the text": "(sh) died" in b["text"],
     "container id": b["container"] == cid,
     "cmdline": pattern in b["cmdline"],
     "host label": b["host"] == "e2e",
@@ -215,6 +231,30 @@ bad = [k for k, ok in checks.items() if not ok]
 if bad:
     sys.exit("failed: " + ", ".join(bad))
 print("e2e-docker: FIRING ok: pid %s orphan of tini in container %s" % (pid, cid[:12]))
+PY
+
+echo "e2e-docker: SIGKILL the agent of the workload whose PID 1 is a shell; the shell adopts its pytest"
+docker exec "$wl_sh" sh -c 'kill -9 $(cat /tmp/a.pid)'
+sh_orphan=$(docker top "$wl_sh" -eo pid,args | awk -v p="$pattern-sh" 'index($0, p) {print $1; exit}')
+sh_init=$(docker inspect -f '{{.State.Pid}}' "$wl_sh")
+[ -n "$sh_orphan" ] || fail "cannot find the shell workload's pytest: $(docker top "$wl_sh" -eo pid,ppid,args)"
+fired_for() { bodies | grep '"status":"firing"' | grep -q "\"pid\":$1,"; }
+wait_for 20 "FIRING for the shell's orphan" fired_for "$sh_orphan"
+bodies | grep '"status":"firing"' | grep "\"pid\":$sh_orphan," | head -n 1 > "$work/firing-sh.json"
+python3 - "$work/firing-sh.json" "$sh_orphan" "$sh_init" <<'PY' || fail "FIRING body: $(cat "$work/firing-sh.json")"
+import json, sys
+path, pid, init = sys.argv[1:]
+b = json.load(open(path))
+checks = {
+    "ppid is the shell at PID 1": b["ppid"] == int(init),
+    "parent sh": b["parent"] == "sh",
+    "orphan_why init, launcher": b["orphan_why"] == ["init", "launcher"],
+    "init in the text": "adopted by sh, the init of its container" in b["text"],
+}
+bad = [k for k, ok in checks.items() if not ok]
+if bad:
+    sys.exit("failed: " + ", ".join(bad))
+print("e2e-docker: FIRING ok: pid %s orphan of the shell at PID 1, orphan_why [init, launcher]" % pid)
 PY
 
 docker exec "$wl" sh -c 'kill -9 $(cat /tmp/b.pid)'

@@ -700,7 +700,7 @@ mod tests {
         for &(pid, start, lingers) in procs {
             let f = Found {
                 ppid: 1,
-                orphan: true,
+                orphan_why: crate::scan::OrphanWhy::INIT,
                 age_ms: if lingers { 120_000 } else { 1_000 },
                 ..Found::blank(pid, start)
             };

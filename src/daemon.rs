@@ -1,7 +1,8 @@
 //! `lingerwatch run`: the loop, in named steps. [`Daemon::start`] reads what it needs and
 //! opens every file; then threads are spawned (a courier per destination, and one that
 //! answers signals); then [`Daemon::tick`] scans and lets the alert table decide, every
-//! interval ([`Daemon::wait_next`]), until a signal ends the process or `--once` /
+//! interval ([`Daemon::wait_next`]; a tick also marks the matches whose launcher died,
+//! [`crate::lineage`]), until a signal ends the process or `--once` /
 //! `--ticks` say it is done ([`Daemon::finish`]).
 //!
 //! Everything a tick touches is allocated in `start`: a tick itself allocates nothing
@@ -15,6 +16,7 @@ use crate::config::{Config, Format};
 use crate::courier::{Courier, RenderSettings, Shared};
 use crate::health::{Flags, Record};
 use crate::heartbeat::Heartbeat;
+use crate::lineage::Launchers;
 use crate::log;
 use crate::outbox::Cadence;
 use crate::scan::{ScanError, ScanReport, Scanner};
@@ -41,6 +43,8 @@ pub struct Daemon<'a> {
     cfg: &'a Config,
     scanner: Scanner,
     report: Box<ScanReport>,
+    /// Who launched each match, to see a launcher die.
+    launchers: Box<Launchers>,
     watch: Box<WatchList>,
     shared: Arc<Shared>,
     /// Until [`Daemon::spawn`]; kept on this thread with `--once`.
@@ -119,6 +123,7 @@ impl<'a> Daemon<'a> {
             cfg,
             scanner,
             report: Box::default(),
+            launchers: Box::default(),
             watch: Box::default(),
             shared: Arc::new(Shared::new(table)),
             couriers,
@@ -231,6 +236,7 @@ impl<'a> Daemon<'a> {
             return 2;
         }
         self.note_scan();
+        self.launchers.observe(now_ms, &mut self.report);
         let (summary, snapshot, lingering) = {
             let mut table = self.shared.lock();
             let summary = table.tick(now_ms, &self.report);

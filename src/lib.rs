@@ -3,7 +3,8 @@
 //!
 //! The modules below are listed in the order data flows: text and log lines underneath
 //! everything; configuration; `/proc` bytes through [`sys`] (rustix, fixed buffers) and
-//! [`parse`] (pure) into a [`scan`] report; [`policy`] says what lingers; the [`alert`]
+//! [`parse`] (pure) into a [`scan`] report, which [`lineage`] completes with each match's
+//! launcher; [`policy`] says what lingers; the [`alert`]
 //! table decides and records what each destination is owed ([`outbox`]); [`render`] makes
 //! bodies that [`courier`] threads send through [`deliver`] and [`net`] (HTTP, proxies,
 //! TLS) to destinations parsed by [`url`]; [`metrics`] go to a [`textfile`] for
@@ -37,7 +38,8 @@ pub mod log;
 tick_path_modules!(url);
 pub mod config;
 tick_path_modules!(
-    parse, sys, scan, policy, memory, warnings, outbox, alert, render, report, metrics, net
+    parse, sys, scan, lineage, policy, memory, warnings, outbox, alert, render, report, metrics,
+    net
 );
 pub mod courier;
 pub mod deliver;

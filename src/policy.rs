@@ -11,7 +11,7 @@ use crate::scan::{Found, Unstored};
 pub struct Threshold {
     /// A process lingers when its age is strictly greater than this.
     pub age_s: u64,
-    /// Only orphans (parent is pid 1 or an init) linger.
+    /// Only orphans (any reason: init, session, launcher) linger.
     pub orphans_only: bool,
 }
 
@@ -19,7 +19,7 @@ impl Threshold {
     /// Whether `found` lingers: older than the threshold, in whole seconds, and an orphan
     /// when only orphans count.
     pub fn lingers(&self, found: &Found) -> bool {
-        found.age_s() > self.age_s && (!self.orphans_only || found.orphan)
+        found.age_s() > self.age_s && (!self.orphans_only || found.orphan())
     }
 
     /// How many of the matches that the scan could not store linger. The scan counts those
@@ -36,11 +36,16 @@ impl Threshold {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::OrphanWhy;
 
     fn found(age_ms: u64, orphan: bool) -> Found {
         Found {
             age_ms,
-            orphan,
+            orphan_why: if orphan {
+                OrphanWhy::SESSION
+            } else {
+                OrphanWhy::NONE
+            },
             ..Found::blank(7, 1)
         }
     }

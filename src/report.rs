@@ -5,7 +5,7 @@
 
 use ufmt::{uWrite, uwrite};
 
-use crate::scan::Found;
+use crate::scan::{Found, OrphanWhy};
 use crate::text::{
     write_centis, write_cut, write_duration, write_json_escaped, write_printable, FixedBuf,
 };
@@ -25,8 +25,14 @@ pub(crate) fn write_process_fields<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> 
     w.write_str(",\"state\":\"")?;
     write_json_escaped(w, &[f.state])?;
     w.write_str("\",\"orphan\":")?;
-    w.write_str(if f.orphan { "true" } else { "false" })?;
-    w.write_str(",\"parent\":\"")?;
+    w.write_str(if f.orphan() { "true" } else { "false" })?;
+    w.write_str(",\"orphan_why\":[")?;
+    for (i, name) in f.orphan_why.names().enumerate() {
+        w.write_str(if i == 0 { "\"" } else { ",\"" })?;
+        w.write_str(name)?;
+        w.write_str("\"")?;
+    }
+    w.write_str("],\"parent\":\"")?;
     write_json_escaped(w, &f.parent)?;
     w.write_str("\",\"container\":")?;
     match &f.container {
@@ -52,6 +58,25 @@ pub(crate) fn write_process_fields<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> 
     w.write_str("\"")
 }
 
+/// Writes the reasons a process is an orphan, abbreviated (`init`, `sess`, `lnch`) and
+/// joined by `sep`, or `-` when there is none: the table's ORPHAN column.
+pub(crate) fn write_orphan_why<W: uWrite + ?Sized>(
+    w: &mut W,
+    why: OrphanWhy,
+    sep: &str,
+) -> Result<(), W::Error> {
+    if !why.any() {
+        return w.write_str("-");
+    }
+    for (i, short) in why.abbreviations().enumerate() {
+        if i > 0 {
+            w.write_str(sep)?;
+        }
+        w.write_str(short)?;
+    }
+    Ok(())
+}
+
 /// Writes one match as a compact JSON object (no newline): what `scan --json` prints.
 /// `lingers` is the policy's verdict on it.
 pub fn write_json_line<W: uWrite + ?Sized>(
@@ -69,7 +94,7 @@ pub fn write_json_line<W: uWrite + ?Sized>(
 /// The table header.
 pub(crate) fn write_table_header<W: uWrite + ?Sized>(w: &mut W) -> Result<(), W::Error> {
     w.write_str(
-        "    PID    PPID      AGE      CPU S ORPHAN PARENT          CONTAINER    POD      DESC CMDLINE\n",
+        "    PID    PPID      AGE      CPU S ORPHAN         PARENT          CONTAINER    POD      DESC CMDLINE\n",
     )
 }
 
@@ -122,7 +147,10 @@ pub fn write_table_row<W: uWrite + ?Sized>(
     cell(w, b.as_str(), 8, true)?;
     w.write_str(" ")?;
     write_printable(w, &[f.state])?;
-    w.write_str(if f.orphan { " yes    " } else { " no     " })?;
+    w.write_str(" ")?;
+    b.clear();
+    let _ = write_orphan_why(&mut b, f.orphan_why, ",");
+    cell(w, b.as_str(), 15, false)?;
     b.clear();
     let _ = write_printable(&mut b, &f.parent);
     cell(w, b.as_str(), 16, false)?;

@@ -22,6 +22,7 @@ use crate::parse::cmdline::{Matcher, PatternSet, ShownCmdline};
 use crate::parse::mountinfo::{ProcMount, ProcMountFinder};
 use crate::parse::pid_stat::{self, PidStat};
 use crate::parse::proc_stat::BtimeFinder;
+use crate::parse::status;
 use crate::sys::{PidFile, ProcDir, ReadError};
 
 /// The most matching processes one report holds (tops and their matching descendants).
@@ -51,6 +52,8 @@ const STAT_BUF: usize = 1024;
 const CGROUP_BUF: usize = 4096;
 
 pub(crate) type Comm = Vec<u8, COMM_LEN>;
+/// A launcher's comm: a process names itself in at most 15 bytes (TASK_COMM_LEN - 1).
+pub type ShortComm = Vec<u8, 16>;
 pub(crate) type InitNames = Vec<Vec<u8, 16>, MAX_INIT_NAMES>;
 
 /// What to look for.
@@ -90,6 +93,84 @@ impl Container {
     }
 }
 
+/// Why a process is an orphan: every reason that holds, as bits. `scan` can see
+/// [`OrphanWhy::INIT`] and [`OrphanWhy::SESSION`]; the daemon, which remembers parents from
+/// scan to scan, adds [`OrphanWhy::LAUNCHER`] ([`crate::lineage`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OrphanWhy(u8);
+
+impl OrphanWhy {
+    pub const NONE: Self = OrphanWhy(0);
+    /// Adopted by pid 1, by the init of a PID namespace, or by a comm in the init names.
+    pub const INIT: Self = OrphanWhy(1);
+    /// Its session leader is gone (no such pid, a later process with that pid, a zombie).
+    pub const SESSION: Self = OrphanWhy(2);
+    /// The parent the daemon first saw it with has died.
+    pub const LAUNCHER: Self = OrphanWhy(4);
+    /// Each reason with its name (JSON, labels) and its table abbreviation.
+    pub const NAMED: [(OrphanWhy, &'static str, &'static str); 3] = [
+        (OrphanWhy::INIT, "init", "init"),
+        (OrphanWhy::SESSION, "session", "sess"),
+        (OrphanWhy::LAUNCHER, "launcher", "lnch"),
+    ];
+
+    /// From bits, keeping only the reasons that exist (for fuzzing and tests).
+    pub fn from_bits(bits: u8) -> Self {
+        OrphanWhy(bits & 7)
+    }
+
+    /// Whether any reason holds: what `orphan` means.
+    pub fn any(self) -> bool {
+        self.0 != 0
+    }
+
+    pub fn has(self, reason: OrphanWhy) -> bool {
+        self.0 & reason.0 == reason.0 && reason.0 != 0
+    }
+
+    #[must_use]
+    pub fn with(self, reason: OrphanWhy) -> Self {
+        OrphanWhy(self.0 | reason.0)
+    }
+
+    /// The names (`"init"`, `"session"`, `"launcher"`) of the reasons that hold, in that
+    /// order.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Self::NAMED
+            .into_iter()
+            .filter(move |(r, _, _)| self.has(*r))
+            .map(|(_, name, _)| name)
+    }
+
+    /// The same, abbreviated for the table's ORPHAN column.
+    pub fn abbreviations(self) -> impl Iterator<Item = &'static str> {
+        Self::NAMED
+            .into_iter()
+            .filter(move |(r, _, _)| self.has(*r))
+            .map(|(_, _, short)| short)
+    }
+}
+
+/// Which kind of init adopted an orphan (the reason [`OrphanWhy::INIT`] in words).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Adopter {
+    /// Pid 1 of the `/proc` scanned (the host's init, with `pid: host`).
+    Pid1,
+    /// The init of a PID namespace (a container's pid 1): its `NSpid` ends in 1.
+    NamespaceInit,
+    /// A comm in the configured init names (a subreaper an operator named).
+    Named,
+}
+
+/// The parent the daemon first saw a process with, now dead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Launcher {
+    pub pid: u32,
+    pub comm: ShortComm,
+    /// Seconds since the daemon noticed it gone (at the scan this process was last seen).
+    pub gone_for_s: u64,
+}
+
 /// One matching process, as observed.
 #[derive(Clone, Debug)]
 pub struct Found {
@@ -103,10 +184,19 @@ pub struct Found {
     pub state: u8,
     pub num_threads: u64,
     pub rss_pages: u64,
-    /// The parent is pid 1 or an init named in the configuration.
-    pub orphan: bool,
+    /// Why it is an orphan (none: it is not one).
+    pub orphan_why: OrphanWhy,
+    /// Which init adopted it, when [`OrphanWhy::INIT`] holds.
+    pub adopter: Option<Adopter>,
+    /// The session id (the session leader's pid; 0 when unknown).
+    pub session: u32,
     /// The parent's comm (empty when the parent could not be read).
     pub parent: Comm,
+    /// The parent's start time (0 when it could not be read, or the pid belongs to a
+    /// process younger than this one): with `ppid`, the parent as one process.
+    pub parent_start_ticks: u64,
+    /// The dead launcher, when [`OrphanWhy::LAUNCHER`] holds.
+    pub launcher: Option<Launcher>,
     pub container: Option<Container>,
     /// The Kubernetes pod, from the same cgroup path.
     pub pod: Option<Pod>,
@@ -129,14 +219,23 @@ impl Found {
             state: b'S',
             num_threads: 1,
             rss_pages: 0,
-            orphan: false,
+            orphan_why: OrphanWhy::NONE,
+            adopter: None,
+            session: 0,
             parent: Comm::new(),
+            parent_start_ticks: 0,
+            launcher: None,
             container: None,
             pod: None,
             cmdline: ShownCmdline::default(),
             descendants: 0,
             folded: false,
         }
+    }
+
+    /// An orphan: at least one reason holds.
+    pub fn orphan(&self) -> bool {
+        self.orphan_why.any()
     }
 
     pub fn key(&self) -> ProcessKey {
@@ -170,7 +269,18 @@ impl<'a> arbitrary::Arbitrary<'a> for Found {
         };
         let mut f = Found::blank(u.arbitrary()?, u.arbitrary()?);
         (f.ppid, f.age_ms, f.cpu_centis, f.state) = u.arbitrary()?;
-        (f.orphan, f.descendants, f.folded) = u.arbitrary()?;
+        let why: u8 = u.arbitrary()?;
+        f.orphan_why = OrphanWhy::from_bits(why);
+        (f.session, f.descendants, f.folded) = u.arbitrary()?;
+        if f.orphan_why.has(OrphanWhy::INIT) {
+            f.adopter = Some(*u.choose(&[Adopter::Pid1, Adopter::NamespaceInit, Adopter::Named])?);
+        }
+        if f.orphan_why.has(OrphanWhy::LAUNCHER) {
+            let comm: &[u8] = u.arbitrary()?;
+            let mut short = ShortComm::new();
+            let _ = short.extend_from_slice(comm.get(..16.min(comm.len())).unwrap_or(&[]));
+            f.launcher = Some(Launcher { pid: u.arbitrary()?, comm: short, gone_for_s: u.arbitrary()? });
+        }
         let parent: &[u8] = u.arbitrary()?;
         let _ = f.parent.extend_from_slice(parent.get(..COMM_LEN.min(parent.len())).unwrap_or(&[]));
         if let Some(raw) = u.arbitrary::<Option<[u8; ID_LEN]>>()? {
@@ -245,6 +355,11 @@ impl ScanReport {
     /// Every stored match (in pid order after a scan).
     pub fn all(&self) -> &[Found] {
         &self.found
+    }
+
+    /// Every stored match, to add what only the daemon knows (its launcher).
+    pub fn all_mut(&mut self) -> &mut [Found] {
+        &mut self.found
     }
 
     /// The matches that are lines of their own: not held by a matching ancestor.
@@ -494,7 +609,7 @@ impl Scanner {
                 Ok(Some(found)) => {
                     let pinned = watch.binary_search(&found.key()).is_ok();
                     if let Some(left_out) = report.insert(found, pinned) {
-                        probe.count_unstored(left_out, rest.stat, &mut report.unstored);
+                        probe.count_unstored(left_out, &mut rest, &mut report.unstored);
                     }
                 }
                 Ok(None) | Err(Skip::Gone) => {}
@@ -504,7 +619,7 @@ impl Scanner {
         });
         listing.map_err(|e| ScanError::ProcUnreadable(e.errno()))?;
         for found in report.found.iter_mut() {
-            probe.read_parent(found, rest.stat);
+            probe.read_lineage(found, &mut rest);
         }
         fold_descendants(&mut report.found);
         // Listing order is the filesystem's; people and tests read pid order. In place,
@@ -591,6 +706,7 @@ impl Probe<'_> {
             state: stat.state,
             num_threads: stat.num_threads,
             rss_pages: stat.rss_pages,
+            session: stat.session,
             cmdline,
             ..Found::blank(stat.pid, stat.starttime)
         }
@@ -623,43 +739,118 @@ impl Probe<'_> {
         (container, identity.pod)
     }
 
-    /// Fills in the parent's comm (the adopter of an orphan: tini, systemd, …) and
-    /// whether the process is an orphan.
-    fn read_parent(&self, found: &mut Found, buf: &mut [u8]) {
+    /// Fills in the parent (comm and start) and why the process is an orphan, as far as
+    /// one scan can see: adopted by an init ([`Probe::adopter`]) or its session leader
+    /// gone ([`Probe::session_gone`]). Reads the parent's `stat` and `status` and the
+    /// session leader's `stat`: for matches only, so a host's other processes cost
+    /// nothing more.
+    fn read_lineage(&self, found: &mut Found, bufs: &mut Rest<'_>) {
         found.parent.clear();
-        if let Ok(n) = self.proc.read_pid(found.ppid, PidFile::Stat, buf) {
-            if let Some(parent) = buf.get(..n).and_then(|l| pid_stat::parse(l).ok()) {
-                let comm = parent
-                    .comm
-                    .get(..COMM_LEN.min(parent.comm.len()))
-                    .unwrap_or(&[]);
-                let _ = found.parent.extend_from_slice(comm);
+        found.parent_start_ticks = 0;
+        if let Some(parent) = read_stat(self.proc, found.ppid, bufs.stat.as_mut_slice()) {
+            let comm = parent
+                .comm
+                .get(..COMM_LEN.min(parent.comm.len()))
+                .unwrap_or(&[]);
+            let _ = found.parent.extend_from_slice(comm);
+            // A parent never starts after its child: a later one is a reused pid.
+            if parent.starttime <= found.start_ticks {
+                found.parent_start_ticks = parent.starttime;
             }
         }
-        found.orphan = found.ppid == 1
-            || (!found.parent.is_empty()
+        found.adopter = self.adopter(found, bufs.cgroup.as_mut_slice());
+        let mut why = OrphanWhy::NONE;
+        if found.adopter.is_some() {
+            why = why.with(OrphanWhy::INIT);
+        }
+        if self.session_gone(found, bufs.stat.as_mut_slice()) {
+            why = why.with(OrphanWhy::SESSION);
+        }
+        found.orphan_why = why;
+    }
+
+    /// Which init adopted the process, if its parent is one: pid 1; the init of a PID
+    /// namespace, whatever its name (the last `NSpid` of the parent's `status` is 1); or a
+    /// comm in the configured names (a subreaper). Cannot tell an init's own child from
+    /// one it adopted. The status is read into 4 KiB: `NSpid` comes after `Groups`, so a
+    /// parent in more than about 600 groups is not found as an init (unknown is never a
+    /// reason).
+    fn adopter(&self, found: &Found, buf: &mut [u8]) -> Option<Adopter> {
+        if found.ppid == 1 {
+            return Some(Adopter::Pid1);
+        }
+        let ns_init = found.ppid != 0
+            && self
+                .proc
+                .read_pid(found.ppid, PidFile::Status, buf)
+                .ok()
+                .and_then(|n| buf.get(..n))
+                .and_then(status::nspid_last)
+                == Some(1);
+        let named = || {
+            !found.parent.is_empty()
                 && self
                     .cfg
                     .init_names
                     .iter()
-                    .any(|n| n.as_slice() == found.parent.as_slice()));
+                    .any(|n| n.as_slice() == found.parent.as_slice())
+        };
+        if ns_init {
+            Some(Adopter::NamespaceInit)
+        } else if named() {
+            Some(Adopter::Named)
+        } else {
+            None
+        }
     }
 
-    /// Counts a match the report could not hold (handed over: nothing else keeps it).
-    /// Only whether it is an orphan matters, so a child of pid 1 needs no parent read.
-    fn count_unstored(&self, mut found: Found, buf: &mut [u8], unstored: &mut Unstored) {
+    /// Whether the session leader is gone: no process has its pid, the one that has it
+    /// started after this process (a reused pid: a leader starts before every member), or
+    /// it is a zombie (exited, not yet reaped). A session id of 0 (a leader outside this
+    /// `/proc`'s namespace), the process leading its own session, or a refused read is
+    /// not "gone": unknown is never a reason.
+    fn session_gone(&self, found: &Found, buf: &mut [u8]) -> bool {
+        let sid = found.session;
+        if sid == 0 || sid == found.pid {
+            return false;
+        }
+        match self.proc.read_pid(sid, PidFile::Stat, buf) {
+            Err(ReadError::Gone) | Ok(0) => true,
+            Err(_) => false,
+            Ok(n) => buf
+                .get(..n)
+                .and_then(|l| pid_stat::parse(l).ok())
+                .filter(|leader| leader.pid == sid)
+                .is_some_and(|leader| {
+                    leader.starttime > found.start_ticks || matches!(leader.state, b'Z' | b'X')
+                }),
+        }
+    }
+
+    /// Counts a match the report could not hold (handed over: nothing else keeps it). Only
+    /// whether it is an orphan matters, by the same rule as a stored match (what one scan
+    /// sees: init, session); a child of pid 1 needs no read at all.
+    fn count_unstored(&self, mut found: Found, bufs: &mut Rest<'_>, unstored: &mut Unstored) {
         unstored.count = unstored.count.saturating_add(1);
         if found.age_s() > self.cfg.older_than_s {
             unstored.older = unstored.older.saturating_add(1);
             let orphan = found.ppid == 1 || {
-                self.read_parent(&mut found, buf);
-                found.orphan
+                self.read_lineage(&mut found, bufs);
+                found.orphan()
             };
             if orphan {
                 unstored.older_orphans = unstored.older_orphans.saturating_add(1);
             }
         }
     }
+}
+
+/// The stat of `pid`, if it is readable, parses and is that pid's.
+fn read_stat<'b>(proc: &ProcDir, pid: u32, buf: &'b mut [u8]) -> Option<PidStat<'b>> {
+    let n = proc.read_pid(pid, PidFile::Stat, buf).ok()?;
+    buf.get(..n)
+        .and_then(|l| pid_stat::parse(l).ok())
+        .filter(|s| s.pid == pid)
 }
 
 /// Folds each matching process into its topmost matching ancestor, so a wrapper and its

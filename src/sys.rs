@@ -4,7 +4,8 @@
 //! Every `/proc` file is opened with `openat` relative to that fd, read-only, with paths
 //! built in stack buffers, and read into caller-owned arrays: nothing here allocates
 //! after [`ProcDir::open`]. It opens `/proc`, `/proc/stat` and, per pid, `stat`,
-//! `cmdline` and `cgroup` — never `environ` — and never signals or writes anything.
+//! `cmdline`, `cgroup` and (a match's parent only) `status` — never `environ` — and never
+//! signals or writes anything.
 //! Every read has a byte limit, so no file (a fake `/proc` can hold `/dev/zero`) can spin
 //! or grow a scan.
 
@@ -54,6 +55,8 @@ pub(crate) enum PidFile {
     Stat,
     Cmdline,
     Cgroup,
+    /// Read only for a match's parent, for its `NSpid:` line.
+    Status,
 }
 
 impl PidFile {
@@ -62,6 +65,7 @@ impl PidFile {
             PidFile::Stat => b"/stat",
             PidFile::Cmdline => b"/cmdline",
             PidFile::Cgroup => b"/cgroup",
+            PidFile::Status => b"/status",
         }
     }
 }
@@ -383,6 +387,10 @@ mod tests {
             c"4294967295/cmdline"
         );
         assert_eq!(pid_path(&mut buf, 1, PidFile::Stat).unwrap(), c"1/stat");
+        assert_eq!(
+            pid_path(&mut buf, 4294967295, PidFile::Status).unwrap(),
+            c"4294967295/status"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ pub mod common;
 
 use common::{scan_config, stat_line, FakeProc};
 use lingerwatch::parse::cgroup::Runtime;
-use lingerwatch::scan::{ScanConfig, ScanReport, Scanner};
+use lingerwatch::scan::{OrphanWhy, ScanConfig, ScanReport, Scanner};
 
 fn tck() -> u64 {
     lingerwatch::sys::clock_ticks_per_second()
@@ -42,7 +42,8 @@ fn orphan_under_tini_in_a_container_is_reported_with_age_cpu_and_container() {
     assert_eq!((f.pid, f.ppid, f.start_ticks), (950, 900, 10 * tck()));
     assert_eq!(f.age_s(), 3601);
     assert!(common::threshold(3600, false).lingers(f), "3601 s > 3600 s");
-    assert!(f.orphan, "adopted by tini");
+    assert!(f.orphan(), "adopted by tini");
+    assert_eq!(f.orphan_why, OrphanWhy::INIT);
     assert_eq!(f.parent.as_slice(), b"tini");
     assert_eq!(f.cpu_centis, 200 * 100 / tck());
     assert_eq!(f.state, b'S');
@@ -60,7 +61,7 @@ fn threshold_is_strictly_greater() {
     let r = scan(&fake, scan_config(&["pytest"], 60), 60_999);
     assert_eq!(r.tops().next().unwrap().age_s(), 60);
     assert!(!common::threshold(60, false).lingers(r.tops().next().unwrap()));
-    assert!(!r.tops().next().unwrap().orphan, "parent bash is alive");
+    assert!(!r.tops().next().unwrap().orphan(), "parent bash is alive");
     let r = scan(&fake, scan_config(&["pytest"], 60), 61_000);
     assert!(common::threshold(60, false).lingers(r.tops().next().unwrap()));
 }
@@ -239,7 +240,7 @@ fn excludes_and_orphans_only() {
     let r = scan(&fake, cfg, 10_000);
     let got: Vec<(u32, bool, bool)> = r
         .tops()
-        .map(|f| (f.pid, f.orphan, orphans_only.lingers(f)))
+        .map(|f| (f.pid, f.orphan(), orphans_only.lingers(f)))
         .collect();
     assert_eq!(got, [(81, true, true), (82, false, false)]);
 }

@@ -88,7 +88,7 @@ proptest! {
         parent in prop::collection::vec(any::<u8>(), 0..20),
         kind in 0u8..3, lang in any::<bool>(), dropped in 0u32..1000,
     ) {
-        let mut f = Found { orphan: true, ..Found::blank(4242, 77) };
+        let mut f = Found { orphan_why: lingerwatch::scan::OrphanWhy::INIT, ..Found::blank(4242, 77) };
         f.cmdline.feed(&cmdline);
         let _ = f.parent.extend_from_slice(&parent[..parent.len().min(16)]);
         let kind = [Kind::Firing, Kind::Reminder, Kind::Resolved][usize::from(kind)];

@@ -9,6 +9,7 @@ use kubelet::{kubelet_pod_path, QOS_CLASSES};
 use lingerwatch::parse::cmdline::{naive_match, Matcher, PatternSet, ShownCmdline, SHOWN_LEN};
 use lingerwatch::parse::pid_stat;
 use lingerwatch::parse::proc_stat::{btime, BtimeFinder};
+use lingerwatch::parse::status::nspid_last;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -362,5 +363,80 @@ proptest! {
         // No pod, or the one it runs inside.
         let got = identify(mangled.as_bytes()).pod.map(|p| (p.uid.as_str().to_owned(), p.qos));
         prop_assert_eq!(got, line.outer, "{}", mangled);
+    }
+}
+
+/// The `NSpid:` reading, as plainly as it can be said: the first whole line (ended by a
+/// newline) that starts with `NSpid:`; its tab- or space-separated values, every one
+/// decimal digits that fit a pid; the last of them.
+fn naive_nspid_last(status: &[u8]) -> Option<u32> {
+    let whole = &status[..status.iter().rposition(|&b| b == b'\n')? + 1];
+    let line = whole
+        .split(|&b| b == b'\n')
+        .find(|l| l.starts_with(b"NSpid:"))?;
+    let values: Vec<&[u8]> = line[6..]
+        .split(|&b| b == b'\t' || b == b' ')
+        .filter(|v| !v.is_empty())
+        .collect();
+    let mut last = None;
+    for v in values {
+        if !v.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        last = Some(std::str::from_utf8(v).ok()?.parse::<u32>().ok()?);
+    }
+    last
+}
+
+/// Status-like text from pieces that make the parser's choices matter.
+fn status_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let pieces: Vec<&'static [u8]> = vec![
+        b"NSpid:",
+        b"NStgid:",
+        b"NSpids:",
+        b"Name:\t",
+        b"\t",
+        b" ",
+        b"\n",
+        b"\r",
+        b"1",
+        b"0",
+        b"42",
+        b"4294967295",
+        b"4294967296",
+        b"-1",
+        b"+1",
+        b"x",
+        b"\xff",
+    ];
+    prop::collection::vec(prop::sample::select(pieces), 0..40).prop_map(|p| p.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn nspid_last_equals_the_naive_reading(status in status_bytes()) {
+        prop_assert_eq!(nspid_last(&status), naive_nspid_last(&status));
+    }
+
+    #[test]
+    fn nspid_last_never_panics_on_any_bytes(raw in prop::collection::vec(any::<u8>(), 0..300)) {
+        prop_assert_eq!(nspid_last(&raw), naive_nspid_last(&raw));
+    }
+
+    #[test]
+    fn the_nspid_line_after_any_lines_gives_its_last_pid(
+        before in prop::collection::vec("[A-Za-z]{1,8}:\t[a-z0-9 ]{0,12}", 0..12),
+        pids in prop::collection::vec(any::<u32>(), 1..5),
+    ) {
+        let mut text = String::new();
+        for l in &before {
+            text += l;
+            text += "\n";
+        }
+        let values: Vec<String> = pids.iter().map(u32::to_string).collect();
+        text += &format!("NSpid:\t{}\nNSpgid:\t1\n", values.join("\t"));
+        prop_assert_eq!(nspid_last(text.as_bytes()), pids.last().copied());
     }
 }

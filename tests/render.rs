@@ -20,7 +20,7 @@ fn found(cmdline: &[u8]) -> Found {
         ppid: 812,
         age_ms: 3 * 86_400_000 + 4 * 3_600_000,
         cpu_centis: 551_240,
-        orphan: true,
+        orphan_why: lingerwatch::scan::OrphanWhy::INIT,
         descendants: 2,
         container: Some(Container {
             runtime: Runtime::Docker,
@@ -402,4 +402,84 @@ fn a_pod_process_names_its_pod_and_the_commands_that_find_it() {
     );
     let v = render(Format::Json, Lang::En, &m, 0);
     assert_eq!(v["pod_qos"], "besteffort");
+}
+
+/// Issue 21: every reason an orphan is one, in the JSON body, the Alertmanager labels, the
+/// text in both languages and the `scan` table.
+#[test]
+fn orphan_reasons_show_in_json_labels_text_and_table() {
+    use lingerwatch::scan::{Adopter, Launcher, OrphanWhy};
+    let mut f = found(b"pytest\0");
+    f.parent.clear();
+    f.parent.extend_from_slice(b"bash").unwrap();
+    f.orphan_why = OrphanWhy::INIT
+        .with(OrphanWhy::SESSION)
+        .with(OrphanWhy::LAUNCHER);
+    f.adopter = Some(Adopter::NamespaceInit);
+    f.session = 4711;
+    let mut comm = lingerwatch::scan::ShortComm::new();
+    comm.extend_from_slice(b"bash").unwrap();
+    f.launcher = Some(Launcher {
+        pid: 4712,
+        comm,
+        gone_for_s: 180,
+    });
+    let m = msg(Kind::Firing, Subject::Process(f.clone()));
+    let v = render(Format::Json, Lang::En, &m, 0);
+    assert_eq!(v["orphan"], true);
+    assert_eq!(
+        v["orphan_why"],
+        serde_json::json!(["init", "session", "launcher"])
+    );
+    let text = v["text"].as_str().unwrap();
+    for want in [
+        "orphan: adopted by bash, the init of its container",
+        "orphan: its session leader 4711 is gone",
+        "orphan: its launcher 4712 (bash) died 3m00s ago",
+    ] {
+        assert!(text.contains(want), "{want:?} not in {text}");
+    }
+    let v = render(Format::Telegram, Lang::Ru, &m, 0);
+    let text = v["text"].as_str().unwrap();
+    for want in [
+        "сирота: его усыновил bash, init своего контейнера",
+        "сирота: лидер его сеанса 4711 завершён",
+        "сирота: запустивший его процесс 4712 (bash) завершился 3m00s назад",
+    ] {
+        assert!(text.contains(want), "{want:?} not in {text}");
+    }
+    let v = render(Format::Alertmanager, Lang::En, &m, 0);
+    assert_eq!(v[0]["labels"]["orphan_why"], "init,session,launcher");
+
+    let mut row = lingerwatch::text::FixedBuf::<512>::new();
+    lingerwatch::report::write_table_row(&mut row, &f, true).unwrap();
+    assert!(
+        row.as_str().contains(" init,sess,lnch bash "),
+        "{}",
+        row.as_str()
+    );
+
+    // Not an orphan: an empty list, no label, no line.
+    let alive = found(b"pytest\0");
+    let alive = Found {
+        orphan_why: OrphanWhy::NONE,
+        adopter: None,
+        ..alive
+    };
+    let m = msg(Kind::Firing, Subject::Process(alive.clone()));
+    let v = render(Format::Json, Lang::En, &m, 0);
+    assert_eq!(
+        (v["orphan"].clone(), v["orphan_why"].clone()),
+        (serde_json::json!(false), serde_json::json!([]))
+    );
+    assert!(!v["text"].as_str().unwrap().contains("\norphan:"));
+    let v = render(Format::Alertmanager, Lang::En, &m, 0);
+    assert!(v[0]["labels"].get("orphan_why").is_none(), "{v}");
+    let mut row = lingerwatch::text::FixedBuf::<512>::new();
+    lingerwatch::report::write_table_row(&mut row, &alive, false).unwrap();
+    assert!(
+        row.as_str().contains(" -              tini "),
+        "{}",
+        row.as_str()
+    );
 }

@@ -15,7 +15,15 @@ fuzz_target!(|input: (Found, bool)| {
     assert_eq!(v["ppid"].as_u64(), Some(u64::from(f.ppid)));
     assert_eq!(v["start_ticks"].as_u64(), Some(f.start_ticks));
     assert_eq!(v["age_s"].as_u64(), Some(f.age_ms / 1000));
-    assert_eq!(v["orphan"].as_bool(), Some(f.orphan));
+    assert_eq!(v["orphan"].as_bool(), Some(f.orphan()));
+    let why: Vec<&str> = v["orphan_why"]
+        .as_array()
+        .expect("orphan_why is an array")
+        .iter()
+        .map(|r| r.as_str().expect("a reason is a string"))
+        .collect();
+    assert_eq!(why, f.orphan_why.names().collect::<Vec<_>>());
+    assert_eq!(why.is_empty(), !f.orphan());
     assert_eq!(v["over_threshold"].as_bool(), Some(lingers));
     assert_eq!(v["descendants"].as_u64(), Some(u64::from(f.descendants)));
     assert_eq!(

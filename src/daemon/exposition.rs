@@ -95,7 +95,7 @@ impl Exposition {
             ..Snapshot::default()
         };
         for f in report.tops().filter(|f| threshold.lingers(f)) {
-            if f.orphan {
+            if f.orphan() {
                 s.lingering_orphans = s.lingering_orphans.saturating_add(1);
             } else {
                 s.lingering_others = s.lingering_others.saturating_add(1);

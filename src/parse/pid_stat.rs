@@ -9,6 +9,8 @@ use super::{parse_i64, parse_u64, ParseError};
 // proc(5) field numbers (1-based), as the error values name them.
 const FIELD_STATE: u8 = 3;
 const FIELD_PPID: u8 = 4;
+const FIELD_PGRP: u8 = 5;
+const FIELD_SESSION: u8 = 6;
 const FIELD_UTIME: u8 = 14;
 const FIELD_STIME: u8 = 15;
 const FIELD_NUM_THREADS: u8 = 20;
@@ -24,6 +26,11 @@ pub struct PidStat<'a> {
     /// One letter: R, S, D, Z, T, t, X, I, …
     pub state: u8,
     pub ppid: u32,
+    /// The process group id (its leader's pid).
+    pub pgrp: u32,
+    /// The session id: the pid of the session's leader (0 when the leader is outside this
+    /// `/proc`'s PID namespace).
+    pub session: u32,
     /// Clock ticks in user mode.
     pub utime: u64,
     /// Clock ticks in kernel mode.
@@ -88,7 +95,14 @@ pub fn parse(line: &[u8]) -> Result<PidStat<'_>, ParseError> {
     };
     let ppid = num(FIELD_PPID, next(FIELD_PPID, FIELD_STATE)?)?;
     let ppid = u32::try_from(ppid).map_err(|_| ParseError::BadNumber(FIELD_PPID))?;
-    let utime = num(FIELD_UTIME, next(FIELD_UTIME, FIELD_PPID)?)?;
+    let pid_field = |field: u8, bytes: &[u8]| {
+        parse_u64(bytes)
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or(ParseError::BadNumber(field))
+    };
+    let pgrp = pid_field(FIELD_PGRP, next(FIELD_PGRP, FIELD_PPID)?)?;
+    let session = pid_field(FIELD_SESSION, next(FIELD_SESSION, FIELD_PGRP)?)?;
+    let utime = num(FIELD_UTIME, next(FIELD_UTIME, FIELD_SESSION)?)?;
     let stime = num(FIELD_STIME, next(FIELD_STIME, FIELD_UTIME)?)?;
     let num_threads = parse_i64(next(FIELD_NUM_THREADS, FIELD_STIME)?)
         .ok_or(ParseError::BadNumber(FIELD_NUM_THREADS))?;
@@ -102,6 +116,8 @@ pub fn parse(line: &[u8]) -> Result<PidStat<'_>, ParseError> {
         comm,
         state,
         ppid,
+        pgrp,
+        session,
         utime,
         stime,
         num_threads: u64::try_from(num_threads).unwrap_or(0),
@@ -126,6 +142,7 @@ mod tests {
         assert_eq!(s.comm, b"pytest");
         assert_eq!(s.state, b'S');
         assert_eq!(s.ppid, 1);
+        assert_eq!((s.pgrp, s.session), (48201, 48201));
         assert_eq!((s.utime, s.stime), (5124, 388));
         assert_eq!(s.num_threads, 3);
         assert_eq!(s.starttime, 8812345);
@@ -163,6 +180,8 @@ mod tests {
             (b"1 x R 1", ParseError::NoComm),
             (b"12 (x) R", ParseError::MissingField(4)),
             (b"12 (x) R 1 2 3", ParseError::MissingField(7)),
+            (b"12 (x) R 1 -1 3", ParseError::BadNumber(5)),
+            (b"12 (x) R 1 2 4294967296", ParseError::BadNumber(6)),
             (b"12 (x) RR 1", ParseError::BadNumber(3)),
             (b"x (x) R 1", ParseError::BadPid),
             (b"4294967296 (x) R 1", ParseError::BadPid),

@@ -270,6 +270,14 @@ fn write_alertmanager_alert<W: uWrite + ?Sized>(
             if let Some(p) = &f.pod {
                 uwrite!(w, ",\"pod_uid\":\"{}\"", p.uid.as_str())?;
             }
+            if f.orphan_why.any() {
+                w.write_str(",\"orphan_why\":\"")?;
+                for (i, name) in f.orphan_why.names().enumerate() {
+                    w.write_str(if i == 0 { "" } else { "," })?;
+                    w.write_str(name)?;
+                }
+                w.write_str("\"")?;
+            }
         }
         Subject::Untracked(_) => {
             w.write_str("\"LingeringProcessesUntracked\",\"host\":")?;

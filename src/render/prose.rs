@@ -9,7 +9,7 @@ use ufmt::{uWrite, uwrite};
 use super::words::{kind_word, words, Words};
 use super::RenderContext;
 use crate::alert::{Batch, End, Kind, Message, Subject, ALERT_CAPACITY};
-use crate::scan::Found;
+use crate::scan::{Adopter, Found, OrphanWhy};
 use crate::text::{write_centis, write_cut, write_duration, write_printable, write_rfc3339};
 
 /// How many processes of each kind a digest names before it only counts.
@@ -106,8 +106,9 @@ fn write_details<W: uWrite + ?Sized>(
         w,
         " (ppid {}), {}",
         f.ppid,
-        if f.orphan { t.orphan } else { t.parent_alive }
+        if f.orphan() { t.orphan } else { t.parent_alive }
     )?;
+    write_orphan_why(w, t, f)?;
     uwrite!(w, "\n{}: ", t.container)?;
     match &f.container {
         Some(c) => uwrite!(w, "{} {}", c.runtime.name(), c.short_id())?,
@@ -126,6 +127,43 @@ fn write_details<W: uWrite + ?Sized>(
     }
     uwrite!(w, "\n{}: ps -o pid,ppid,etime,args -p {}", t.look, f.pid)?;
     uwrite!(w, "\n{}: kill -TERM {}", t.stop, f.pid)
+}
+
+/// A line per reason the process is an orphan: "adopted by bash, the init of its
+/// container", "its session leader 4711 is gone", "its launcher 4711 (bash) died 3m ago".
+fn write_orphan_why<W: uWrite + ?Sized>(w: &mut W, t: &Words, f: &Found) -> Result<(), W::Error> {
+    if let Some(adopter) = f.adopter.filter(|_| f.orphan_why.has(OrphanWhy::INIT)) {
+        uwrite!(w, "\n{}: {} ", t.orphan_because, t.adopted_by)?;
+        if f.parent.is_empty() {
+            uwrite!(w, "{}", f.ppid)?;
+        } else {
+            write_printable(w, &f.parent)?;
+        }
+        let what = match adopter {
+            Adopter::Pid1 => t.init_pid1,
+            Adopter::NamespaceInit => t.init_of_container,
+            Adopter::Named => t.init_named,
+        };
+        uwrite!(w, ", {}", what)?;
+    }
+    if f.orphan_why.has(OrphanWhy::SESSION) {
+        uwrite!(
+            w,
+            "\n{}: {} {} {}",
+            t.orphan_because,
+            t.session_leader,
+            f.session,
+            t.is_gone
+        )?;
+    }
+    if let Some(l) = f.launcher.as_ref().filter(|_| f.orphan_why.has(OrphanWhy::LAUNCHER)) {
+        uwrite!(w, "\n{}: {} {} (", t.orphan_because, t.launcher, l.pid)?;
+        write_printable(w, &l.comm)?;
+        uwrite!(w, ") {} ", t.died)?;
+        write_duration(w, l.gone_for_s)?;
+        uwrite!(w, " {}", t.ago)?;
+    }
+    Ok(())
 }
 
 /// The pod, and the commands that name it: `kubectl get pods --field-selector

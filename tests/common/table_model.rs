@@ -142,7 +142,7 @@ impl Model {
             }
             let found = Found {
                 age_ms: if lingers { 60_000 } else { 1_000 },
-                orphan: true,
+                orphan_why: lingerwatch::scan::OrphanWhy::INIT,
                 ppid: 1,
                 ..Found::blank(key.pid, key.start_ticks)
             };
