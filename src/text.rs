@@ -414,14 +414,22 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 }
 
 /// Cuts `buf` to at most `max_chars` characters; when it had more, the last kept
-/// character is the cut marker, so the result still fits.
-pub(crate) fn cut_to_chars<const N: usize>(buf: &mut FixedBuf<N>, max_chars: usize) {
+/// character is the cut marker, so the result still fits. With `entities` (text where
+/// every `&` opens an entity ending in `;`, as Slack's escaping writes it), the cut
+/// never leaves a partial entity.
+pub(crate) fn cut_to_chars<const N: usize>(buf: &mut FixedBuf<N>, max_chars: usize, entities: bool) {
     let text = buf.as_str();
     if text.chars().count() <= max_chars && !buf.overflowed() {
         return;
     }
     let keep = max_chars.saturating_sub(1);
-    let end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
+    let mut end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
+    if entities {
+        let kept = text.get(..end).unwrap_or("");
+        if let Some(amp) = kept.rfind('&').filter(|&a| !kept.get(a..).unwrap_or("").contains(';')) {
+            end = amp;
+        }
+    }
     buf.truncate(end);
     buf.overflowed = false;
     if buf.len().saturating_add(CUT_MARKER.len()) > N {
@@ -505,12 +513,20 @@ mod tests {
     fn cut_to_chars_keeps_the_limit_with_a_marker() {
         let mut b = FixedBuf::<64>::new();
         let _ = b.write_str("жжжжжжжжжж");
-        cut_to_chars(&mut b, 5);
+        cut_to_chars(&mut b, 5, false);
         assert_eq!(b.as_str(), "жжжж\u{2026}");
         let mut b = FixedBuf::<64>::new();
         let _ = b.write_str("abc");
-        cut_to_chars(&mut b, 3);
+        cut_to_chars(&mut b, 3, false);
         assert_eq!(b.as_str(), "abc");
+        let mut b = FixedBuf::<64>::new();
+        let _ = b.write_str("ab&lt;cd");
+        cut_to_chars(&mut b, 5, true);
+        assert_eq!(b.as_str(), "ab\u{2026}", "never half an entity");
+        let mut b = FixedBuf::<64>::new();
+        let _ = b.write_str("ab&lt;cd");
+        cut_to_chars(&mut b, 7, true);
+        assert_eq!(b.as_str(), "ab&lt;\u{2026}");
     }
 
     #[test]

@@ -403,3 +403,103 @@ fn a_pod_process_names_its_pod_and_the_commands_that_find_it() {
     let v = render(Format::Json, Lang::En, &m, 0);
     assert_eq!(v["pod_qos"], "besteffort");
 }
+
+/// Slack control sequences and Discord mentions a process can put in its cmdline
+/// (issue 19): the first argument, so the digest's program name carries them too.
+const MENTIONS: &[u8] =
+    b"<!channel>\0<!here>\0<@U024BE7LH>\0<https://evil.example|click\0here>\0@everyone\0@here\0<@123456789>\0a&b\0";
+
+/// The body of a digest of 37 processes with `cmdline`, in `format`.
+fn digest_body(format: Format, cmdline: &[u8]) -> Value {
+    use lingerwatch::render::render_batch;
+    let batch = batch_of(37, cmdline);
+    let mut text = Box::new(Text::new());
+    let mut body = new_body();
+    render_batch(&ctx(format, Lang::En), &batch, NOW, &mut text, &mut body);
+    serde_json::from_str(body.as_str()).unwrap()
+}
+
+#[test]
+fn a_cmdline_cannot_ping_a_slack_channel_or_disguise_a_link() {
+    let mut bodies = vec![digest_body(Format::Slack, MENTIONS)];
+    for kind in [Kind::Firing, Kind::Reminder, Kind::Resolved] {
+        for lang in [Lang::En, Lang::Ru] {
+            let m = msg(kind, Subject::Process(found(MENTIONS)));
+            bodies.push(render(Format::Slack, lang, &m, 0));
+        }
+    }
+    for v in &bodies {
+        let t = the_text(Format::Slack, v);
+        assert!(!t.contains('<') && !t.contains('>'), "{t}");
+        assert!(t.contains("&lt;!channel&gt;"), "{t}");
+        assert!(t.contains("&lt;!here&gt;") || !t.contains("here"), "{t}");
+        assert!(
+            !t.replace("&amp;", "")
+                .replace("&lt;", "")
+                .replace("&gt;", "")
+                .contains('&'),
+            "{t}"
+        );
+    }
+    let one = the_text(Format::Slack, &bodies[1]);
+    assert!(
+        one.contains(
+            "&lt;https://evil.example|click here&gt; @everyone @here &lt;@123456789&gt; a&amp;b"
+        ),
+        "{one}"
+    );
+}
+
+#[test]
+fn a_discord_body_never_lets_a_cmdline_mention_anyone() {
+    let mut bodies = vec![digest_body(Format::Discord, MENTIONS)];
+    for kind in [Kind::Firing, Kind::Reminder, Kind::Resolved] {
+        let m = msg(kind, Subject::Process(found(MENTIONS)));
+        bodies.push(render(Format::Discord, Lang::En, &m, 0));
+        bodies.push(render(
+            Format::Discord,
+            Lang::En,
+            &msg(kind, Subject::Untracked(3)),
+            0,
+        ));
+    }
+    for v in &bodies {
+        assert_eq!(
+            v["allowed_mentions"],
+            serde_json::json!({"parse": []}),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn a_slack_text_cut_to_its_limit_counts_the_escaped_text_and_keeps_entities_whole() {
+    // A digest names 5 programs of up to 256 bytes: 256 `<` each are 1,024 characters of
+    // `&lt;` in Slack, so the digest is over Slack's 4,000 only once escaped.
+    for fill in [
+        "<".repeat(300),
+        format!("ж{}", "&".repeat(300)),
+        format!("x{}", ">".repeat(300)),
+    ] {
+        let mut cmdline = fill.into_bytes();
+        cmdline.push(0);
+        let t = the_text(Format::Slack, &digest_body(Format::Slack, &cmdline));
+        let chars = t.chars().count();
+        assert!(chars <= lingerwatch::render::SLACK_MAX_CHARS, "{chars}");
+        let Some(kept) = t.strip_suffix('\u{2026}') else {
+            panic!(
+                "the cut is not marked: {chars} characters: {:?}",
+                &t[t.len() - 80..]
+            );
+        };
+        if let Some(a) = kept.rfind('&') {
+            let entity = &kept[a..];
+            assert!(
+                ["&amp;", "&lt;", "&gt;"]
+                    .iter()
+                    .any(|e| entity.starts_with(e)),
+                "cut inside an entity: {entity:?}"
+            );
+        }
+    }
+}

@@ -71,6 +71,17 @@ pub fn check_render(format: Format, input: &RenderInput<'_>) {
     if format == Format::Telegram {
         assert_eq!(v["chat_id"].as_str(), Some(ctx.telegram_chat_id));
     }
+    if format == Format::Discord {
+        assert_eq!(
+            v["allowed_mentions"],
+            serde_json::json!({"parse": []}),
+            "no mention pings"
+        );
+    }
+    if format == Format::Slack {
+        // Slack reads `<…>` as mentions and links: it must only see them escaped.
+        assert!(!t.contains(['<', '>']), "unescaped Slack markup");
+    }
     if let Subject::Process(f) = &msg.subject {
         // The text shows the cmdline with control characters and invalid UTF-8 replaced;
         // unless the text itself was cut, it is all there.
@@ -78,6 +89,14 @@ pub fn check_render(format: Format, input: &RenderInput<'_>) {
             .chars()
             .map(|c| if c.is_control() { '\u{fffd}' } else { c })
             .collect();
+        let shown = if format == Format::Slack {
+            shown
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        } else {
+            shown
+        };
         // The text never ends in the marker unless it was cut to its limit.
         if !t.ends_with('\u{2026}') {
             assert!(t.contains(&shown), "text lost the cmdline");
