@@ -503,3 +503,34 @@ fn a_slack_text_cut_to_its_limit_counts_the_escaped_text_and_keeps_entities_whol
         }
     }
 }
+
+#[test]
+fn format_characters_in_a_cmdline_are_shown_escaped_in_every_text() {
+    // Issue 19: a right-to-left override made `evil\u{202e}gpj.exe` read as
+    // `evilexe.jpg`; a zero-width space hid in a name.
+    let cmdline = "evil\u{202e}gpj.exe\0--x\u{200b}y\0".as_bytes();
+    for format in Format::ALL {
+        let v = render(
+            format,
+            Lang::En,
+            &msg(Kind::Firing, Subject::Process(found(cmdline))),
+            0,
+        );
+        let t = the_text(format, &v);
+        assert!(
+            t.contains("evil<U+202E>gpj.exe --x<U+200B>y")
+                || t.contains("evil&lt;U+202E&gt;gpj.exe --x&lt;U+200B&gt;y"),
+            "{format:?}: {t}"
+        );
+        assert!(
+            !t.contains('\u{202e}') && !t.contains('\u{200b}'),
+            "{format:?}: {t}"
+        );
+        if format == Format::Json {
+            // The cmdline field is data: the exact characters, JSON-escaped.
+            assert_eq!(v["cmdline"], "evil\u{202e}gpj.exe --x\u{200b}y");
+        }
+    }
+    let digest = the_text(Format::Discord, &digest_body(Format::Discord, cmdline));
+    assert!(digest.contains("(evil<U+202E>gpj.exe)"), "{digest}");
+}

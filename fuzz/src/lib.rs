@@ -78,16 +78,29 @@ pub fn check_render(format: Format, input: &RenderInput<'_>) {
             "no mention pings"
         );
     }
+    assert!(
+        !t.chars().any(lingerwatch::text::is_hidden),
+        "a hidden character reached the text"
+    );
     if format == Format::Slack {
         // Slack reads `<…>` as mentions and links: it must only see them escaped.
         assert!(!t.contains(['<', '>']), "unescaped Slack markup");
     }
     if let Subject::Process(f) = &msg.subject {
-        // The text shows the cmdline with control characters and invalid UTF-8 replaced;
+        // The text shows the cmdline with control characters and invalid UTF-8 replaced
+        // and hidden characters (format characters, separators) as `<U+XXXX>`;
         // unless the text itself was cut, it is all there.
         let shown: String = String::from_utf8_lossy(f.cmdline.as_bytes())
             .chars()
-            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .map(|c| {
+                if c.is_control() {
+                    '\u{fffd}'.to_string()
+                } else if lingerwatch::text::is_hidden(c) {
+                    format!("<U+{:04X}>", u32::from(c))
+                } else {
+                    c.to_string()
+                }
+            })
             .collect();
         let shown = if format == Format::Slack {
             shown
