@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use crate::parse::cmdline::{PatternError, PatternSet};
 use crate::policy::Threshold;
 use crate::scan::{InitNames, ScanConfig};
-use crate::url::{Scheme, UrlError, WebhookUrl};
+use crate::url::{Masking, Scheme, UrlError, WebhookUrl};
 
 /// The most webhook destinations.
 pub(crate) const MAX_WEBHOOKS: usize = crate::alert::MAX_DESTINATIONS;
@@ -166,6 +166,15 @@ impl Format {
         Format::Telegram,
         Format::Alertmanager,
     ];
+
+    /// How logs mask a webhook URL of this format: a chat hook's path is its secret on
+    /// any host; a generic receiver's path is shown.
+    pub fn masking(self) -> Masking {
+        match self {
+            Format::Json | Format::Alertmanager => Masking::ByHost,
+            Format::Slack | Format::Discord | Format::Telegram => Masking::Chat,
+        }
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -534,7 +543,8 @@ impl Builder {
             return Err(ConfigError::new(&src, &list, Expected(PATTERN_EXPECTED)));
         }
         fill_patterns(&mut cfg.scan.exclude, &self.exclude.sources("--exclude"))?;
-        cfg.webhook_urls = webhook_list(core::mem::take(&mut self.webhooks))?;
+        let masking = cfg.format.masking();
+        cfg.webhook_urls = webhook_list(core::mem::take(&mut self.webhooks), masking)?;
         if cfg.format == Format::Telegram
             && !cfg.webhook_urls.is_empty()
             && cfg.telegram_chat_id.as_deref().unwrap_or("").is_empty()
@@ -588,17 +598,19 @@ fn fill_patterns(set: &mut PatternSet, sources: &[(String, String)]) -> Result<(
 
 /// Every webhook URL, checked; at most [`MAX_WEBHOOKS`]. An error shows the URL masked:
 /// a Slack hook or a Telegram token must not reach a log because it was mistyped.
-fn webhook_list(setting: ListSetting) -> Result<Vec<String>, ConfigError> {
+fn webhook_list(setting: ListSetting, masking: Masking) -> Result<Vec<String>, ConfigError> {
     let mut urls = Vec::new();
     for (source, list) in setting.sources("--webhook-url") {
         for item in split_list(&list) {
             let url = parse_webhook_url(item).map_err(|e| ConfigError {
                 source: source.clone(),
-                value: crate::url::masked(item),
+                value: crate::url::masked(item, masking),
                 expected: e.to_string(),
             })?;
             if urls.len() == MAX_WEBHOOKS {
-                let masked: Vec<String> = split_list(&list).map(crate::url::masked).collect();
+                let masked: Vec<String> = split_list(&list)
+                    .map(|u| crate::url::masked(u, masking))
+                    .collect();
                 return Err(ConfigError::new(
                     &source,
                     &masked.join(","),
@@ -690,6 +702,28 @@ mod tests {
             move |k| env.get(k).cloned(),
             args.iter().map(OsString::from),
         )
+    }
+
+    #[test]
+    fn a_refused_webhook_list_in_a_chat_format_shows_no_hook_path() {
+        // Issue 19: masking followed the host, so a Mattermost key showed in the error.
+        let five = (1..=5)
+            .map(|i| format!("http://chat{i}.example/hooks/SECRET{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let e = load_with(
+            &[
+                ("WATCHDOG_WEBHOOK_URL", &five),
+                ("WATCHDOG_WEBHOOK_FORMAT", "slack"),
+            ],
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.value.contains("http://chat5.example/***"), "{}", e.value);
+        assert!(!e.value.contains("SECRET"), "{}", e.value);
+        // A generic receiver's path is shown, as before.
+        let e = load_with(&[("WATCHDOG_WEBHOOK_URL", &five)], &[]).unwrap_err();
+        assert!(e.value.contains("/hooks/SECRET5"), "{}", e.value);
     }
 
     #[test]

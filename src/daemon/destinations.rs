@@ -65,10 +65,12 @@ fn webhooks(cfg: &Config, settings: &Arc<RenderSettings>) -> Result<Destinations
         ports: Some(Vec::new()),
     };
     for (i, url) in cfg.webhook_urls.iter().enumerate() {
-        let name = crate::url::masked(url);
+        let masking = cfg.format.masking();
+        let name = crate::url::masked(url, masking);
         let endpoint = crate::deliver::endpoint(
             url,
             cfg.timeout_s,
+            masking,
             |var| std::env::var(var).ok(),
             #[cfg(feature = "https")]
             tls.clone(),
