@@ -67,6 +67,7 @@ fn msg(kind: Kind, subject: Subject) -> Message {
         subject,
         fired_ms: NOW.boot_ms - 60_000,
         end: (kind == Kind::Resolved).then_some(End::Gone { at_ms: NOW.boot_ms }),
+        promoted: false,
     }
 }
 
@@ -533,4 +534,62 @@ fn format_characters_in_a_cmdline_are_shown_escaped_in_every_text() {
     }
     let digest = the_text(Format::Discord, &digest_body(Format::Discord, cmdline));
     assert!(digest.contains("(evil<U+202E>gpj.exe)"), "{digest}");
+}
+
+#[test]
+fn a_digest_names_the_first_of_each_kind_however_many_messages_come_before() {
+    // Issue 19: "14 processes started lingering …, and 14 more" named none: a digest named
+    // only from the first 64 messages owed, and 70 RESOLVED came before the FIRINGs.
+    use lingerwatch::alert::{AlertTable, Policy, BATCH_MAX};
+    use lingerwatch::outbox::{Cadence, Outcome};
+    use lingerwatch::render::render_batch;
+    let mut table = AlertTable::new(
+        Policy {
+            threshold: lingerwatch::policy::Threshold {
+                age_s: 60,
+                orphans_only: false,
+            },
+            cooldown_ms: 1_800_000,
+            tick_ms: 30_000,
+        },
+        &[Cadence::Messages],
+    );
+    let report_of = |pids: &mut dyn Iterator<Item = u32>| {
+        let mut report = Box::<lingerwatch::scan::ScanReport>::default();
+        for pid in pids {
+            let mut f = found(b"pytest\0");
+            f.pid = pid;
+            report.insert(f, false);
+        }
+        report
+    };
+    let mut batch = Box::<lingerwatch::alert::Batch>::default();
+    table.tick(NOW.boot_ms, &report_of(&mut (1000..1100)));
+    while table.take_due(0, NOW.boot_ms, BATCH_MAX, &mut batch) {
+        table.settle(0, batch.last_owed, Outcome::Delivered, 0, NOW.boot_ms);
+    }
+    let later = NOW.boot_ms + 30_000;
+    table.tick(later, &report_of(&mut (1070..1100).chain(2000..2003)));
+    assert!(table.take_due(0, later, BATCH_MAX, &mut batch));
+    let mut text = Box::new(Text::new());
+    let mut body = new_body();
+    render_batch(
+        &ctx(Format::Discord, Lang::En),
+        &batch,
+        NOW,
+        &mut text,
+        &mut body,
+    );
+    let t = the_text(
+        Format::Discord,
+        &serde_json::from_str(body.as_str()).unwrap(),
+    );
+    assert!(
+        t.contains("[FIRING] 3 processes started lingering on ci-\"01\": 2000 (pytest), 2001 (pytest), 2002 (pytest)\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("[RESOLVED] 70 lingering processes ended on ci-\"01\": 1000 (pytest), 1001 (pytest), 1002 (pytest), 1003 (pytest), 1004 (pytest), and 65 more\n"),
+        "{t}"
+    );
 }

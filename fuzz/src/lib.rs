@@ -38,6 +38,7 @@ pub fn check_render(format: Format, input: &RenderInput<'_>) {
         subject,
         fired_ms: input.fired_ms,
         end: (kind == Kind::Resolved).then_some(End::Gone { at_ms: now.boot_ms }),
+        promoted: false,
     };
     // Host labels are bounded and printable, as configuration makes them.
     let raw = input.ctx.host;
