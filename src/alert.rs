@@ -114,6 +114,9 @@ pub struct Message {
     /// When the alert first fired, boot clock ms.
     pub fired_ms: u64,
     pub end: Option<End>,
+    /// The process was counted by the aggregate before the table took it (a slot freed):
+    /// see [`Alert::promoted`].
+    pub promoted: bool,
 }
 
 impl Message {
@@ -137,6 +140,10 @@ struct Alert {
     /// The process lingers again under a new alert: this ended one is not re-posted
     /// (an old RESOLVED would end the new alert, which has the same labels).
     superseded: bool,
+    /// Fired when a slot freed for a process that lingered beyond the table, so the
+    /// aggregate's count had it: a digest after the aggregate's FIRING tells it moved,
+    /// not that it started, so the counts add up (issue 19).
+    promoted: bool,
     owed: [Owed; MAX_DESTINATIONS],
 }
 
@@ -149,6 +156,7 @@ impl Alert {
             notified_ms: now_ms,
             end: None,
             superseded: false,
+            promoted: false,
             owed: [Owed::default(); MAX_DESTINATIONS],
         }
     }
@@ -335,8 +343,9 @@ impl AlertTable {
     pub fn tick(&mut self, now_ms: u64, report: &ScanReport) -> TickSummary {
         let mut sum = TickSummary::default();
         self.follow_tracked(now_ms, report, &mut sum);
-        sum.untracked = self.admit_lingering(now_ms, report, &mut sum);
-        self.follow_aggregate(now_ms, sum.untracked, &mut sum);
+        let promoted;
+        (sum.untracked, promoted) = self.admit_lingering(now_ms, report, &mut sum);
+        self.follow_aggregate(now_ms, sum.untracked, promoted, &mut sum);
         self.refresh(now_ms);
         self.collect_garbage(now_ms);
         sum
@@ -373,10 +382,19 @@ impl AlertTable {
 
     /// New lingering processes fire while there is room; returns how many lingering
     /// processes the table cannot hold (those of the report, and those the scan could not
-    /// store).
-    fn admit_lingering(&mut self, now_ms: u64, report: &ScanReport, sum: &mut TickSummary) -> u32 {
+    /// store), and how many it took that the aggregate counted until now.
+    fn admit_lingering(
+        &mut self,
+        now_ms: u64,
+        report: &ScanReport,
+        sum: &mut TickSummary,
+    ) -> (u32, u32) {
         let threshold = self.policy.threshold;
         let mut untracked = threshold.unstored_lingering(&report.unstored);
+        let mut promoted = 0u32;
+        let counted = self.aggregate.as_ref().is_some_and(Alert::is_active);
+        // Lingering a tick ago too: the last tick counted it among the untracked.
+        let lingered_s = threshold.age_s.saturating_add(self.policy.tick_ms / 1000);
         let mut active = self.active();
         for f in report.tops().filter(|f| threshold.lingers(f)) {
             let key = Some(f.key());
@@ -388,6 +406,8 @@ impl AlertTable {
                 continue;
             }
             let mut alert = Alert::new(Subject::Process(f.clone()), now_ms);
+            alert.promoted = counted && f.age_s() > lingered_s;
+            promoted = promoted.saturating_add(u32::from(alert.promoted));
             for old in self.alerts.iter_mut().filter(|a| a.key() == key) {
                 old.superseded = true;
             }
@@ -398,7 +418,7 @@ impl AlertTable {
             active = active.saturating_add(1);
             sum.fired = sum.fired.saturating_add(1);
         }
-        untracked
+        (untracked, promoted)
     }
 
     /// Frees a slot when the table is full of ended alerts still owed to a destination
@@ -432,14 +452,19 @@ impl AlertTable {
         true
     }
 
-    /// The aggregate alert about lingering processes beyond the table's capacity.
-    fn follow_aggregate(&mut self, now_ms: u64, count: u32, sum: &mut TickSummary) {
+    /// The aggregate alert about lingering processes beyond the table's capacity;
+    /// `promoted` of those it counted are in the table now.
+    fn follow_aggregate(&mut self, now_ms: u64, count: u32, promoted: u32, sum: &mut TickSummary) {
         let active = self.aggregate.as_ref().is_some_and(Alert::is_active);
         let seq = self.next_seq();
         let cooldown_ms = self.policy.cooldown_ms;
         let outboxes = &self.outboxes;
         match (self.aggregate.as_mut(), active, count) {
             (Some(agg), true, 0) => {
+                // Those the table took did not end: their RESOLVED is their own.
+                if let Subject::Untracked(n) = &mut agg.subject {
+                    *n = n.saturating_sub(promoted);
+                }
                 agg.end = Some(End::Gone { at_ms: now_ms });
                 owe(agg, &self.outboxes, Kind::Resolved, seq, None);
                 sum.resolved = sum.resolved.saturating_add(1);
@@ -526,8 +551,13 @@ impl AlertTable {
 /// The most messages one batch carries (an Alertmanager POST; a chat digest counts all
 /// that are owed but lists only the first).
 pub const BATCH_MAX: usize = 64;
+/// How many processes of each kind a digest names before it only counts.
+pub const DIGEST_NAMED: usize = 5;
 /// Every message that can be owed to one destination: three per alert.
 const ORDER_CAP: usize = (TABLE_SLOTS + 1) * 3;
+/// What a digest names: FIRING (started), FIRING (moved from the aggregate's count),
+/// RESOLVED, REMINDER.
+const NAMED_GROUPS: usize = 4;
 
 /// The messages a destination takes at once, copied out of the table so they are
 /// rendered and sent without holding its lock. Allocate once per destination.
@@ -536,15 +566,21 @@ pub struct Batch {
     order: Vec<(Seq, u16, Kind), ORDER_CAP>,
     /// The first [`BATCH_MAX`] of them, reserved at start-up (no allocation after).
     messages: std::vec::Vec<Message>,
+    /// The first [`DIGEST_NAMED`] of each group a digest names that `messages` does not
+    /// hold (they were owed later), reserved at start-up.
+    named: std::vec::Vec<Message>,
     /// Everything owed at take time, by kind: FIRING, REMINDER, RESOLVED.
     pub owed_by_kind: [u32; 3],
     /// The highest sequence number owed at take time.
     pub last_owed: Seq,
     /// Messages given up before and not yet reported: reported in this batch.
     pub dropped: u32,
-    /// What the aggregate owes (kind and count of untracked processes), if anything: a
+    /// The kinds the aggregate owes, by kind, and its count of untracked processes: a
     /// digest counts processes, not messages.
-    pub aggregate: Option<(Kind, u32)>,
+    aggregate_owes: [bool; 3],
+    untracked: u32,
+    /// FIRINGs of processes the aggregate's FIRING, told before, already counted.
+    moved: u32,
 }
 
 impl Default for Batch {
@@ -552,10 +588,13 @@ impl Default for Batch {
         Batch {
             order: Vec::new(),
             messages: std::vec::Vec::with_capacity(BATCH_MAX),
+            named: std::vec::Vec::with_capacity(NAMED_GROUPS * DIGEST_NAMED),
             owed_by_kind: [0; 3],
             last_owed: 0,
             dropped: 0,
-            aggregate: None,
+            aggregate_owes: [false; 3],
+            untracked: 0,
+            moved: 0,
         }
     }
 }
@@ -575,34 +614,92 @@ impl Batch {
         self.owed_by_kind.get(kind.index()).copied().unwrap_or(0)
     }
 
+    /// The aggregate's count of untracked processes, when it owes a message of `kind`.
+    pub fn aggregate_of(&self, kind: Kind) -> Option<u32> {
+        let owes = self.aggregate_owes.get(kind.index()).copied().unwrap_or(false);
+        owes.then_some(self.untracked)
+    }
+
     /// Processes owed a message of `kind`: one per process alert, and the aggregate's
-    /// count of untracked ones.
-    pub(crate) fn processes_of(&self, kind: Kind) -> u32 {
-        match self.aggregate {
-            Some((k, n)) if k == kind => self.owed_of(kind).saturating_sub(1).saturating_add(n),
-            _ => self.owed_of(kind),
+    /// count of untracked ones; a FIRING of a process the aggregate already counted
+    /// ([`Self::moved`]) is not counted again.
+    pub fn processes_of(&self, kind: Kind) -> u32 {
+        let mut n = self.owed_of(kind);
+        if let Some(untracked) = self.aggregate_of(kind) {
+            n = n.saturating_sub(1).saturating_add(untracked);
         }
+        if kind == Kind::Firing {
+            n = n.saturating_sub(self.moved);
+        }
+        n
+    }
+
+    /// FIRINGs owed for processes that the aggregate's FIRING, told before this batch,
+    /// already counted: the table took them when a slot freed.
+    pub fn moved(&self) -> u32 {
+        self.moved
+    }
+
+    /// Whether `msg` is one of [`Self::moved`].
+    pub fn is_moved(&self, msg: &Message) -> bool {
+        self.moves(msg.kind, msg.promoted)
+    }
+
+    fn moves(&self, kind: Kind, promoted: bool) -> bool {
+        promoted && kind == Kind::Firing && self.aggregate_of(Kind::Firing).is_none()
+    }
+
+    /// The first processes owed a message of `kind` (moved ones or the others), in
+    /// sequence order: what a digest names.
+    pub fn named(&self, kind: Kind, moved: bool) -> impl Iterator<Item = &Found> {
+        self.messages
+            .iter()
+            .chain(self.named.iter())
+            .filter(move |m| m.kind == kind && self.is_moved(m) == moved)
+            .filter_map(|m| match &m.subject {
+                Subject::Process(f) => Some(f),
+                Subject::Untracked(_) => None,
+            })
+            .take(DIGEST_NAMED)
+    }
+
+    /// The digest group (an index below [`NAMED_GROUPS`]) of a message of `kind` about
+    /// `alert`; `None` for the aggregate, which a digest counts but does not name.
+    fn group(&self, kind: Kind, alert: &Alert) -> Option<usize> {
+        if matches!(alert.subject, Subject::Untracked(_)) {
+            return None;
+        }
+        Some(match kind {
+            Kind::Firing if self.moves(kind, alert.promoted) => 1,
+            Kind::Firing => 0,
+            Kind::Resolved => 2,
+            Kind::Reminder => 3,
+        })
     }
 
     fn clear(&mut self) {
         self.order.clear();
         self.messages.clear();
+        self.named.clear();
         self.owed_by_kind = [0; 3];
         self.last_owed = 0;
         self.dropped = 0;
-        self.aggregate = None;
+        self.aggregate_owes = [false; 3];
+        self.untracked = 0;
+        self.moved = 0;
     }
 }
 
 impl AlertTable {
     /// Copies the first `max` (at most [`BATCH_MAX`]) messages owed to `dest` into
-    /// `batch`, in sequence order; false when it is waiting out a backoff or owed
-    /// nothing.
+    /// `batch`, in sequence order, and the first few of each kind that a digest names;
+    /// false when it is waiting out a backoff or owed nothing.
     pub fn take_due(&self, dest: usize, now_ms: u64, max: usize, batch: &mut Batch) -> bool {
         batch.clear();
         let Some(outbox) = self.outboxes.get(dest).filter(|o| o.ready(now_ms)) else {
             return false;
         };
+        let mut promoted_firing = 0u32;
         for (i, alert) in self.all_alerts().enumerate() {
             let owed = alert.owed.get(dest).copied().unwrap_or_default();
             for (seq, kind) in owed.each() {
@@ -611,6 +708,14 @@ impl AlertTable {
                     if let Some(n) = batch.owed_by_kind.get_mut(kind.index()) {
                         *n = n.saturating_add(1);
                     }
+                    if let (Subject::Untracked(n), Some(owes)) =
+                        (&alert.subject, batch.aggregate_owes.get_mut(kind.index()))
+                    {
+                        *owes = true;
+                        batch.untracked = *n;
+                    }
+                    let promoted = alert.promoted && kind == Kind::Firing;
+                    promoted_firing = promoted_firing.saturating_add(u32::from(promoted));
                 }
             }
         }
@@ -620,27 +725,66 @@ impl AlertTable {
         };
         batch.last_owed = last;
         batch.dropped = outbox.dropped_unreported();
-        if let Some(agg) = &self.aggregate {
-            let owed = agg.owed.get(dest).copied().unwrap_or_default();
-            if let (Some((_, kind)), Subject::Untracked(n)) = (owed.each().max_by_key(|&(seq, _)| seq), &agg.subject) {
-                batch.aggregate = Some((kind, *n));
-            }
+        if batch.aggregate_of(Kind::Firing).is_none() {
+            batch.moved = promoted_firing;
         }
         let take = max.min(BATCH_MAX).min(batch.messages.capacity());
         for &(seq, i, kind) in batch.order.iter().take(take) {
-            let i = usize::from(i);
-            let alert = self.alerts.get(i).or(self.aggregate.as_ref().filter(|_| i == self.alerts.len()));
-            if let Some(a) = alert {
-                batch.messages.push(Message {
-                    seq,
-                    kind,
-                    subject: a.subject.clone(),
-                    fired_ms: a.fired_ms,
-                    end: a.end,
-                });
+            if let Some(m) = self.message(seq, i, kind) {
+                batch.messages.push(m);
             }
         }
+        self.take_named(batch, take);
         !batch.messages.is_empty()
+    }
+
+    /// Alert `i` of the order (the aggregate after the rest).
+    fn alert_at(&self, i: u16) -> Option<&Alert> {
+        let i = usize::from(i);
+        self.alerts
+            .get(i)
+            .or(self.aggregate.as_ref().filter(|_| i == self.alerts.len()))
+    }
+
+    /// The message `seq` of kind `kind` about alert `i`.
+    fn message(&self, seq: Seq, i: u16, kind: Kind) -> Option<Message> {
+        let alert = self.alert_at(i)?;
+        Some(Message {
+            seq,
+            kind,
+            subject: alert.subject.clone(),
+            fired_ms: alert.fired_ms,
+            end: alert.end,
+            promoted: alert.promoted,
+        })
+    }
+
+    /// Past the first `taken` of `batch`'s order, the first [`DIGEST_NAMED`] of each group
+    /// a digest names that the messages taken do not fill.
+    fn take_named(&self, batch: &mut Batch, taken: usize) {
+        let mut have = [0usize; NAMED_GROUPS];
+        for &(_, i, kind) in batch.order.iter().take(taken) {
+            let group = self.alert_at(i).and_then(|a| batch.group(kind, a));
+            if let Some(n) = group.and_then(|g| have.get_mut(g)) {
+                *n = n.saturating_add(1);
+            }
+        }
+        for &(seq, i, kind) in batch.order.iter().skip(taken) {
+            if have.iter().all(|&n| n >= DIGEST_NAMED) {
+                break;
+            }
+            let group = self.alert_at(i).and_then(|a| batch.group(kind, a));
+            let Some(n) = group.and_then(|g| have.get_mut(g)).filter(|n| **n < DIGEST_NAMED) else {
+                continue;
+            };
+            *n = n.saturating_add(1);
+            if let Some(m) = self.message(seq, i, kind) {
+                // Within the capacity reserved for every group: never reallocates.
+                if batch.named.len() < batch.named.capacity() {
+                    batch.named.push(m);
+                }
+            }
+        }
     }
 
     /// Records the outcome of sending to `dest` every owed message up to `up_to` (what a

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use crate::parse::cmdline::{PatternError, PatternSet};
 use crate::policy::Threshold;
 use crate::scan::{InitNames, ScanConfig};
-use crate::url::{Scheme, UrlError, WebhookUrl};
+use crate::url::{Masking, Scheme, UrlError, WebhookUrl};
 
 /// The most webhook destinations.
 pub(crate) const MAX_WEBHOOKS: usize = crate::alert::MAX_DESTINATIONS;
@@ -89,7 +89,7 @@ fn shown_value(source: &str, value: &str) -> String {
         || value.contains("://")
         || value.trim().find('@').is_some_and(|at| at > 0);
     if secret {
-        crate::url::masked(value)
+        crate::url::masked(value, crate::url::Masking::Chat)
     } else {
         value.to_owned()
     }
@@ -230,6 +230,15 @@ impl Format {
         Format::Telegram,
         Format::Alertmanager,
     ];
+
+    /// How logs mask a webhook URL of this format: a chat hook's path is its secret on
+    /// any host; a generic receiver's path is shown.
+    pub fn masking(self) -> Masking {
+        match self {
+            Format::Json | Format::Alertmanager => Masking::ByHost,
+            Format::Slack | Format::Discord | Format::Telegram => Masking::Chat,
+        }
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -722,7 +731,8 @@ impl Builder {
             return Err(ConfigError::new(&src, &list, Expected(PATTERN_EXPECTED)));
         }
         fill_patterns(&mut cfg.scan.exclude, &self.exclude.sources("--exclude"))?;
-        cfg.webhook_urls = webhook_list(core::mem::take(&mut self.webhooks))?;
+        let masking = cfg.format.masking();
+        cfg.webhook_urls = webhook_list(core::mem::take(&mut self.webhooks), masking)?;
         if cfg.format == Format::Telegram
             && !cfg.webhook_urls.is_empty()
             && cfg.telegram_chat_id.as_deref().unwrap_or("").is_empty()
@@ -792,7 +802,7 @@ fn usage(what: String) -> ConfigError {
     let shown = if plain_word(what.trim_start_matches('-')) {
         what
     } else {
-        crate::url::masked(&what)
+        crate::url::masked(&what, crate::url::Masking::Chat)
     };
     ConfigError {
         source: "command line".into(),
@@ -806,7 +816,7 @@ fn usage(what: String) -> ConfigError {
 fn parser_error(e: lexopt::Error) -> ConfigError {
     match e {
         lexopt::Error::UnexpectedValue { option, value } => ConfigError {
-            value: crate::url::masked(&value.to_string_lossy()),
+            value: crate::url::masked(&value.to_string_lossy(), crate::url::Masking::Chat),
             expected: format!("no value: {option} is a switch"),
             source: option,
         },
@@ -856,24 +866,26 @@ fn fill_patterns(set: &mut PatternSet, sources: &[(String, String)]) -> Result<(
 
 /// Every webhook URL, checked; at most [`MAX_WEBHOOKS`]. An error shows the URL masked:
 /// a Slack hook or a Telegram token must not reach a log because it was mistyped.
-fn webhook_list(setting: ListSetting) -> Result<Vec<String>, ConfigError> {
+fn webhook_list(setting: ListSetting, masking: Masking) -> Result<Vec<String>, ConfigError> {
     let mut urls = Vec::new();
     for (source, list) in setting.sources("--webhook-url") {
         for item in split_list(&list) {
             let url = parse_webhook_url(item).map_err(|e| ConfigError {
                 source: source.clone(),
-                value: crate::url::masked(item),
+                value: crate::url::masked(item, masking),
                 expected: e.to_string(),
             })?;
             if urls.contains(&url) {
                 return Err(ConfigError {
                     source,
-                    value: crate::url::masked(item),
+                    value: crate::url::masked(item, masking),
                     expected: "each URL once (the same after lowercasing the scheme and host and dropping a default port): a second would get every alert twice".to_owned(),
                 });
             }
             if urls.len() == MAX_WEBHOOKS {
-                let masked: Vec<String> = split_list(&list).map(crate::url::masked).collect();
+                let masked: Vec<String> = split_list(&list)
+                    .map(|u| crate::url::masked(u, masking))
+                    .collect();
                 return Err(ConfigError {
                     source,
                     value: masked.join(","),
@@ -965,6 +977,28 @@ mod tests {
             move |k| env.get(k).cloned(),
             args.iter().map(OsString::from),
         )
+    }
+
+    #[test]
+    fn a_refused_webhook_list_in_a_chat_format_shows_no_hook_path() {
+        // Issue 19: masking followed the host, so a Mattermost key showed in the error.
+        let five = (1..=5)
+            .map(|i| format!("http://chat{i}.example/hooks/SECRET{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let e = load_with(
+            &[
+                ("WATCHDOG_WEBHOOK_URL", &five),
+                ("WATCHDOG_WEBHOOK_FORMAT", "slack"),
+            ],
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.value.contains("http://chat5.example/***"), "{}", e.value);
+        assert!(!e.value.contains("SECRET"), "{}", e.value);
+        // A generic receiver's path is shown, as before.
+        let e = load_with(&[("WATCHDOG_WEBHOOK_URL", &five)], &[]).unwrap_err();
+        assert!(e.value.contains("/hooks/SECRET5"), "{}", e.value);
     }
 
     #[test]

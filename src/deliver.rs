@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::net::proxy::{self, Proxy};
 use crate::net::{post, Answer, Endpoint, HttpError};
 use crate::outbox::Outcome;
-use crate::url::{HostKind, WebhookUrl};
+use crate::url::{HostKind, Masking, WebhookUrl};
 
 /// Where bodies go.
 #[derive(Clone, Debug)]
@@ -75,7 +75,7 @@ fn send_webhook(endpoint: &Endpoint, body: &str) -> Attempt {
             error: endpoint
                 .url()
                 .ok()
-                .and_then(|url| describe_answer(&url, &answer)),
+                .and_then(|url| describe_answer(&url, endpoint.masking(), &answer)),
         },
         Err(e) => Attempt {
             // Only a URL this build cannot send to is a configuration error; everything
@@ -97,6 +97,7 @@ fn send_webhook(endpoint: &Endpoint, body: &str) -> Attempt {
 pub fn endpoint(
     url: &str,
     timeout_s: u64,
+    masking: Masking,
     env: impl Fn(&str) -> Option<std::ffi::OsString>,
     #[cfg(feature = "https")] tls: Option<crate::net::tls::TlsConfig>,
 ) -> Result<Endpoint, String> {
@@ -104,7 +105,8 @@ pub fn endpoint(
     let proxy: Option<Proxy> = proxy::choose(env, &parsed).map_err(|e| e.to_string())?;
     let endpoint = Endpoint::new(url, Duration::from_secs(timeout_s))
         .map_err(|e| e.to_string())?
-        .with_proxy(proxy);
+        .with_proxy(proxy)
+        .with_masking(masking);
     #[cfg(feature = "https")]
     let endpoint = match tls {
         Some(tls) => endpoint.with_tls(tls),
@@ -131,12 +133,12 @@ pub(crate) fn ports_of(endpoint: &Endpoint) -> Vec<u16> {
 }
 
 /// What the log should say about an answer that was not a delivery.
-fn describe_answer(url: &WebhookUrl<'_>, answer: &Answer) -> Option<String> {
+fn describe_answer(url: &WebhookUrl<'_>, masking: Masking, answer: &Answer) -> Option<String> {
     if let Some(location) = &answer.location {
         if (300..=399).contains(&answer.status) {
             return Some(format!(
                 "redirected to {}; redirects are not followed: set the webhook URL to the new place",
-                mask_location(url, location.as_bytes())
+                mask_location(url, masking, location.as_bytes())
             ));
         }
     }
@@ -154,9 +156,10 @@ fn describe_answer(url: &WebhookUrl<'_>, answer: &Answer) -> Option<String> {
     Some(format!("the answer said: {}", text.trim()))
 }
 
-/// A `Location` for the log, masked as the webhook URL is; a path is taken relative to the
+/// A `Location` for the log, masked as the webhook URL is (by the destination's format: a
+/// chat hook's new place is as secret as its old one); a path is taken relative to the
 /// webhook's own scheme, host and port.
-fn mask_location(base: &WebhookUrl<'_>, location: &[u8]) -> String {
+fn mask_location(base: &WebhookUrl<'_>, masking: Masking, location: &[u8]) -> String {
     let Ok(location) = std::str::from_utf8(location) else {
         return "***".into();
     };
@@ -167,7 +170,7 @@ fn mask_location(base: &WebhookUrl<'_>, location: &[u8]) -> String {
     } else {
         location.to_owned()
     };
-    crate::url::masked(&absolute)
+    crate::url::masked(&absolute, masking)
 }
 
 #[cfg(test)]
@@ -193,13 +196,16 @@ mod tests {
         };
         let webhook =
             &WebhookUrl::parse("https://u:PW@hooks.example:8443/hook?token=SECRET").unwrap();
-        let said = describe_answer(webhook, &answer(302, "/moved/x?token=SECRET")).unwrap();
+        let by_host = Masking::ByHost;
+        let said =
+            describe_answer(webhook, by_host, &answer(302, "/moved/x?token=SECRET")).unwrap();
         assert!(
             said.starts_with("redirected to https://hooks.example:8443/moved/x?***;"),
             "{said}"
         );
         let said = describe_answer(
             webhook,
+            by_host,
             &answer(301, "https://hooks.slack.com/services/T/B/SECRET"),
         )
         .unwrap();
@@ -207,9 +213,29 @@ mod tests {
             said.contains("https://hooks.slack.com/services/***"),
             "{said}"
         );
-        let said = describe_answer(webhook, &answer(307, "ftp://x/bot1:SECRET")).unwrap();
+        let said = describe_answer(webhook, by_host, &answer(307, "ftp://x/bot1:SECRET")).unwrap();
         assert!(said.contains("ftp://x/***"), "{said}");
         assert!(!said.contains("SECRET") && !said.contains("PW"));
+        // A chat hook's new place is as secret as its old one, on any host.
+        let chat = Masking::Chat;
+        for (location, shown) in [
+            (
+                "/bot1:SECRET/sendMessage",
+                "https://hooks.example:8443/bot***/sendMessage;",
+            ),
+            (
+                "https://tg.example/bot1:SECRET/sendMessage",
+                "https://tg.example/bot***/sendMessage;",
+            ),
+            (
+                "https://chat.example/hooks/SECRET",
+                "https://chat.example/***;",
+            ),
+        ] {
+            let said = describe_answer(webhook, chat, &answer(302, location)).unwrap();
+            assert!(said.contains(shown), "{said}");
+            assert!(!said.contains("SECRET"), "{said}");
+        }
     }
 
     #[test]

@@ -175,3 +175,21 @@ pub fn write_table_row<W: uWrite + ?Sized>(
     )?;
     w.write_str("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_row_shows_format_characters_escaped() {
+        let mut f = Found::blank(4242, 1);
+        f.cmdline.feed(b"evil\xe2\x80\xae\0gpj.exe\0");
+        let _ = f.parent.extend_from_slice("sh\u{200b}".as_bytes());
+        let mut row = FixedBuf::<512>::new();
+        let _ = write_table_row(&mut row, &f, true);
+        let row = row.as_str();
+        assert!(row.ends_with(" evil<U+202E> gpj.exe\n"), "{row:?}");
+        assert!(row.contains("sh<U+200B>"), "{row:?}");
+        assert!(!row.contains('\u{202e}') && !row.contains('\u{200b}'), "{row:?}");
+    }
+}

@@ -292,18 +292,25 @@ fn write_json_escaped_str<W: ufmt::uWrite + ?Sized>(w: &mut W, s: &str) -> Resul
     Ok(())
 }
 
-/// Writes `bytes` for a terminal: invalid UTF-8 and control characters become U+FFFD so a
-/// hostile cmdline cannot move the cursor or forge lines in a table.
+/// Writes `bytes` for people (a terminal, an alert text): invalid UTF-8 and control
+/// characters become U+FFFD, so a hostile cmdline cannot move the cursor or forge lines
+/// in a table; characters that change how the text around them reads without being seen
+/// ([`is_hidden`]) are shown as their code point, `<U+202E>`.
 pub(crate) fn write_printable<W: ufmt::uWrite + ?Sized>(w: &mut W, bytes: &[u8]) -> Result<(), W::Error> {
     for chunk in bytes.utf8_chunks() {
         let s = chunk.valid();
         let mut start = 0;
         for (i, c) in s.char_indices() {
-            if c.is_control() {
+            let hidden = is_hidden(c);
+            if c.is_control() || hidden {
                 if let Some(done) = s.get(start..i) {
                     w.write_str(done)?;
                 }
-                w.write_str("\u{fffd}")?;
+                if hidden {
+                    write_code_point(w, c)?;
+                } else {
+                    w.write_str("\u{fffd}")?;
+                }
                 start = i.saturating_add(c.len_utf8());
             }
         }
@@ -315,6 +322,59 @@ pub(crate) fn write_printable<W: ufmt::uWrite + ?Sized>(w: &mut W, bytes: &[u8])
         }
     }
     Ok(())
+}
+
+/// Characters that change how the text around them reads without being seen: every
+/// Unicode format character (general category Cf, Unicode 16: the soft hyphen,
+/// bidirectional marks, overrides and isolates, zero-width spaces and joiners, invisible
+/// operators, the byte order mark, interlinear annotation, tags) and the line and
+/// paragraph separators. With U+202E, `evil\u{202e}gpj.exe` reads `evilexe.jpg`.
+pub fn is_hidden(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61c}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8e2}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{13430}'..='\u{1343f}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0001}'
+            | '\u{e0020}'..='\u{e007f}'
+    )
+}
+
+/// `<U+XXXX>`: the code point in uppercase hex, at least four digits.
+fn write_code_point<W: ufmt::uWrite + ?Sized>(w: &mut W, c: char) -> Result<(), W::Error> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let v = u32::from(c);
+    let width: u32 = match v {
+        0x10_0000.. => 6,
+        0x1_0000.. => 5,
+        _ => 4,
+    };
+    let mut hex = [b'0'; 6];
+    for (i, slot) in (0u32..).zip(hex.iter_mut().take(width as usize)) {
+        let shift = width.saturating_sub(1).saturating_sub(i).saturating_mul(4);
+        let nibble = v.checked_shr(shift).unwrap_or(0) & 0xF;
+        *slot = HEX.get(nibble as usize).copied().unwrap_or(b'0');
+    }
+    let digits = hex.get(..width as usize).unwrap_or(&[]);
+    w.write_str("<U+")?;
+    w.write_str(core::str::from_utf8(digits).unwrap_or(""))?;
+    w.write_str(">")
 }
 
 /// Writes `bytes` through `escape`, then the cut marker when they were cut to fit: how
@@ -444,14 +504,22 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 }
 
 /// Cuts `buf` to at most `max_chars` characters; when it had more, the last kept
-/// character is the cut marker, so the result still fits.
-pub(crate) fn cut_to_chars<const N: usize>(buf: &mut FixedBuf<N>, max_chars: usize) {
+/// character is the cut marker, so the result still fits. With `entities` (text where
+/// every `&` opens an entity ending in `;`, as Slack's escaping writes it), the cut
+/// never leaves a partial entity.
+pub(crate) fn cut_to_chars<const N: usize>(buf: &mut FixedBuf<N>, max_chars: usize, entities: bool) {
     let text = buf.as_str();
     if text.chars().count() <= max_chars && !buf.overflowed() {
         return;
     }
     let keep = max_chars.saturating_sub(1);
-    let end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
+    let mut end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
+    if entities {
+        let kept = text.get(..end).unwrap_or("");
+        if let Some(amp) = kept.rfind('&').filter(|&a| !kept.get(a..).unwrap_or("").contains(';')) {
+            end = amp;
+        }
+    }
     buf.truncate(end);
     buf.overflowed = false;
     if buf.len().saturating_add(CUT_MARKER.len()) > N {
@@ -546,12 +614,20 @@ mod tests {
     fn cut_to_chars_keeps_the_limit_with_a_marker() {
         let mut b = FixedBuf::<64>::new();
         let _ = b.write_str("жжжжжжжжжж");
-        cut_to_chars(&mut b, 5);
+        cut_to_chars(&mut b, 5, false);
         assert_eq!(b.as_str(), "жжжж\u{2026}");
         let mut b = FixedBuf::<64>::new();
         let _ = b.write_str("abc");
-        cut_to_chars(&mut b, 3);
+        cut_to_chars(&mut b, 3, false);
         assert_eq!(b.as_str(), "abc");
+        let mut b = FixedBuf::<64>::new();
+        let _ = b.write_str("ab&lt;cd");
+        cut_to_chars(&mut b, 5, true);
+        assert_eq!(b.as_str(), "ab\u{2026}", "never half an entity");
+        let mut b = FixedBuf::<64>::new();
+        let _ = b.write_str("ab&lt;cd");
+        cut_to_chars(&mut b, 7, true);
+        assert_eq!(b.as_str(), "ab&lt;\u{2026}");
     }
 
     #[test]
@@ -572,5 +648,18 @@ mod tests {
         let mut b = FixedBuf::<64>::new();
         let _ = write_printable(&mut b, b"a\x1b[2Jb\n\xff");
         assert_eq!(b.as_str(), "a\u{fffd}[2Jb\u{fffd}\u{fffd}");
+    }
+
+    #[test]
+    fn printable_shows_format_characters_escaped() {
+        // Issue 19: a right-to-left override or a zero-width character in a cmdline made
+        // the text read other than it is.
+        let mut b = FixedBuf::<256>::new();
+        let s = "a\u{202e}b\u{200b}c\u{feff}d\u{2028}e\u{2066}f\u{ad}g\u{e0041}h\u{061c}жi";
+        let _ = write_printable(&mut b, s.as_bytes());
+        assert_eq!(
+            b.as_str(),
+            "a<U+202E>b<U+200B>c<U+FEFF>d<U+2028>e<U+2066>f<U+00AD>g<U+E0041>h<U+061C>жi"
+        );
     }
 }

@@ -31,6 +31,21 @@ pub(crate) const MAX_URL_LEN: usize = 2048;
 /// `mask_unparsed` shows at most this many bytes, then the cut marker.
 pub const MASK_UNPARSED_MAX: usize = 80;
 
+/// How much of a webhook URL's path logs may show: the format a destination takes says
+/// what its URL is, not the host.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Masking {
+    /// A generic receiver (`json`, `alertmanager`): the path is shown, but for the secret
+    /// part of a known chat service's hook, found by its host.
+    #[default]
+    ByHost,
+    /// A chat hook (`slack`, `discord`, `telegram`): the path is the secret on any host (a
+    /// self-hosted Bot API, Mattermost's `/hooks/<key>`, a relay). A path with a bot token
+    /// shows as Telegram's (`/bot***/sendMessage`), a known service's hook keeps its public
+    /// kind (`/services/***`, `/api/webhooks/***`); any other path is `/***`.
+    Chat,
+}
+
 /// The longest DNS name, without its trailing dot (RFC 1035).
 const MAX_NAME_LEN: usize = 253;
 const MAX_LABEL_LEN: usize = 63;
@@ -271,15 +286,24 @@ impl<'a> WebhookUrl<'a> {
     /// The URL for logs: `scheme://[***@]host[:port]/path[?***]`. Userinfo, the whole
     /// query and `;` parameters are masked, and so is the secret part of the path of Slack
     /// (`/services/***`), Discord (`/api/webhooks/***`) and Telegram (`/bot***/…`) hooks,
-    /// whatever the host's case or trailing dot. The fragment is never shown.
-    pub fn write_masked<W: uWrite + ?Sized>(&self, w: &mut W) -> Result<(), W::Error> {
+    /// whatever the host's case or trailing dot; with [`Masking::Chat`], the path of any
+    /// host. The fragment is never shown.
+    pub fn write_masked<W: uWrite + ?Sized>(
+        &self,
+        w: &mut W,
+        masking: Masking,
+    ) -> Result<(), W::Error> {
         w.write_str(self.scheme.name())?;
         w.write_str("://")?;
         if self.userinfo.is_some() {
             w.write_str("***@")?;
         }
         self.write_authority(w, false)?;
-        write_masked_path(w, Service::of(&self.host), self.path)?;
+        let service = Service::of(&self.host);
+        match masking {
+            Masking::ByHost => write_masked_path(w, service, self.path)?,
+            Masking::Chat => write_chat_path(w, service, self.path)?,
+        }
         if self.query.is_some() {
             w.write_str("?***")?;
         }
@@ -289,13 +313,13 @@ impl<'a> WebhookUrl<'a> {
 
 impl fmt::Display for WebhookUrl<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_masked(&mut FmtWriter(f))
+        self.write_masked(&mut FmtWriter(f), Masking::ByHost)
     }
 }
 
 impl fmt::Debug for WebhookUrl<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_masked(&mut FmtWriter(f))
+        self.write_masked(&mut FmtWriter(f), Masking::ByHost)
     }
 }
 
@@ -439,7 +463,8 @@ fn parse_port(p: &str) -> Result<u16, UrlError> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Service {
     Plain,
-    /// `hooks.slack.com/services/T…/B…/secret` (also `/workflows/…`, `/triggers/…`).
+    /// `hooks.slack.com/services/T…/B…/secret` (also `/workflows/…`, `/triggers/…`), and
+    /// GovSlack's `hooks.slack-gov.com`.
     Slack,
     /// `discord.com/api[/vN]/webhooks/id/token`.
     Discord,
@@ -453,7 +478,7 @@ impl Service {
             return Service::Plain;
         }
         let name = host.name_without_dot();
-        if in_domain(name, "slack.com") {
+        if in_domain(name, "slack.com") || in_domain(name, "slack-gov.com") {
             Service::Slack
         } else if in_domain(name, "discord.com") || in_domain(name, "discordapp.com") {
             Service::Discord
@@ -517,6 +542,75 @@ fn write_masked_path<W: uWrite + ?Sized>(
     Ok(())
 }
 
+/// A chat hook's path ([`Masking::Chat`]), on any host: Telegram's form where a segment
+/// is a bot token; else a known hook's public kind (Slack's `/services`, Discord's
+/// `/api/webhooks`) and `/***` for the rest; on any other host, `/***` (one segment may be
+/// the whole secret).
+fn write_chat_path<W: uWrite + ?Sized>(
+    w: &mut W,
+    service: Service,
+    path: &str,
+) -> Result<(), W::Error> {
+    if path.is_empty() || path == "/" {
+        return w.write_str("/");
+    }
+    if let Some(at) = path.split('/').skip(1).position(is_bot_token) {
+        return write_chat_bot_path(w, path, at);
+    }
+    let mut first = true;
+    for seg in path.split('/').skip(1) {
+        let public = match service {
+            Service::Slack => first && is_slack_kind(seg),
+            Service::Discord => is_discord_prefix(seg),
+            Service::Plain | Service::Telegram => false,
+        };
+        if !public {
+            return w.write_str("/***");
+        }
+        w.write_str("/")?;
+        w.write_str(seg)?;
+        first = false;
+    }
+    Ok(())
+}
+
+/// `/bot***/sendMessage`: what leads to the bot token (segment `at`) is masked with it,
+/// the method after it is shown (its `;` parameters masked).
+fn write_chat_bot_path<W: uWrite + ?Sized>(w: &mut W, path: &str, at: usize) -> Result<(), W::Error> {
+    if at > 0 {
+        w.write_str("/***")?;
+    }
+    for seg in path.split('/').skip(1).skip(at) {
+        w.write_str("/")?;
+        if is_bot_token(seg) {
+            let bot = starts_with_ignore_case(seg, "bot");
+            w.write_str(if bot { "bot***" } else { "***" })?;
+        } else {
+            write_segment_masking_params(w, seg)?;
+        }
+    }
+    Ok(())
+}
+
+/// The kind of a Slack hook, the one segment of its path that is not secret.
+fn is_slack_kind(seg: &str) -> bool {
+    ["services", "workflows", "triggers"]
+        .iter()
+        .any(|k| seg.eq_ignore_ascii_case(k))
+}
+
+/// A Telegram bot token as a path segment: `bot<id>:<secret>` or `<id>:<secret>`.
+fn is_bot_token(seg: &str) -> bool {
+    let token = if starts_with_ignore_case(seg, "bot") {
+        seg.get(3..).unwrap_or("")
+    } else {
+        seg
+    };
+    token
+        .split_once(':')
+        .is_some_and(|(id, _)| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn is_discord_prefix(seg: &str) -> bool {
     let version = seg
         .strip_prefix(['v', 'V'])
@@ -556,19 +650,27 @@ fn write_lowercase<W: uWrite + ?Sized>(w: &mut W, s: &str) -> Result<(), W::Erro
     Ok(())
 }
 
-/// The webhook URL for logs, with its secrets masked: userinfo, the query, `;`
-/// parameters, a Telegram bot token, and the path of a Slack or Discord hook (see
-/// [`WebhookUrl::write_masked`]); a URL that does not parse as [`mask_unparsed`] shows
-/// it. Start-up and error paths only.
-pub fn masked(raw: &str) -> String {
+/// The webhook URL for logs, with its secrets masked as `masking` says: userinfo, the
+/// query, `;` parameters, a Telegram bot token, the path of a Slack or Discord hook, and
+/// in a chat format the path on any host (see [`WebhookUrl::write_masked`]); a URL that
+/// does not parse as [`mask_unparsed`] shows it. Start-up and error paths only.
+pub fn masked(raw: &str, masking: Masking) -> String {
     match WebhookUrl::parse(raw) {
-        // Display writes the masked form.
-        Ok(url) => url.to_string(),
+        Ok(url) => MaskedUrl(url, masking).to_string(),
         Err(_) => {
             let mut out = FixedBuf::<{ MASK_UNPARSED_MAX + CUT_MARKER.len() }>::new();
             let _ = mask_unparsed(raw, &mut out);
             out.as_str().to_owned()
         }
+    }
+}
+
+/// A parsed URL shown masked as its destination's format says.
+struct MaskedUrl<'a>(WebhookUrl<'a>, Masking);
+
+impl fmt::Display for MaskedUrl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write_masked(&mut FmtWriter(f), self.1)
     }
 }
 
@@ -656,15 +758,19 @@ mod tests {
     use super::*;
 
     fn masked(raw: &str) -> String {
+        masked_as(raw, Masking::ByHost)
+    }
+
+    fn masked_as(raw: &str, masking: Masking) -> String {
         let url = WebhookUrl::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
         let mut out = FixedBuf::<4096>::new();
-        url.write_masked(&mut out).unwrap();
+        url.write_masked(&mut out, masking).unwrap();
         out.as_str().to_owned()
     }
 
     #[test]
     fn secrets_are_masked_in_logged_urls() {
-        let mask_url = super::masked;
+        let mask_url = |raw| super::masked(raw, Masking::ByHost);
         assert_eq!(
             mask_url("https://hooks.slack.com/services/T000/B000/XXXXSECRET"),
             "https://hooks.slack.com/services/***"
@@ -689,7 +795,7 @@ mod tests {
 
     #[test]
     fn urls_that_do_not_parse_show_no_secret() {
-        let mask_url = super::masked;
+        let mask_url = |raw| super::masked(raw, Masking::Chat);
         assert_eq!(
             mask_url("http://user:SECRET@h:99999/bot1:TOKEN"),
             "http://***@h:99999/***"
@@ -918,6 +1024,69 @@ mod tests {
         for &(raw, want) in table {
             assert_eq!(masked(raw), want, "{raw}");
         }
+    }
+
+    #[test]
+    fn in_a_chat_format_the_path_is_the_secret_on_any_host() {
+        // Issue 19: the token of a self-hosted Bot API, a Mattermost hook key, a GovSlack
+        // hook and a Discord hook on another host were logged in clear.
+        let table: &[(&str, &str)] = &[
+            (
+                "http://botapi.internal:8081/bot123456:AAE-secret/sendMessage",
+                "http://botapi.internal:8081/bot***/sendMessage",
+            ),
+            (
+                "http://botapi.internal:8081/tg/123456:AAE-secret/sendMessage",
+                "http://botapi.internal:8081/***/***/sendMessage",
+            ),
+            ("https://hooks.slack.com/SECRET/x", "https://hooks.slack.com/***"),
+            (
+                "https://hooks.slack.com/services/bot1:SECRET/x;k=SECRET",
+                "https://hooks.slack.com/***/bot***/x;***",
+            ),
+            ("https://chat.example/hooks/SECRETKEY", "https://chat.example/***"),
+            ("https://relay.example/SECRET", "https://relay.example/***"),
+            ("https://relay.example/bottom/SECRET", "https://relay.example/***"),
+            ("https://relay.example/", "https://relay.example/"),
+            ("https://relay.example", "https://relay.example/"),
+            ("https://u:PW@relay.example/x?k=S", "https://***@relay.example/***?***"),
+            (
+                "https://hooks.slack-gov.com/services/T0/B0/SECRET",
+                "https://hooks.slack-gov.com/services/***",
+            ),
+            (
+                "https://discord-relay.example/api/webhooks/1/SECRET",
+                "https://discord-relay.example/***",
+            ),
+            // Known services keep their forms.
+            (
+                "https://hooks.slack.com/services/T0/B0/SECRET",
+                "https://hooks.slack.com/services/***",
+            ),
+            (
+                "https://discord.com/api/webhooks/1/SECRET",
+                "https://discord.com/api/webhooks/***",
+            ),
+            (
+                "https://api.telegram.org/bot1:SECRET/sendMessage",
+                "https://api.telegram.org/bot***/sendMessage",
+            ),
+            ("https://api.telegram.org/SECRET/x", "https://api.telegram.org/***"),
+        ];
+        for &(raw, want) in table {
+            assert_eq!(masked_as(raw, Masking::Chat), want, "{raw}");
+            assert_eq!(super::masked(raw, Masking::Chat), want, "{raw}");
+        }
+        // A generic receiver's path is shown (an Alertmanager's /api/v2/alerts), but for
+        // the hooks of known services, found by host.
+        assert_eq!(
+            masked_as("http://am:9093/api/v2/alerts", Masking::ByHost),
+            "http://am:9093/api/v2/alerts"
+        );
+        assert_eq!(
+            masked_as("https://hooks.slack-gov.com/services/T0/B0/SECRET", Masking::ByHost),
+            "https://hooks.slack-gov.com/services/***"
+        );
     }
 
     #[test]

@@ -244,3 +244,108 @@ fn a_burst_to_slack_is_a_digest_not_hundreds_of_messages() {
     );
     drop(d);
 }
+
+/// The digests a Slack destination got: their texts, in order.
+fn slack_texts(peer: &common::peers::Peer) -> Vec<String> {
+    peer.requests()
+        .iter()
+        .filter_map(|r| serde_json::from_str::<Value>(r["body"].as_str()?).ok())
+        .filter_map(|v| Some(v["text"].as_str()?.to_owned()))
+        .collect()
+}
+
+/// The number a digest line of `kind` ("[FIRING] 300 processes …") counts, summed over
+/// `texts`, and the names it lists.
+fn digest_counts(texts: &[String], kind: &str) -> (u64, Vec<String>) {
+    let mut total = 0;
+    let mut named = Vec::new();
+    for line in texts.iter().flat_map(|t| t.lines()) {
+        let Some(rest) = line.strip_prefix(&format!("[{kind}] ")) else {
+            continue;
+        };
+        total += rest
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        if let Some((_, list)) = rest.split_once(": ") {
+            named.extend(
+                list.split(", ")
+                    .filter(|i| i.contains("(pytest)"))
+                    .map(str::to_owned),
+            );
+        }
+    }
+    (total, named)
+}
+
+#[test]
+fn a_burst_of_300_gets_digests_that_count_each_process_once_and_name_the_first() {
+    // Issue 19: a burst of 300 processes to Slack gave digests announcing 314 FIRING and
+    // 314 RESOLVED, and one that said "14 processes started lingering …, and 14 more"
+    // naming none.
+    let n = 300u32;
+    let fake = common::FakeProc::lingering(n);
+    let peer = common::peers::Peer::start("record", &[]);
+    let url = format!("{}/hook", peer.origin("http"));
+    let d = Daemon::fast(
+        fake.root(),
+        &[
+            "--format",
+            "slack",
+            "--host-label",
+            "host-a",
+            "--webhook-url",
+            &url,
+        ],
+        &[],
+    );
+    common::wait_until(
+        30,
+        "every FIRING told",
+        || (digest_counts(&slack_texts(&peer), "FIRING").0 >= u64::from(n)).then_some(()),
+        || format!("{:?}\n{}", slack_texts(&peer), d.log()),
+    );
+    // A few more ticks: nothing more fires while they all stay.
+    d.wait_tick_after(10, lingerwatch::sys::boot_clock_ms() + 2000);
+    // 14 tracked processes end: the table takes 14 of those the aggregate counted.
+    for pid in 1000..1014 {
+        fake.remove(pid);
+    }
+    common::wait_until(
+        30,
+        "the first 14 RESOLVED told",
+        || (digest_counts(&slack_texts(&peer), "RESOLVED").0 >= 14).then_some(()),
+        || format!("{:?}\n{}", slack_texts(&peer), d.log()),
+    );
+    d.wait_tick_after(10, lingerwatch::sys::boot_clock_ms() + 2000);
+    for pid in 1014..1000 + n {
+        fake.remove(pid);
+    }
+    common::wait_until(
+        30,
+        "every RESOLVED told",
+        || (digest_counts(&slack_texts(&peer), "RESOLVED").0 >= u64::from(n)).then_some(()),
+        || format!("{:?}\n{}", slack_texts(&peer), d.log()),
+    );
+    d.wait_tick_after(10, lingerwatch::sys::boot_clock_ms() + 2000);
+    let texts = slack_texts(&peer);
+    for kind in ["FIRING", "RESOLVED"] {
+        let (total, named) = digest_counts(&texts, kind);
+        assert_eq!(total, u64::from(n), "{kind}: {texts:#?}");
+        assert!(
+            named.len() >= lingerwatch::render::DIGEST_SHOWN,
+            "{kind}: {texts:#?}"
+        );
+        assert!(
+            named.iter().any(|i| i == "1000 (pytest)"),
+            "{kind}: {texts:#?}"
+        );
+    }
+    assert!(
+        texts
+            .iter()
+            .all(|t| !t.contains(", and") || t.contains("(pytest)")),
+        "a digest that counts names some: {texts:#?}"
+    );
+}

@@ -502,3 +502,119 @@ fn a_dead_destination_never_delays_the_live_one_and_gets_its_backlog_in_order() 
     let backlog = dead.wait_for(30, "the backlog", |got| got.len() >= 4);
     assert_eq!(order(&backlog), want, "the same messages in the same order");
 }
+
+/// `run --once` on one lingering process in `format`, posting to `url` (through the
+/// http proxy `proxy` when set): its log.
+fn once_in_format(format: &str, url: &str, proxy: Option<&str>) -> String {
+    let fake = FakeProc::lingering(1);
+    let mut cmd = fake.once_to(url);
+    cmd.args(["--format", format])
+        .env("WATCHDOG_TELEGRAM_CHAT_ID", "-100123")
+        .env_remove("no_proxy")
+        .env_remove("NO_PROXY");
+    if let Some(proxy) = proxy {
+        cmd.env("http_proxy", proxy);
+    }
+    let out = cmd.output().unwrap();
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Issue 19, item 3: in a chat format the path is the hook's secret on any host. The log
+/// names the destination `masked` on the start-up line and the send line, and never
+/// holds SECRET.
+fn assert_masked(log: &str, masked: &str, sent: &str) {
+    assert!(log.contains(&format!("alerts to {masked} ")), "{log}");
+    assert!(log.contains(&format!("{sent} {masked}")), "{log}");
+    assert!(!log.contains("SECRET"), "{log}");
+}
+
+#[test]
+fn a_self_hosted_bot_api_token_never_shows_in_the_log_in_telegram_format() {
+    if !python("self-hosted bot api") {
+        return;
+    }
+    let peer = Peer::start("record", &[]);
+    let origin = peer.origin("http");
+    let log = once_in_format(
+        "telegram",
+        &format!("{origin}/bot123456:SECRETTOKEN/sendMessage"),
+        None,
+    );
+    assert_eq!(peer.requests().len(), 1, "{log}");
+    let masked = format!("{origin}/bot***/sendMessage");
+    assert_masked(&log, &masked, "sent firing pid 1000 to");
+}
+
+#[test]
+fn a_mattermost_hook_key_never_shows_in_the_log_in_slack_format() {
+    if !python("mattermost") {
+        return;
+    }
+    let peer = Peer::start("record", &[]);
+    let origin = peer.origin("http");
+    let log = once_in_format("slack", &format!("{origin}/hooks/SECRETKEY"), None);
+    assert_eq!(peer.requests().len(), 1, "{log}");
+    assert_masked(&log, &format!("{origin}/***"), "sent firing pid 1000 to");
+}
+
+#[test]
+fn a_slack_gov_hook_never_shows_in_the_log() {
+    if !python("slack-gov") {
+        return;
+    }
+    // Through a proxy that answers for every host, so the name need not resolve.
+    let peer = Peer::start("record", &[]);
+    let log = once_in_format(
+        "slack",
+        "http://hooks.slack-gov.com/services/T0/B0/SECRETKEY",
+        Some(&peer.origin("http")),
+    );
+    assert_eq!(peer.requests().len(), 1, "{log}");
+    assert_masked(
+        &log,
+        "http://hooks.slack-gov.com/services/***",
+        "sent firing pid 1000 to",
+    );
+}
+
+#[test]
+fn a_discord_hook_on_another_host_never_shows_in_the_log() {
+    if !python("discord elsewhere") {
+        return;
+    }
+    let peer = Peer::start("record", &[]);
+    let log = once_in_format(
+        "discord",
+        "http://discord-relay.example/api/webhooks/123/SECRETTOKEN",
+        Some(&peer.origin("http")),
+    );
+    assert_eq!(peer.requests().len(), 1, "{log}");
+    assert_masked(
+        &log,
+        "http://discord-relay.example/***",
+        "sent firing pid 1000 to",
+    );
+}
+
+#[test]
+fn a_redirect_to_a_bot_path_never_shows_its_token_in_the_log() {
+    if !python("redirect to a bot path") {
+        return;
+    }
+    let peer = Peer::start(
+        "redirect-to",
+        &["--to", "https://tg.example/bot777:SECRETMOVED/sendMessage"],
+    );
+    let origin = peer.origin("http");
+    let log = once_in_format(
+        "telegram",
+        &format!("{origin}/bot123:SECRETTOKEN/sendMessage"),
+        None,
+    );
+    let masked = format!("{origin}/bot***/sendMessage");
+    assert_masked(&log, &masked, "");
+    assert!(
+        log.contains("redirected to https://tg.example/bot***/sendMessage;"),
+        "{log}"
+    );
+}

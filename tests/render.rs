@@ -67,6 +67,7 @@ fn msg(kind: Kind, subject: Subject) -> Message {
         subject,
         fired_ms: NOW.boot_ms - 60_000,
         end: (kind == Kind::Resolved).then_some(End::Gone { at_ms: NOW.boot_ms }),
+        promoted: false,
     }
 }
 
@@ -481,5 +482,194 @@ fn orphan_reasons_show_in_json_labels_text_and_table() {
         row.as_str().contains(" -              tini "),
         "{}",
         row.as_str()
+    );
+}
+
+/// Slack control sequences and Discord mentions a process can put in its cmdline
+/// (issue 19): the first argument, so the digest's program name carries them too.
+const MENTIONS: &[u8] =
+    b"<!channel>\0<!here>\0<@U024BE7LH>\0<https://evil.example|click\0here>\0@everyone\0@here\0<@123456789>\0a&b\0";
+
+/// The body of a digest of 37 processes with `cmdline`, in `format`.
+fn digest_body(format: Format, cmdline: &[u8]) -> Value {
+    use lingerwatch::render::render_batch;
+    let batch = batch_of(37, cmdline);
+    let mut text = Box::new(Text::new());
+    let mut body = new_body();
+    render_batch(&ctx(format, Lang::En), &batch, NOW, &mut text, &mut body);
+    serde_json::from_str(body.as_str()).unwrap()
+}
+
+#[test]
+fn a_cmdline_cannot_ping_a_slack_channel_or_disguise_a_link() {
+    let mut bodies = vec![digest_body(Format::Slack, MENTIONS)];
+    for kind in [Kind::Firing, Kind::Reminder, Kind::Resolved] {
+        for lang in [Lang::En, Lang::Ru] {
+            let m = msg(kind, Subject::Process(found(MENTIONS)));
+            bodies.push(render(Format::Slack, lang, &m, 0));
+        }
+    }
+    for v in &bodies {
+        let t = the_text(Format::Slack, v);
+        assert!(!t.contains('<') && !t.contains('>'), "{t}");
+        assert!(t.contains("&lt;!channel&gt;"), "{t}");
+        assert!(t.contains("&lt;!here&gt;") || !t.contains("here"), "{t}");
+        assert!(
+            !t.replace("&amp;", "")
+                .replace("&lt;", "")
+                .replace("&gt;", "")
+                .contains('&'),
+            "{t}"
+        );
+    }
+    let one = the_text(Format::Slack, &bodies[1]);
+    assert!(
+        one.contains(
+            "&lt;https://evil.example|click here&gt; @everyone @here &lt;@123456789&gt; a&amp;b"
+        ),
+        "{one}"
+    );
+}
+
+#[test]
+fn a_discord_body_never_lets_a_cmdline_mention_anyone() {
+    let mut bodies = vec![digest_body(Format::Discord, MENTIONS)];
+    for kind in [Kind::Firing, Kind::Reminder, Kind::Resolved] {
+        let m = msg(kind, Subject::Process(found(MENTIONS)));
+        bodies.push(render(Format::Discord, Lang::En, &m, 0));
+        bodies.push(render(
+            Format::Discord,
+            Lang::En,
+            &msg(kind, Subject::Untracked(3)),
+            0,
+        ));
+    }
+    for v in &bodies {
+        assert_eq!(
+            v["allowed_mentions"],
+            serde_json::json!({"parse": []}),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn a_slack_text_cut_to_its_limit_counts_the_escaped_text_and_keeps_entities_whole() {
+    // A digest names 5 programs of up to 256 bytes: 256 `<` each are 1,024 characters of
+    // `&lt;` in Slack, so the digest is over Slack's 4,000 only once escaped.
+    for fill in [
+        "<".repeat(300),
+        format!("ж{}", "&".repeat(300)),
+        format!("x{}", ">".repeat(300)),
+    ] {
+        let mut cmdline = fill.into_bytes();
+        cmdline.push(0);
+        let t = the_text(Format::Slack, &digest_body(Format::Slack, &cmdline));
+        let chars = t.chars().count();
+        assert!(chars <= lingerwatch::render::SLACK_MAX_CHARS, "{chars}");
+        let Some(kept) = t.strip_suffix('\u{2026}') else {
+            panic!(
+                "the cut is not marked: {chars} characters: {:?}",
+                &t[t.len() - 80..]
+            );
+        };
+        if let Some(a) = kept.rfind('&') {
+            let entity = &kept[a..];
+            assert!(
+                ["&amp;", "&lt;", "&gt;"]
+                    .iter()
+                    .any(|e| entity.starts_with(e)),
+                "cut inside an entity: {entity:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn format_characters_in_a_cmdline_are_shown_escaped_in_every_text() {
+    // Issue 19: a right-to-left override made `evil\u{202e}gpj.exe` read as
+    // `evilexe.jpg`; a zero-width space hid in a name.
+    let cmdline = "evil\u{202e}gpj.exe\0--x\u{200b}y\0".as_bytes();
+    for format in Format::ALL {
+        let v = render(
+            format,
+            Lang::En,
+            &msg(Kind::Firing, Subject::Process(found(cmdline))),
+            0,
+        );
+        let t = the_text(format, &v);
+        assert!(
+            t.contains("evil<U+202E>gpj.exe --x<U+200B>y")
+                || t.contains("evil&lt;U+202E&gt;gpj.exe --x&lt;U+200B&gt;y"),
+            "{format:?}: {t}"
+        );
+        assert!(
+            !t.contains('\u{202e}') && !t.contains('\u{200b}'),
+            "{format:?}: {t}"
+        );
+        if format == Format::Json {
+            // The cmdline field is data: the exact characters, JSON-escaped.
+            assert_eq!(v["cmdline"], "evil\u{202e}gpj.exe --x\u{200b}y");
+        }
+    }
+    let digest = the_text(Format::Discord, &digest_body(Format::Discord, cmdline));
+    assert!(digest.contains("(evil<U+202E>gpj.exe)"), "{digest}");
+}
+
+#[test]
+fn a_digest_names_the_first_of_each_kind_however_many_messages_come_before() {
+    // Issue 19: "14 processes started lingering …, and 14 more" named none: a digest named
+    // only from the first 64 messages owed, and 70 RESOLVED came before the FIRINGs.
+    use lingerwatch::alert::{AlertTable, Policy, BATCH_MAX};
+    use lingerwatch::outbox::{Cadence, Outcome};
+    use lingerwatch::render::render_batch;
+    let mut table = AlertTable::new(
+        Policy {
+            threshold: lingerwatch::policy::Threshold {
+                age_s: 60,
+                orphans_only: false,
+            },
+            cooldown_ms: 1_800_000,
+            tick_ms: 30_000,
+        },
+        &[Cadence::Messages],
+    );
+    let report_of = |pids: &mut dyn Iterator<Item = u32>| {
+        let mut report = Box::<lingerwatch::scan::ScanReport>::default();
+        for pid in pids {
+            let mut f = found(b"pytest\0");
+            f.pid = pid;
+            report.insert(f, false);
+        }
+        report
+    };
+    let mut batch = Box::<lingerwatch::alert::Batch>::default();
+    table.tick(NOW.boot_ms, &report_of(&mut (1000..1100)));
+    while table.take_due(0, NOW.boot_ms, BATCH_MAX, &mut batch) {
+        table.settle(0, batch.last_owed, Outcome::Delivered, 0, NOW.boot_ms);
+    }
+    let later = NOW.boot_ms + 30_000;
+    table.tick(later, &report_of(&mut (1070..1100).chain(2000..2003)));
+    assert!(table.take_due(0, later, BATCH_MAX, &mut batch));
+    let mut text = Box::new(Text::new());
+    let mut body = new_body();
+    render_batch(
+        &ctx(Format::Discord, Lang::En),
+        &batch,
+        NOW,
+        &mut text,
+        &mut body,
+    );
+    let t = the_text(
+        Format::Discord,
+        &serde_json::from_str(body.as_str()).unwrap(),
+    );
+    assert!(
+        t.contains("[FIRING] 3 processes started lingering on ci-\"01\": 2000 (pytest), 2001 (pytest), 2002 (pytest)\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("[RESOLVED] 70 lingering processes ended on ci-\"01\": 1000 (pytest), 1001 (pytest), 1002 (pytest), 1003 (pytest), 1004 (pytest), and 65 more\n"),
+        "{t}"
     );
 }

@@ -7,18 +7,24 @@
 //!   parameter, the Slack/Discord/Telegram secret path, the host spelled in any case, with
 //!   or without a trailing dot) never show the marker, and neither does `mask_unparsed` of
 //!   the same URLs made invalid;
+//! - in a chat format ([`Masking::Chat`]), a hook path of any service, or of none, with a
+//!   marked secret on any host never shows the marker either;
 //! - `mask_unparsed` of anything is at most 80 bytes plus the marker, in a safe alphabet.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use lingerwatch::text::FixedBuf;
-use lingerwatch::url::{mask_unparsed, HostKind, WebhookUrl, MASK_UNPARSED_MAX};
+use lingerwatch::url::{mask_unparsed, HostKind, Masking, WebhookUrl, MASK_UNPARSED_MAX};
 
 const MARKER: &str = "~SECRET~";
 
 fn masked(url: &WebhookUrl<'_>) -> String {
+    masked_as(url, Masking::ByHost)
+}
+
+fn masked_as(url: &WebhookUrl<'_>, masking: Masking) -> String {
     let mut out = FixedBuf::<8192>::new();
-    url.write_masked(&mut out).unwrap();
+    url.write_masked(&mut out, masking).unwrap();
     assert!(!out.overflowed());
     out.as_str().to_owned()
 }
@@ -95,6 +101,11 @@ fn check_secrets_do_not_matter(raw: &str, url: &WebhookUrl<'_>) {
     }
     let other = WebhookUrl::parse(&variant).unwrap_or_else(|e| panic!("{variant:?}: {e}"));
     assert_eq!(masked(&other), masked(url), "{raw:?} vs {variant:?}");
+    assert_eq!(
+        masked_as(&other, Masking::Chat),
+        masked_as(url, Masking::Chat),
+        "{raw:?} vs {variant:?}"
+    );
 }
 
 /// Letters, digits and `-._` from the fuzzer's bytes, for path segments.
@@ -116,8 +127,9 @@ enum Spoil {
     Space,
 }
 
-/// A hook URL with `secret` in every place that must be masked.
-fn build_hook(data: &[u8], secret: &str, spoil: Spoil) -> String {
+/// A hook URL with `secret` in every place that must be masked: the path of the host's
+/// own service, or with `chat`, a hook path of any service (or none) on any host.
+fn build_hook(data: &[u8], secret: &str, spoil: Spoil, chat: bool) -> String {
     let b = |i: usize| data.get(i).copied().unwrap_or(0);
     let hosts = [
         "hooks.slack.com",
@@ -144,7 +156,14 @@ fn build_hook(data: &[u8], secret: &str, spoil: Spoil) -> String {
     if host_index < 6 && b(3) & 1 == 1 {
         host.push('.');
     }
-    let service_path = match host_index {
+    let path_index = if chat {
+        usize::from(b(7)) % 8
+    } else {
+        host_index
+    };
+    let service_path = match path_index {
+        6 if chat => format!("/hooks/{secret}"),
+        7 if chat => format!("/{secret}"),
         0 => format!("/services/T0/B0/{secret}"),
         1..=3 if b(3) & 2 == 2 => format!("/api/v10/webhooks/123/{secret}"),
         1..=3 => format!("/api/webhooks/123/{secret}"),
@@ -171,18 +190,23 @@ fn build_hook(data: &[u8], secret: &str, spoil: Spoil) -> String {
     format!("{scheme}://user:{secret}@{host}{port}{service_path}{extra}/x;{space}v={secret}?token={secret}#{secret}")
 }
 
-fn check_built_hook(data: &[u8]) {
-    let with_marker = build_hook(data, MARKER, Spoil::Not);
+fn check_built_hook(data: &[u8], chat: bool) {
+    let masking = if chat { Masking::Chat } else { Masking::ByHost };
+    let with_marker = build_hook(data, MARKER, Spoil::Not, chat);
     let url = WebhookUrl::parse(&with_marker).unwrap_or_else(|e| panic!("{with_marker}: {e}"));
-    let shown = masked(&url);
+    let shown = masked_as(&url, masking);
     assert!(!shown.contains(MARKER), "{with_marker} shown as {shown}");
-    let with_other = build_hook(data, "~other~", Spoil::Not);
+    let with_other = build_hook(data, "~other~", Spoil::Not, chat);
     let other = WebhookUrl::parse(&with_other).unwrap();
-    assert_eq!(masked(&other), shown, "the secret changed what is shown");
+    assert_eq!(
+        masked_as(&other, masking),
+        shown,
+        "the secret changed what is shown"
+    );
     // The same URL refused (a wrapped port, another scheme, a space) still hides it.
     let spoil = [Spoil::WrappedPort, Spoil::OtherScheme, Spoil::Space]
         [usize::from(data.get(6).copied().unwrap_or(0)) % 3];
-    let broken = build_hook(data, MARKER, spoil);
+    let broken = build_hook(data, MARKER, spoil, chat);
     assert!(WebhookUrl::parse(&broken).is_err(), "{broken}");
     let shown = unparsed(&broken);
     assert!(!shown.contains(MARKER), "{broken} shown as {shown}");
@@ -197,5 +221,6 @@ fuzz_target!(|data: &[u8]| {
             check_secrets_do_not_matter(raw, &url);
         }
     }
-    check_built_hook(data);
+    check_built_hook(data, false);
+    check_built_hook(data, true);
 });

@@ -38,6 +38,7 @@ pub fn check_render(format: Format, input: &RenderInput<'_>) {
         subject,
         fired_ms: input.fired_ms,
         end: (kind == Kind::Resolved).then_some(End::Gone { at_ms: now.boot_ms }),
+        promoted: false,
     };
     // Host labels are bounded and printable, as configuration makes them.
     let raw = input.ctx.host;
@@ -71,13 +72,45 @@ pub fn check_render(format: Format, input: &RenderInput<'_>) {
     if format == Format::Telegram {
         assert_eq!(v["chat_id"].as_str(), Some(ctx.telegram_chat_id));
     }
+    if format == Format::Discord {
+        assert_eq!(
+            v["allowed_mentions"],
+            serde_json::json!({"parse": []}),
+            "no mention pings"
+        );
+    }
+    assert!(
+        !t.chars().any(lingerwatch::text::is_hidden),
+        "a hidden character reached the text"
+    );
+    if format == Format::Slack {
+        // Slack reads `<…>` as mentions and links: it must only see them escaped.
+        assert!(!t.contains(['<', '>']), "unescaped Slack markup");
+    }
     if let Subject::Process(f) = &msg.subject {
-        // The text shows the cmdline with control characters and invalid UTF-8 replaced;
+        // The text shows the cmdline with control characters and invalid UTF-8 replaced
+        // and hidden characters (format characters, separators) as `<U+XXXX>`;
         // unless the text itself was cut, it is all there.
         let shown: String = String::from_utf8_lossy(f.cmdline.as_bytes())
             .chars()
-            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .map(|c| {
+                if c.is_control() {
+                    '\u{fffd}'.to_string()
+                } else if lingerwatch::text::is_hidden(c) {
+                    format!("<U+{:04X}>", u32::from(c))
+                } else {
+                    c.to_string()
+                }
+            })
             .collect();
+        let shown = if format == Format::Slack {
+            shown
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        } else {
+            shown
+        };
         // The text never ends in the marker unless it was cut to its limit.
         if !t.ends_with('\u{2026}') {
             assert!(t.contains(&shown), "text lost the cmdline");

@@ -66,10 +66,12 @@ fn webhooks(cfg: &Config, settings: &Arc<RenderSettings>) -> Result<Destinations
     };
     warn_unusable_no_proxy();
     for (i, url) in cfg.webhook_urls.iter().enumerate() {
-        let name = crate::url::masked(url);
+        let masking = cfg.format.masking();
+        let name = crate::url::masked(url, masking);
         let endpoint = crate::deliver::endpoint(
             url,
             cfg.timeout_s,
+            masking,
             |var: &str| std::env::var_os(var),
             #[cfg(feature = "https")]
             tls.clone(),
@@ -110,7 +112,7 @@ fn warn_unusable_no_proxy() {
         let shown = if host_like {
             entry.to_owned()
         } else {
-            crate::url::masked(entry)
+            crate::url::masked(entry, crate::url::Masking::Chat)
         };
         log!(
             "warning: ignoring the {var} entry {shown:?}: expected a name (example.com, .example.com), an IP address, a range (10.0.0.0/8, fd00::/8) or *; the rest of {var} applies"

@@ -28,7 +28,7 @@ use super::basic_auth::write_credentials;
 use super::proxy::Proxy;
 use super::response::{parse_head, ChunkDecoder, HeadError, MAX_HEAD};
 use crate::text::FixedBuf;
-use crate::url::{Host, HostKind, Scheme, UrlError, WebhookUrl};
+use crate::url::{Host, HostKind, Masking, Scheme, UrlError, WebhookUrl};
 
 /// The most body bytes read after a head, kept or not.
 pub(crate) const MAX_BODY_READ: usize = 64 * 1024;
@@ -54,6 +54,8 @@ pub struct Endpoint {
     url: Box<str>,
     proxy: Option<Proxy>,
     timeout: Duration,
+    /// How logs show its URL (and where a redirect points): by its format.
+    masking: Masking,
     #[cfg(feature = "https")]
     tls: Option<super::tls::TlsConfig>,
 }
@@ -65,9 +67,20 @@ impl Endpoint {
             url: url.into(),
             proxy: None,
             timeout,
+            masking: Masking::default(),
             #[cfg(feature = "https")]
             tls: None,
         })
+    }
+
+    /// Masks its URL in logs as `masking` says (its destination's format).
+    pub fn with_masking(mut self, masking: Masking) -> Endpoint {
+        self.masking = masking;
+        self
+    }
+
+    pub fn masking(&self) -> Masking {
+        self.masking
     }
 
     /// Sends through `proxy` (see [`super::proxy::choose`]).
@@ -95,7 +108,10 @@ impl Endpoint {
 impl fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.url() {
-            Ok(url) => write!(f, "Endpoint({url}")?,
+            Ok(url) => {
+                f.write_str("Endpoint(")?;
+                url.write_masked(&mut crate::url::FmtWriter(f), self.masking)?;
+            }
             Err(e) => write!(f, "Endpoint(invalid URL: {e}")?,
         }
         if let Some(p) = &self.proxy {

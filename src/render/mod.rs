@@ -128,8 +128,11 @@ pub fn render_batch(
         }
         Format::Slack | Format::Discord | Format::Telegram if batch.owed() > DIGEST_AFTER => {
             text.clear();
-            let _ = write_digest(text, ctx, batch);
-            cut_to_chars(text, text_limit(ctx.format));
+            let _ = match ctx.format {
+                Format::Slack => write_digest(&mut SlackEscaped(text), ctx, batch),
+                _ => write_digest(text, ctx, batch),
+            };
+            cut_text(text, ctx.format);
             write_chat(body, ctx, text.as_str());
             Some(batch.last_owed)
         }
@@ -167,8 +170,46 @@ pub fn render_message(
 /// The human text of `msg` into `text`, cut to the format's limit.
 fn fill_text(text: &mut Text, ctx: &RenderContext<'_>, msg: &Message, dropped: u32) {
     text.clear();
-    let _ = write_text(text, ctx, msg, dropped);
-    cut_to_chars(text, text_limit(ctx.format));
+    let _ = match ctx.format {
+        Format::Slack => write_text(&mut SlackEscaped(text), ctx, msg, dropped),
+        _ => write_text(text, ctx, msg, dropped),
+    };
+    cut_text(text, ctx.format);
+}
+
+/// Cuts `text` to the limit of `format`. Slack's limit counts the escaped text, and a
+/// cut never leaves half an entity.
+fn cut_text(text: &mut Text, format: Format) {
+    cut_to_chars(text, text_limit(format), format == Format::Slack);
+}
+
+/// Writes through to `W` with the three characters Slack reads as markup escaped, as
+/// Slack documents (`&` `&amp;`, `<` `&lt;`, `>` `&gt;`): no text from a process or a
+/// host reaches Slack as a mention (`<!channel>`, `<@U…>`) or a disguised link
+/// (`<https://…|text>`). Plain `@channel` or `@everyone` is only text in a Slack
+/// incoming webhook (it sends no `link_names`), so it needs nothing.
+struct SlackEscaped<'a, W: ?Sized>(&'a mut W);
+
+impl<W: uWrite + ?Sized> uWrite for SlackEscaped<'_, W> {
+    type Error = W::Error;
+
+    fn write_str(&mut self, s: &str) -> Result<(), W::Error> {
+        let mut rest = s;
+        while let Some(i) = rest.find(['&', '<', '>']) {
+            let Some((done, tail)) = rest.split_at_checked(i) else {
+                break;
+            };
+            self.0.write_str(done)?;
+            let mut chars = tail.chars();
+            self.0.write_str(match chars.next() {
+                Some('&') => "&amp;",
+                Some('<') => "&lt;",
+                _ => "&gt;",
+            })?;
+            rest = chars.as_str();
+        }
+        self.0.write_str(rest)
+    }
 }
 
 fn json_str<W: uWrite + ?Sized>(w: &mut W, s: &[u8]) -> Result<(), W::Error> {
@@ -177,11 +218,13 @@ fn json_str<W: uWrite + ?Sized>(w: &mut W, s: &[u8]) -> Result<(), W::Error> {
     w.write_str("\"")
 }
 
-/// A chat body: Slack's `text`, Discord's `content`, Telegram's `sendMessage`.
+/// A chat body: Slack's `text`, Discord's `content` (with no mention allowed),
+/// Telegram's `sendMessage` (plain text: no `parse_mode`, so no markup is read).
 fn write_chat(body: &mut Body, ctx: &RenderContext<'_>, text: &str) {
     let _ = (|| {
         match ctx.format {
-            Format::Discord => body.write_str("{\"content\":")?,
+            // No mention in the text pings anyone (`@everyone`, `<@id>`, `<@&role>`).
+            Format::Discord => body.write_str("{\"allowed_mentions\":{\"parse\":[]},\"content\":")?,
             Format::Telegram => {
                 body.write_str("{\"chat_id\":")?;
                 json_str(body, ctx.telegram_chat_id.as_bytes())?;

@@ -13,7 +13,7 @@ use crate::scan::{Adopter, Found, OrphanWhy};
 use crate::text::{write_centis, write_cut, write_duration, write_printable, write_rfc3339};
 
 /// How many processes of each kind a digest names before it only counts.
-pub const DIGEST_SHOWN: usize = 5;
+pub const DIGEST_SHOWN: usize = crate::alert::DIGEST_NAMED;
 
 /// The first line of the text: what happened, where, to what.
 fn write_headline<W: uWrite + ?Sized>(
@@ -191,6 +191,8 @@ fn write_pod<W: uWrite + ?Sized>(
 /// One message for many: per kind, how many, and the first few by pid and program
 /// ("37 processes started lingering on host-a: 123 (pytest), …, and 32 more"). Chat
 /// services rate-limit webhooks to about one message a second, so a burst is one digest.
+/// Each process is counted once: one the aggregate counted before the table took it is
+/// told as moved, not as started again.
 pub(crate) fn write_digest<W: uWrite + ?Sized>(
     w: &mut W,
     ctx: &RenderContext<'_>,
@@ -214,42 +216,49 @@ pub(crate) fn write_digest<W: uWrite + ?Sized>(
         uwrite!(w, "{} {} {} ", kind_word(t, kind), processes, phrase)?;
         write_printable(w, ctx.host.as_bytes())?;
         w.write_str(":")?;
-        write_digest_items(w, t, batch, kind)?;
+        write_digest_items(w, t, batch, kind, false, processes)?;
+        if let Some(n) = batch.aggregate_of(kind) {
+            uwrite!(w, " ({} {} {})", n, t.digest_untracked, ALERT_CAPACITY)?;
+        }
+    }
+    if batch.moved() > 0 {
+        if !first {
+            w.write_str("\n")?;
+        }
+        uwrite!(w, "{} {} ", batch.moved(), t.digest_moved)?;
+        write_printable(w, ctx.host.as_bytes())?;
+        w.write_str(":")?;
+        write_digest_items(w, t, batch, Kind::Firing, true, batch.moved())?;
     }
     uwrite!(w, "\n{}", t.untracked_hint)?;
     write_dropped(w, t, batch.dropped)
 }
 
+/// The first processes of a digest line by pid and program, then how many more of
+/// `total`.
 fn write_digest_items<W: uWrite + ?Sized>(
     w: &mut W,
     t: &Words,
     batch: &Batch,
     kind: Kind,
+    moved: bool,
+    total: u32,
 ) -> Result<(), W::Error> {
     let mut shown: u32 = 0;
-    let processes = batch.messages().iter().filter(|m| m.kind == kind);
-    for f in processes
-        .filter_map(|m| match &m.subject {
-            Subject::Process(f) => Some(f),
-            Subject::Untracked(_) => None,
-        })
-        .take(DIGEST_SHOWN)
-    {
+    for f in batch.named(kind, moved) {
         w.write_str(if shown == 0 { " " } else { ", " })?;
         uwrite!(w, "{} (", f.pid)?;
         write_printable(w, first_word(f.cmdline.as_bytes()))?;
         w.write_str(")")?;
         shown = shown.saturating_add(1);
     }
-    let rest = batch.processes_of(kind).saturating_sub(shown);
-    if rest > 0 {
+    let rest = total.saturating_sub(shown);
+    // Nothing named (only the aggregate's untracked processes): the count says it all.
+    if rest > 0 && shown > 0 {
         uwrite!(w, ", {} {}", t.and_more, rest)?;
         if !t.more.is_empty() {
             uwrite!(w, " {}", t.more)?;
         }
-    }
-    if let Some((_, n)) = batch.aggregate.filter(|&(k, _)| k == kind) {
-        uwrite!(w, " ({} {} {})", n, t.digest_untracked, ALERT_CAPACITY)?;
     }
     Ok(())
 }

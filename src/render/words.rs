@@ -49,6 +49,7 @@ pub(super) struct Words {
     pub digest_reminder: &'static str,
     pub digest_resolved: &'static str,
     pub digest_untracked: &'static str,
+    pub digest_moved: &'static str,
     pub and_more: &'static str,
     pub more: &'static str,
 }
@@ -99,6 +100,7 @@ const EN: Words = Words {
     digest_reminder: "processes still linger on",
     digest_resolved: "lingering processes ended on",
     digest_untracked: "of them beyond the alert table, which holds",
+    digest_moved: "processes that lingered beyond the alert table are now tracked one by one on",
     and_more: "and",
     more: "more",
 };
@@ -149,6 +151,7 @@ const RU: Words = Words {
     digest_reminder: "процессов всё ещё висят на",
     digest_resolved: "зависших процессов завершились на",
     digest_untracked: "из них сверх таблицы оповещений, которая вмещает",
+    digest_moved: "процессов, зависших сверх таблицы оповещений, теперь отслеживаются по одному на",
     and_more: "и ещё",
     more: "",
 };
