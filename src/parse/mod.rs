@@ -8,6 +8,7 @@ pub mod mountinfo;
 pub mod cmdline;
 pub mod pid_stat;
 pub mod proc_stat;
+pub mod cpu_times;
 
 /// What was wrong with a `/proc` file. Field numbers are proc(5)'s, 1-based.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
