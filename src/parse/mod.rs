@@ -9,6 +9,7 @@ pub mod cmdline;
 pub mod pid_stat;
 pub mod proc_stat;
 pub mod cpu_times;
+pub mod pressure;
 
 /// What was wrong with a `/proc` file. Field numbers are proc(5)'s, 1-based.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
