@@ -10,6 +10,7 @@ pub mod pid_stat;
 pub mod proc_stat;
 pub mod cpu_times;
 pub mod pressure;
+pub mod children;
 
 /// What was wrong with a `/proc` file. Field numbers are proc(5)'s, 1-based.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
