@@ -32,6 +32,11 @@
 //! [`Transition`] when the severity changes, so the alert table can send the escalation
 //! at once and mention the fall back in its next message. A scan without a rate (first
 //! sight, ticks gone back) changes nothing: it neither breaks nor extends the streak.
+//!
+//! **[`tree`].** The bounded walk over a process's descendants and the totals a tree's
+//! rate and memory come from.
+
+pub mod tree;
 
 use heapless::Vec;
 
