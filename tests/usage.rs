@@ -1,6 +1,6 @@
 //! The rate tracker and the severity counter across many scans: against a model on random
 //! scans where pids are reused, and under a counting allocator (a scan allocates nothing,
-//! nor do the issue-22 parsers it will call).
+//! nor do the issue-22 parsers and the tree walk it will call).
 #![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
 
 #[path = "common/alloc_count.rs"]
@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use alloc_count::{count_on_this_thread, take_count, Counting};
 use lingerwatch::parse::{children, cpu_times, pods, pressure};
 use lingerwatch::scan::ProcessKey;
+use lingerwatch::usage::tree::TreeWalk;
 use lingerwatch::usage::{
     MilliCores, RateTracker, Severity, SeverityCounter, SeverityRule, Transition, RATES_MAX,
 };
@@ -126,6 +127,13 @@ fn scans_of_a_full_tracker_with_churning_pids_allocate_nothing() {
         checksum += u64::from(pressure::some_avg60(psi).unwrap());
         checksum += children::children(kids).map(u64::from).sum::<u64>();
         checksum += pods::parse(pod_dir).map_or(0, |p| p.name.len() as u64);
+        let mut walk = TreeWalk::new(1);
+        while let Some(v) = walk.next_visit() {
+            for c in children::children(kids) {
+                walk.push_child(v, c);
+            }
+        }
+        checksum += walk.processes() as u64;
     }
     count_on_this_thread(false);
     assert_eq!(take_count(), 0, "heap allocations during 300 scans");
@@ -191,5 +199,44 @@ proptest! {
             model = seen;
             prop_assert_eq!(t.len(), model.len());
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Any children lists (duplicates, cycles, pids listed under two parents): the walk
+    /// visits each pid reachable from the top once, at its shortest depth, unless a bound
+    /// cut it, and says when one did.
+    #[test]
+    fn tree_walk_visits_what_a_naive_walk_reaches(
+        lists in prop::collection::vec(prop::collection::vec(0u32..40, 0..6), 40),
+        top in 0u32..40,
+    ) {
+        use lingerwatch::usage::tree::{Cut, TreeWalk, TREE_DEPTH_MAX};
+        use std::collections::{HashMap, VecDeque};
+        // The naive walk: breadth-first with a HashMap of depths.
+        let mut depth_of: HashMap<u32, u8> = HashMap::from([(top, 0)]);
+        let mut queue = VecDeque::from([top]);
+        let mut too_deep = false;
+        while let Some(pid) = queue.pop_front() {
+            let depth = depth_of[&pid];
+            for &c in &lists[pid as usize] {
+                if depth_of.contains_key(&c) { continue; }
+                if depth + 1 > TREE_DEPTH_MAX { too_deep = true; continue; }
+                depth_of.insert(c, depth + 1);
+                queue.push_back(c);
+            }
+        }
+        let mut w = TreeWalk::new(top);
+        let mut got: HashMap<u32, u8> = HashMap::new();
+        while let Some(v) = w.next_visit() {
+            prop_assert!(got.insert(v.pid, v.depth).is_none(), "{} twice", v.pid);
+            for &c in &lists[v.pid as usize] {
+                w.push_child(v, c);
+            }
+        }
+        prop_assert_eq!(got, depth_of);
+        prop_assert_eq!(w.cut(), too_deep.then_some(Cut::Depth));
     }
 }
