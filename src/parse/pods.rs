@@ -18,7 +18,8 @@
 //!   its cgroup does too, and neither names a pod here.
 //!
 //! Anything else (`.`, `..`, a stray file, a name with more or fewer than three parts, an
-//! upper-case letter, non-UTF-8 bytes) is `None`, and the caller skips the entry.
+//! upper-case letter, non-UTF-8 bytes) is `None`, and the caller skips the entry;
+//! [`find`] does the skipping over a whole listing.
 
 use super::cgroup::{PodUid, POD_UID_LEN, POD_UID_SEPARATORS};
 
@@ -118,6 +119,19 @@ pub fn parse(entry: &[u8]) -> Option<PodDir<'_>> {
     })
 }
 
+/// The directory of the pod whose cgroup gave `uid`, among a listing's entry names
+/// (anything that is not a pod directory is skipped); `None` when it has none (a pod
+/// gone, a static pod, a listing of some other directory).
+pub fn find<'a, I>(entries: I, uid: &PodUid) -> Option<PodDir<'a>>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
+    entries
+        .into_iter()
+        .filter_map(parse)
+        .find(|dir| dir.is_pod(uid))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,7 +171,12 @@ mod tests {
             let uid = identify(cgroup).pod.unwrap().uid;
             assert!(dir.is_pod(&uid), "{}", String::from_utf8_lossy(cgroup));
         }
-        assert!(!dir.is_pod(&identify(other).pod.unwrap().uid));
+        let other_uid = identify(other).pod.unwrap().uid;
+        assert!(!dir.is_pod(&other_uid));
+        let listing: [&[u8]; 5] = [b".", b"..", STATIC, DOTTED, CI_JOB];
+        let uid = identify(cgroupfs).pod.unwrap().uid;
+        assert_eq!(find(listing, &uid), Some(dir));
+        assert_eq!(find(listing, &other_uid), None, "a UID with no directory");
         let names = PodNames::from(dir);
         assert_eq!(
             (names.namespace.as_str(), names.name.as_str()),
