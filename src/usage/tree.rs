@@ -23,6 +23,14 @@
 //! already in the walk is not added again: the children files are read while the tree
 //! runs (proc(5): exact only while stopped), so a pid can be listed twice, and pid reuse
 //! could even make a cycle; each pid counts once.
+//!
+//! **A tree's rate.** Feed [`TreeTotals::cpu_ticks`] to a [`super::RateTracker`] keyed by
+//! the top's [`crate::scan::ProcessKey`]. A member that exits takes its `utime + stime`
+//! out of the sum; once its parent reaps it, the time moves to the parent's `cutime +
+//! cstime` (proc(5) fields 16 and 17). So the sum over members of all four only falls
+//! when a member exits unreaped or its reaper is outside the tree, and the tracker answers
+//! a fall with `None` for that interval, not a negative rate. `pid_stat` does not parse
+//! fields 16 and 17 yet: until it does, every member's exit costs one interval's rate.
 
 /// The most processes one walk visits, the top included.
 pub const TREE_MAX: usize = 512;
