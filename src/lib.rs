@@ -44,6 +44,7 @@ tick_path_modules!(
 pub mod courier;
 pub mod deliver;
 tick_path_modules!(health, heartbeat);
+tick_path_modules!(usage);
 pub mod app;
 pub mod daemon;
 pub mod sandbox;

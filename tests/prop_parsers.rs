@@ -440,3 +440,140 @@ proptest! {
         prop_assert_eq!(nspid_last(text.as_bytes()), pids.last().copied());
     }
 }
+
+// ---- issue 22: /proc/stat's cpu line, /proc/pressure/cpu, task children, pod directories.
+
+#[path = "common/naive.rs"]
+mod naive;
+
+mod issue22 {
+    use lingerwatch::parse::children::{children, children_of_prefix};
+    use lingerwatch::parse::cpu_times::{cpu_times, share_permille, CpuTimes, CpuTimesFinder};
+    use lingerwatch::parse::pods;
+    use lingerwatch::parse::pressure::{percent_hundredths, some, some_avg60};
+    use proptest::prelude::*;
+
+    use super::naive;
+
+    /// Bytes that make the cpu, pressure and children parsers interesting.
+    fn proc_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+        let alphabet = b"cpu some avg10= avg60=total.0123456789\n\n  -_x\xff".to_vec();
+        prop::collection::vec(prop::sample::select(alphabet), 0..max)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn cpu_line_from_any_counters_sums_the_first_eight(
+            counters in prop::collection::vec(any::<u64>(), 4..=10),
+            gaps in prop::collection::vec(1usize..3, 10),
+            nl: bool,
+            chunk in 1usize..40,
+        ) {
+            let mut line = b"cpu".to_vec();
+            for (c, gap) in counters.iter().zip(&gaps) {
+                line.extend(std::iter::repeat_n(b' ', *gap));
+                line.extend_from_slice(c.to_string().as_bytes());
+            }
+            if nl { line.extend_from_slice(b"\ncpu0 1 2 3 4\nbtime 5\n"); }
+            let total = counters.iter().take(8).fold(0u64, |a, &c| a.saturating_add(c));
+            let idle = counters[3].saturating_add(counters.get(4).copied().unwrap_or(0));
+            let want = CpuTimes { total_ticks: total, idle_ticks: idle };
+            prop_assert_eq!(cpu_times(&line), Ok(want));
+            let mut f = CpuTimesFinder::default();
+            for c in line.chunks(chunk) { f.feed(c); }
+            prop_assert_eq!(f.finish(), Ok(want));
+        }
+
+        #[test]
+        fn cpu_times_equal_the_naive_reading_of_any_bytes(
+            start in prop::sample::select(&["", "cpu ", "cpu  1 2 3 ", "cpu  1 2 3 4 5 6 7 "][..]),
+            tail in proc_bytes(120),
+            chunk in 1usize..20,
+        ) {
+            let raw = [start.as_bytes(), &tail].concat();
+            let whole = cpu_times(&raw);
+            let got = whole.ok().map(|t| (t.total_ticks, t.idle_ticks));
+            prop_assert_eq!(got, naive::cpu_times(&raw));
+            let mut f = CpuTimesFinder::default();
+            for c in raw.chunks(chunk) { f.feed(c); }
+            prop_assert_eq!(f.finish(), whole);
+        }
+
+        #[test]
+        fn host_share_is_the_part_over_the_whole_in_per_mille(
+            t0: u32, dt in 0u32..1_000_000, part in 0u32..2_000_000,
+        ) {
+            let before = CpuTimes { total_ticks: u64::from(t0), idle_ticks: 0 };
+            let after = CpuTimes { total_ticks: u64::from(t0) + u64::from(dt), idle_ticks: 0 };
+            let want = (dt > 0).then(|| (u64::from(part) * 1000 / u64::from(dt)).min(1000) as u16);
+            prop_assert_eq!(share_permille(u64::from(part), before, after), want);
+            prop_assert_eq!(share_permille(u64::from(part), after, before), None);
+        }
+
+        #[test]
+        fn pressure_some_line_round_trips_hundredths(
+            avgs in [0u16..=10_000, 0u16..=10_000, 0u16..=10_000],
+            total: u64,
+            full_first: bool,
+        ) {
+            let pct = |v: u16| format!("{}.{:02}", v / 100, v % 100);
+            let some_line = format!(
+                "some avg10={} avg60={} avg300={} total={total}\n",
+                pct(avgs[0]), pct(avgs[1]), pct(avgs[2])
+            );
+            let full = "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n";
+            let file = if full_first { format!("{full}{some_line}") } else { format!("{some_line}{full}") };
+            let p = some(file.as_bytes()).unwrap();
+            prop_assert_eq!((p.avg10, p.avg60, p.avg300, p.total_us), (avgs[0], avgs[1], avgs[2], total));
+        }
+
+        #[test]
+        fn pressure_equals_the_naive_reading_of_any_bytes(
+            start in prop::sample::select(&["", "some avg10=", "some avg10=1.00 avg60=", "some avg10=1.00 avg60=41.23 avg300=9.9 total="][..]),
+            tail in proc_bytes(120),
+            text in "[0-9.+-]{0,7}",
+        ) {
+            let raw = [start.as_bytes(), &tail].concat();
+            prop_assert_eq!(some_avg60(&raw), naive::some_avg60(&raw));
+            prop_assert_eq!(percent_hundredths(text.as_bytes()), naive::percent(&text));
+        }
+
+        #[test]
+        fn children_file_round_trips_and_equals_the_naive_split(
+            pids in prop::collection::vec(1u32..=4_194_304, 0..40),
+            raw in proc_bytes(120),
+            cut in 0usize..400,
+        ) {
+            let file: String = pids.iter().map(|p| format!("{p} ")).collect();
+            prop_assert_eq!(children(file.as_bytes()).collect::<Vec<_>>(), pids.clone());
+            // A buffer cut anywhere yields a prefix of the pids, never a piece of one.
+            let cut = cut.min(file.len());
+            let got: Vec<u32> = children_of_prefix(&file.as_bytes()[..cut]).collect();
+            prop_assert!(pids.starts_with(&got), "{:?} of {:?}", got, pids);
+            let mut c = children(&raw);
+            let got: Vec<u32> = c.by_ref().collect();
+            prop_assert_eq!((got, c.skipped()), naive::children(&raw));
+        }
+
+        #[test]
+        fn pod_directory_round_trips_and_equals_the_naive_split(
+            ns in "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?",
+            name in "[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?){0,3}",
+            uid in super::POD_UID,
+            raw in "[a-z0-9_.A-]{0,60}",
+        ) {
+            let entry = format!("{ns}_{name}_{uid}");
+            let dir = pods::parse(entry.as_bytes()).unwrap();
+            prop_assert_eq!((dir.namespace, dir.name, dir.uid), (ns.as_str(), name.as_str(), uid.as_str()));
+            let got = pods::parse(raw.as_bytes()).map(|d| (d.namespace.to_owned(), d.name.to_owned(), d.uid.to_owned()));
+            prop_assert_eq!(got, naive::pod_dir(raw.as_bytes()));
+            // Any one byte of the UID changed to a separator or a capital: no pod.
+            let mut bad = entry.clone().into_bytes();
+            let at = bad.len() - 1 - (raw.len() % 36);
+            bad[at] = if bad[at] == b'-' { b'_' } else { b'A' };
+            prop_assert_eq!(pods::parse(&bad), None);
+        }
+    }
+}

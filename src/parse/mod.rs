@@ -9,6 +9,10 @@ pub mod cmdline;
 pub mod pid_stat;
 pub mod proc_stat;
 pub mod status;
+pub mod cpu_times;
+pub mod pressure;
+pub mod children;
+pub mod pods;
 
 /// What was wrong with a `/proc` file. Field numbers are proc(5)'s, 1-based.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
