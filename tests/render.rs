@@ -224,11 +224,11 @@ fn alertmanager_posts_an_array_with_labels_and_ends_at_ahead_or_now() {
     assert_eq!(v[0]["endsAt"], "2025-11-29T18:15:10Z", "resolved: ends now");
 }
 
-/// A batch of `n` lingering processes, taken from a real table.
-fn batch_of(n: u32, cmdline: &[u8]) -> Box<lingerwatch::alert::Batch> {
-    use lingerwatch::alert::{AlertTable, Policy, BATCH_MAX};
-    use lingerwatch::outbox::Cadence;
-    let mut table = AlertTable::new(
+/// A real alert table for one message destination: a 60 s threshold, the default
+/// cooldown and interval.
+fn messages_table() -> lingerwatch::alert::AlertTable {
+    use lingerwatch::alert::{AlertTable, Policy};
+    AlertTable::new(
         Policy {
             threshold: lingerwatch::policy::Threshold {
                 age_s: 60,
@@ -237,8 +237,14 @@ fn batch_of(n: u32, cmdline: &[u8]) -> Box<lingerwatch::alert::Batch> {
             cooldown_ms: 1_800_000,
             tick_ms: 30_000,
         },
-        &[Cadence::Messages],
-    );
+        &[lingerwatch::outbox::Cadence::Messages],
+    )
+}
+
+/// A batch of `n` lingering processes, taken from a real table.
+fn batch_of(n: u32, cmdline: &[u8]) -> Box<lingerwatch::alert::Batch> {
+    use lingerwatch::alert::BATCH_MAX;
+    let mut table = messages_table();
     let mut report = Box::<lingerwatch::scan::ScanReport>::default();
     for pid in 0..n {
         let mut f = found(cmdline);
@@ -620,20 +626,10 @@ fn format_characters_in_a_cmdline_are_shown_escaped_in_every_text() {
 fn a_digest_names_the_first_of_each_kind_however_many_messages_come_before() {
     // Issue 19: "14 processes started lingering …, and 14 more" named none: a digest named
     // only from the first 64 messages owed, and 70 RESOLVED came before the FIRINGs.
-    use lingerwatch::alert::{AlertTable, Policy, BATCH_MAX};
-    use lingerwatch::outbox::{Cadence, Outcome};
+    use lingerwatch::alert::BATCH_MAX;
+    use lingerwatch::outbox::Outcome;
     use lingerwatch::render::render_batch;
-    let mut table = AlertTable::new(
-        Policy {
-            threshold: lingerwatch::policy::Threshold {
-                age_s: 60,
-                orphans_only: false,
-            },
-            cooldown_ms: 1_800_000,
-            tick_ms: 30_000,
-        },
-        &[Cadence::Messages],
-    );
+    let mut table = messages_table();
     let report_of = |pids: &mut dyn Iterator<Item = u32>| {
         let mut report = Box::<lingerwatch::scan::ScanReport>::default();
         for pid in pids {
