@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces BENCHMARKS.md: scan cost against the syscall floor and `pgrep -f`, per-pid
-# and marginal; the whole program against pgrep; allocations per daemon tick; peak RSS of
+# and marginal; the whole program against the floor (sandbox on and off) and pgrep
+# (scripts/bench-floor.sh, also runnable alone); allocations per daemon tick; peak RSS of
 # the real static daemons over many ticks on 4,000 processes; binary sizes; and the
 # daemon's CPU over 10 minutes against the floor's at the same rate; then the memory limit
 # its container needs per host process count (scripts/memlimit.sh, about 26 minutes, root
@@ -42,8 +43,17 @@ for features in --no-default-features ""; do
     sed -n '/^ File/,/section size/p'
 done
 
+# The syscall floor: its own crate at opt-level 3 (scripts/bench/floor/), static musl.
+floor_bin=target/bench/floor/x86_64-unknown-linux-musl/release/lingerwatch-floor
+CARGO_TARGET_DIR=target/bench/floor cargo build --release --locked --quiet \
+  --target x86_64-unknown-linux-musl --manifest-path scripts/bench/floor/Cargo.toml
+
 echo
-BENCH_LINGERWATCH_BIN=target/bench/lingerwatch-http cargo bench --bench scan 2>/dev/null
+BENCH_LINGERWATCH_BIN=target/bench/lingerwatch-http BENCH_FLOOR_BIN=$floor_bin \
+  cargo bench --bench scan 2>/dev/null
+
+echo
+BENCH_LINGERWATCH_BINS="lingerwatch=target/bench/lingerwatch-http" scripts/bench-floor.sh
 
 # A crowd of sleeping processes for the daemon runs (1% with pytest in argv).
 spawn_crowd() {
@@ -99,12 +109,6 @@ kill_crowd
 cpu_s=${BENCH_CPU_SECONDS:-600}
 interval=30
 ticks=$(( cpu_s / interval ))
-bench_bin=$(cargo bench --bench scan --no-run --message-format=json 2>/dev/null |
-  python3 -c 'import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "scan":
-        print(m["executable"])')
 # utime+stime in clock ticks of every thread, and the precise on-CPU nanoseconds
 # (schedstat) summed over the threads.
 clock_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -117,8 +121,7 @@ crowd_pids+=("$daemon")
 sleep $(( interval / 2 ))
 ticks0=$(clock_ticks "$daemon"); ns0=$(cpu_ns "$daemon")
 floor_out=$(mktemp)
-BENCH_MODE=floor-cpu BENCH_SCANS="$ticks" BENCH_INTERVAL_MS=$(( interval * 1000 )) \
-  "$bench_bin" >"$floor_out" 2>/dev/null &
+"$floor_bin" --every-ms $(( interval * 1000 )) --scans "$ticks" pytest >"$floor_out" 2>/dev/null &
 floor=$!
 echo "$floor" >>"$BENCH_PIDFILE"
 sleep "$cpu_s"

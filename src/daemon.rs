@@ -37,6 +37,7 @@ struct Said {
     counts: (u32, u32),
     proc_error: Option<i32>,
     namespace: bool,
+    first_scan: bool,
 }
 
 pub struct Daemon<'a> {
@@ -267,6 +268,10 @@ impl<'a> Daemon<'a> {
         if !self.said.namespace {
             warnings::namespace(self.scanner.namespace(), self.report.pids_seen);
             self.said.namespace = true;
+        }
+        if !self.said.first_scan {
+            lines::first_scan(&self.report, &self.cfg.threshold);
+            self.said.first_scan = true;
         }
         let counts = (self.report.unstored.count, self.report.errors);
         if counts != self.said.counts {

@@ -496,3 +496,24 @@ fn a_count_of_one_is_said_in_the_singular() {
         "{err}"
     );
 }
+
+/// Issue 23: a newcomer's `cargo run --release` said nothing for 30 s. After the first
+/// tick the daemon says what it saw: pids, matches (descendants included) and how many
+/// are over the threshold.
+#[test]
+fn the_first_tick_says_how_many_processes_it_scanned_matched_and_found_over_the_threshold() {
+    let fake = FakeProc::lingering(3);
+    fake.add(2000, "sleep", 1, 1, b"sleep\x001000\0");
+    // Started in the future as the boot clock goes: zero seconds old, not over.
+    fake.add(2001, "pytest", 1, 1 << 50, b"pytest\0-k\0young\0");
+    // A matching child of a lingering one: a match, folded into its parent's line.
+    fake.add(2002, "pytest", 1000, 2, b"pytest\0worker\0");
+    let mut d = Daemon::fast(fake.root(), &[], &[]);
+    let log = d.wait_log(10, "scanned ");
+    let line = log.lines().find(|l| l.contains("scanned ")).unwrap();
+    assert!(
+        line.ends_with("scanned 6 processes: 5 match, 3 over the threshold"),
+        "{line}"
+    );
+    let _ = d.term_and_time();
+}

@@ -75,6 +75,34 @@ proptest! {
         }
     }
 
+    /// Longer cmdlines and patterns than above: seams between chunks of every kind (the
+    /// kept end, NUL runs, a chunk shorter than a pattern), patterns past a word's length.
+    #[test]
+    fn streaming_matcher_equals_naive_with_long_patterns_and_seams(
+        cmd in cmd_bytes(400),
+        inc in prop::collection::vec(cmd_bytes(40), 1..4),
+        exc in prop::collection::vec(cmd_bytes(20), 0..2),
+        sizes in prop::collection::vec(1usize..64, 1..8),
+    ) {
+        let mut inc_set = PatternSet::new();
+        let mut inc_kept: Vec<&[u8]> = Vec::new();
+        for p in &inc { if inc_set.push(p).is_ok() { inc_kept.push(p); } }
+        let mut exc_set = PatternSet::new();
+        let mut exc_kept: Vec<&[u8]> = Vec::new();
+        for p in &exc { if exc_set.push(p).is_ok() { exc_kept.push(p); } }
+        let want = naive_match(&cmd, &inc_kept, &exc_kept);
+        // Uneven chunks, cycling through the drawn sizes.
+        let mut m = Matcher::new(&inc_set, &exc_set);
+        let (mut at, mut i) = (0, 0);
+        while at < cmd.len() {
+            let end = (at + sizes[i % sizes.len()]).min(cmd.len());
+            m.feed(&cmd[at..end]);
+            at = end;
+            i += 1;
+        }
+        prop_assert_eq!(m.is_match(), want, "sizes {:?}", sizes);
+    }
+
     #[test]
     fn shown_cmdline_is_the_joined_prefix_cut_at_a_character(cmd in cmd_bytes(700), size in 1usize..700) {
         let end = cmd.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);

@@ -108,6 +108,35 @@ fn every_forbidden_thing_is_refused_locked_in_and_works_without_the_sandbox() {
     }
 }
 
+/// Landlock grants truncate beneath the `/proc` root (so its open hook stops there, issue
+/// 23); seccomp still kills a truncate there, as anywhere.
+#[test]
+fn truncate_beneath_the_proc_root_is_killed_by_seccomp_though_landlock_grants_it() {
+    let fake = common::FakeProc::new();
+    let victim = fake.root().join("victim");
+    std::fs::write(&victim, b"kept").unwrap();
+    let run = |sandbox: bool| {
+        Command::new(common::bin())
+            .args(["__sandbox-probe", &format!("truncate {}", victim.display())])
+            .env_clear()
+            .env("WATCHDOG_PROC_ROOT", fake.root())
+            .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"))
+            .env("WATCHDOG_SANDBOX", if sandbox { "true" } else { "false" })
+            .output()
+            .unwrap()
+    };
+    let on = run(true);
+    assert_eq!(on.status.signal(), Some(libc::SIGSYS), "{}", said(&on));
+    assert_eq!(std::fs::read(&victim).unwrap(), b"kept");
+    let off = run(false);
+    assert!(
+        String::from_utf8_lossy(&off.stdout).contains(": ok"),
+        "without the sandbox: {}",
+        said(&off)
+    );
+    assert_eq!(std::fs::read(&victim).unwrap(), b"");
+}
+
 #[test]
 fn the_daemon_says_what_is_enforced_and_its_status_shows_seccomp_and_no_new_privs() {
     let fake = common::FakeProc::new();

@@ -3,9 +3,10 @@
 //!
 //! For N extra processes (0, 1000, 4000; about 1% with `pytest` in argv):
 //! - one in-process `Scanner::scan` of the real /proc;
-//! - the syscall floor: getdents64 of /proc into a fixed buffer, then per pid
-//!   open/read/close of `cmdline` into a fixed buffer, a substring test, and a `stat`
-//!   read for matches; nothing else;
+//! - the syscall floor, `scripts/bench/floor/` (its own crate at opt-level 3, run as a
+//!   child that times each scan it is asked for): getdents64 of /proc into a fixed
+//!   buffer, then per pid open/read/close of `cmdline` into a fixed buffer, NULs to
+//!   spaces, a fast substring search, and a `stat` read for matches; nothing else;
 //! - `pgrep -f pytest` (procps), the tool a user would reach for.
 //!
 //! Then, at the largest N: `lingerwatch scan` as a whole process against `pgrep -f`, and
@@ -14,20 +15,17 @@
 //!
 //! It starts its processes itself and kills exactly those, by pid (also listed in
 //! $BENCH_PIDFILE so `scripts/bench.sh` can kill them if this is interrupted).
-#![allow(unsafe_code)] // getrusage for the floor's CPU
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench may stop on a broken machine
 
 #[path = "../../tests/common/alloc_count.rs"]
 mod alloc_count;
 
 use std::io::Write;
-use std::mem::MaybeUninit;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use alloc_count::{count_on_this_thread, take_count, Counting, TickRig};
 use lingerwatch::scan::{ScanReport, Scanner};
-use rustix::fs::{openat, Mode, OFlags, RawDir, SeekFrom, CWD};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -110,65 +108,54 @@ impl Drop for Crowd {
     }
 }
 
-/// The syscall floor: one `/proc` directory fd and fixed buffers, opened once.
+/// The syscall floor (`scripts/bench/floor/`, built at opt-level 3 outside this crate's
+/// size-optimised profile), kept running: each line written to it is one scan, timed in
+/// its own process, so its figure is in-process as lingerwatch's is.
 struct Floor {
-    proc_fd: rustix::fd::OwnedFd,
-    dirbuf: Vec<MaybeUninit<u8>>,
-    buf: [u8; 4096],
+    child: Child,
+    out: std::io::BufReader<std::process::ChildStdout>,
 }
 
 impl Floor {
-    fn open() -> Self {
-        let proc_fd = openat(
-            CWD,
-            "/proc",
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .unwrap();
-        Floor {
-            proc_fd,
-            dirbuf: vec![MaybeUninit::<u8>::uninit(); 16 * 1024],
-            buf: [0u8; 4096],
+    fn start(pidfile: Option<&str>) -> Self {
+        let bin = std::env::var("BENCH_FLOOR_BIN").expect(
+            "BENCH_FLOOR_BIN: the floor binary (scripts/bench.sh builds it from scripts/bench/floor)",
+        );
+        let mut child = Command::new(bin)
+            .args(["--serve", "pytest"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(p) = pidfile {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .unwrap();
+            writeln!(f, "{}", child.id()).unwrap();
         }
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        Floor { child, out }
     }
 
-    /// List /proc, read each cmdline, test a substring, read stat for matches.
-    /// Returns (pids, matches).
-    fn scan(&mut self) -> (u32, u32) {
-        let (proc_fd, dirbuf, buf) = (&self.proc_fd, &mut self.dirbuf, &mut self.buf);
-        rustix::fs::seek(proc_fd, SeekFrom::Start(0)).unwrap();
-        let mut dir = RawDir::new(proc_fd, dirbuf);
-        let (mut pids, mut matches) = (0u32, 0u32);
-        let mut path = [0u8; 32];
-        while let Some(Ok(entry)) = dir.next() {
-            let name = entry.file_name().to_bytes();
-            if name.is_empty() || !name.iter().all(u8::is_ascii_digit) {
-                continue;
-            }
-            pids += 1;
-            path[..name.len()].copy_from_slice(name);
-            let tail = b"/cmdline\0";
-            path[name.len()..name.len() + tail.len()].copy_from_slice(tail);
-            let p = std::ffi::CStr::from_bytes_with_nul(&path[..name.len() + tail.len()]).unwrap();
-            let Ok(fd) = openat(proc_fd, p, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else {
-                continue;
-            };
-            let n = rustix::io::read(&fd, &mut buf[..]).unwrap_or(0);
-            drop(fd);
-            if buf[..n].windows(6).any(|w| w == b"pytest") {
-                matches += 1;
-                let tail = b"/stat\0";
-                path[name.len()..name.len() + tail.len()].copy_from_slice(tail);
-                let p =
-                    std::ffi::CStr::from_bytes_with_nul(&path[..name.len() + tail.len()]).unwrap();
-                if let Ok(fd) = openat(proc_fd, p, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-                {
-                    let _ = rustix::io::read(&fd, &mut buf[..]);
-                }
-            }
-        }
-        (pids, matches)
+    /// One scan: (seconds, pids).
+    fn scan(&mut self) -> (f64, u32) {
+        use std::io::BufRead;
+        writeln!(self.child.stdin.as_mut().unwrap()).unwrap();
+        let mut line = String::new();
+        self.out.read_line(&mut line).unwrap();
+        let mut fields = line.split_whitespace().map(|f| f.parse::<u64>().unwrap());
+        let ns = fields.next().unwrap();
+        let pids = fields.next().unwrap();
+        (ns as f64 / 1e9, pids as u32)
+    }
+}
+
+impl Drop for Floor {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
     }
 }
 
@@ -197,47 +184,7 @@ struct Row {
     pgrep_s: f64,
 }
 
-/// CPU seconds (user + system) this process has used.
-fn cpu_self_s() -> f64 {
-    let mut u = MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage fills the struct it is given; it is zeroed before and read after.
-    let u = unsafe {
-        libc::getrusage(libc::RUSAGE_SELF, u.as_mut_ptr());
-        u.assume_init()
-    };
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    tv(u.ru_utime) + tv(u.ru_stime)
-}
-
-/// `BENCH_MODE=floor-cpu`: the CPU that `BENCH_SCANS` floor scans cost, one every
-/// `BENCH_INTERVAL_MS` (the daemon's 30 s by default: a scan after a long sleep finds the
-/// caches cold, so back-to-back scans would flatter the floor). It runs beside the daemon
-/// on the crowd `scripts/bench.sh` started.
-fn floor_cpu() {
-    let scans = env_u64("BENCH_SCANS", 20);
-    let interval = Duration::from_millis(env_u64("BENCH_INTERVAL_MS", 30_000));
-    let mut floor = Floor::open();
-    let before = cpu_self_s();
-    let mut pids = 0;
-    for i in 0..scans {
-        if i > 0 {
-            std::thread::sleep(interval);
-        }
-        pids = floor.scan().0;
-    }
-    let cpu = cpu_self_s() - before;
-    println!(
-        "floor: {scans} scans of {pids} pids, one every {} ms, used {:.4} s of CPU ({:.3} ms per scan)",
-        interval.as_millis(),
-        cpu,
-        cpu * 1e3 / scans as f64
-    );
-}
-
 fn main() {
-    if std::env::var("BENCH_MODE").as_deref() == Ok("floor-cpu") {
-        return floor_cpu();
-    }
     let ns: Vec<usize> = std::env::var("BENCH_N")
         .unwrap_or_else(|_| "0,1000,4000".into())
         .split(',')
@@ -250,7 +197,7 @@ fn main() {
     let cfg = lingerwatch::config::load(|_| None, [std::ffi::OsString::from("scan")]).unwrap();
     let mut scanner = Scanner::new(std::path::Path::new("/proc"), cfg.scan.clone()).unwrap();
     let mut report = Box::<ScanReport>::default();
-    let mut floor = Floor::open();
+    let mut floor = Floor::start(pidfile.as_deref());
 
     println!("lingerwatch scan benchmark: {rounds} interleaved rounds per N, medians");
     println!(
@@ -280,9 +227,8 @@ fn main() {
                 .unwrap();
             lw.push(t.elapsed().as_secs_f64());
             pids = report.pids_seen;
-            let t = Instant::now();
-            let (p, _) = floor.scan();
-            fl.push(t.elapsed().as_secs_f64());
+            let (s, p) = floor.scan();
+            fl.push(s);
             pids = pids.max(p);
             if r % 3 == 0 {
                 pg.push(time_process(Command::new("pgrep").args(["-f", "pytest"])));
@@ -312,7 +258,7 @@ fn main() {
         println!("\nmarginal cost of one more process (N={} -> N={}): lingerwatch {:.2} us, floor {:.2} us, pgrep -f {:.2} us",
             first.n, last.n, m_lw, m_fl, m_pg);
         println!(
-            "  lingerwatch / floor = {:.3}  (budget <= 1.15)",
+            "  lingerwatch / floor = {:.3}  (budget <= 1.10)",
             m_lw / m_fl
         );
     }

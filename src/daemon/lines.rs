@@ -7,6 +7,8 @@ use crate::courier::Shared;
 use crate::heartbeat::FileError;
 use crate::log;
 use crate::parse::cmdline::PatternSet;
+use crate::policy::Threshold;
+use crate::scan::ScanReport;
 use crate::signals::{Signal, Signals};
 use crate::sys::boot_clock_ms;
 use crate::text::{count, duration};
@@ -73,6 +75,23 @@ pub(super) fn heartbeat_unusable(cfg: &Config, e: FileError) {
     log!(
         "warning: cannot use the heartbeat file {} ({e}): `lingerwatch health` will report unhealthy; point WATCHDOG_HEARTBEAT_FILE at a writable place (a tmpfs)",
         cfg.heartbeat_file.display()
+    );
+}
+
+/// After the first scan, one line for the person who just started it (the next line may
+/// be 30 s away): how many processes it saw, how many match (the stored and those only
+/// counted, descendants included) and how many of the lines it alerts on are over the
+/// threshold. No allocation: `log!` formats on the stack.
+pub(super) fn first_scan(report: &ScanReport, threshold: &Threshold) {
+    let matching = u32::try_from(report.all().len())
+        .unwrap_or(u32::MAX)
+        .saturating_add(report.unstored.count);
+    let over = u32::try_from(report.tops().filter(|f| threshold.lingers(f)).count())
+        .unwrap_or(u32::MAX)
+        .saturating_add(threshold.unstored_lingering(&report.unstored));
+    log!(
+        "scanned {}: {matching} match, {over} over the threshold",
+        crate::text::count(report.pids_seen, "process", "processes")
     );
 }
 

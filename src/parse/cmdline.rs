@@ -4,8 +4,8 @@
 //! substring of its arguments joined by single spaces (each NUL between arguments becomes a
 //! space, trailing NULs are dropped; a cmdline rewritten with spaces, as setproctitle does,
 //! reads the same), and no exclude pattern is. The matcher is fed chunk by chunk, so a
-//! cmdline longer than any read buffer still matches exactly: KMP keeps one state per
-//! pattern across chunks.
+//! cmdline longer than any read buffer still matches exactly: it searches each chunk in
+//! place and carries only the last bytes a match across chunks could start in.
 
 use heapless::Vec;
 
@@ -25,12 +25,10 @@ pub enum PatternError {
     TooMany,
 }
 
-/// One substring pattern with its KMP failure table.
+/// One substring pattern.
 #[derive(Clone, Debug)]
 pub struct Pattern {
     bytes: Vec<u8, MAX_PATTERN_LEN>,
-    /// `fail[i]`: length of the longest proper border of `bytes[..=i]`.
-    fail: [u8; MAX_PATTERN_LEN],
 }
 
 impl Pattern {
@@ -39,58 +37,20 @@ impl Pattern {
             return Err(PatternError::Empty);
         }
         let bytes = Vec::from_slice(pattern).map_err(|_| PatternError::TooLong)?;
-        let mut fail = [0u8; MAX_PATTERN_LEN];
-        let mut k: usize = 0;
-        for i in 1..bytes.len() {
-            let b = bytes.get(i).copied();
-            while k > 0 && bytes.get(k).copied() != b {
-                k = usize::from(fail.get(k.saturating_sub(1)).copied().unwrap_or(0));
-            }
-            if bytes.get(k).copied() == b {
-                k = k.saturating_add(1);
-            }
-            if let Some(slot) = fail.get_mut(i) {
-                // k < MAX_PATTERN_LEN <= 255 + 1, so it fits a u8.
-                *slot = u8::try_from(k).unwrap_or(0);
-            }
-        }
-        Ok(Pattern { bytes, fail })
+        Ok(Pattern { bytes })
     }
 
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
-
-    /// Advances KMP state `k` (bytes matched so far) by `b`; returns the new state.
-    #[inline]
-    fn step(&self, mut k: usize, b: u8) -> usize {
-        loop {
-            match self.bytes.get(k) {
-                Some(&p) if p == b => return k.saturating_add(1),
-                _ if k == 0 => return 0,
-                _ => k = usize::from(self.fail.get(k.saturating_sub(1)).copied().unwrap_or(0)),
-            }
-        }
-    }
-
-    /// The state to continue from after a full match (overlaps still count).
-    #[inline]
-    fn after_match(&self) -> usize {
-        usize::from(
-            self.fail
-                .get(self.bytes.len().saturating_sub(1))
-                .copied()
-                .unwrap_or(0),
-        )
-    }
 }
-
-const _: () = assert!(MAX_PATTERN_LEN <= 256);
 
 /// A list of patterns, built once from configuration.
 #[derive(Clone, Debug, Default)]
 pub struct PatternSet {
     patterns: Vec<Pattern, MAX_PATTERNS>,
+    /// The longest pattern's length: how much of a chunk's end the matcher keeps.
+    longest: usize,
 }
 
 impl PatternSet {
@@ -100,7 +60,10 @@ impl PatternSet {
 
     pub fn push(&mut self, pattern: &[u8]) -> Result<(), PatternError> {
         let p = Pattern::new(pattern)?;
-        self.patterns.push(p).map_err(|_| PatternError::TooMany)
+        let len = p.bytes.len();
+        self.patterns.push(p).map_err(|_| PatternError::TooMany)?;
+        self.longest = self.longest.max(len);
+        Ok(())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -113,6 +76,11 @@ impl PatternSet {
 
     pub fn len(&self) -> usize {
         self.patterns.len()
+    }
+
+    /// Whether any pattern occurs in `hay`, read with each NUL as a space.
+    fn any_in(&self, hay: &[u8]) -> bool {
+        self.patterns.iter().any(|p| contains(hay, &p.bytes))
     }
 }
 
@@ -145,17 +113,94 @@ impl Joiner {
     }
 }
 
+/// A byte as it reads in the joined cmdline (a NUL that is not trailing is a space).
+#[inline]
+fn joined(b: u8) -> u8 {
+    if b == 0 {
+        b' '
+    } else {
+        b
+    }
+}
+
+/// Bytes a word holds, for the first-byte scan.
+const WORD: usize = core::mem::size_of::<u64>();
+const ONES: u64 = u64::from_ne_bytes([0x01; WORD]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; WORD]);
+
+/// Whether any byte of `x` is zero (the classic SWAR test: exact for "any").
+#[inline]
+fn has_zero_byte(x: u64) -> bool {
+    x.wrapping_sub(ONES) & !x & HIGHS != 0
+}
+
+/// Where the first byte that reads as `first` in the joined form is: memchr's idea,
+/// eight bytes at a time in plain Rust, so it stays fast at opt-level "z" (a per-byte
+/// loop there costs several times the memory's speed) and adds no dependency.
+fn find_first(hay: &[u8], first: u8) -> Option<usize> {
+    let want = u64::from_ne_bytes([first; WORD]);
+    // A space in the pattern also matches a NUL between arguments.
+    let nul_too = first == b' ';
+    let mut words = hay.chunks_exact(WORD);
+    let mut at = 0usize;
+    for w in words.by_ref() {
+        let x = u64::from_ne_bytes(<[u8; WORD]>::try_from(w).unwrap_or([0; WORD]));
+        if has_zero_byte(x ^ want) || (nul_too && has_zero_byte(x)) {
+            break;
+        }
+        at = at.saturating_add(WORD);
+    }
+    let rest = hay.get(at..).unwrap_or(&[]);
+    rest.iter()
+        .position(|&b| joined(b) == first)
+        .map(|i| i.saturating_add(at))
+}
+
+/// Whether `needle` occurs in `hay` read in the joined form (`hay` holds no trailing
+/// NULs: every NUL in it is a space).
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return false;
+    };
+    let mut from = 0usize;
+    while let Some(window) = hay.get(from..) {
+        let Some(i) = find_first(window, first) else {
+            return false;
+        };
+        let next = from.saturating_add(i).saturating_add(1);
+        let after = hay.get(next..).unwrap_or(&[]);
+        if after.len() < rest.len() {
+            return false;
+        }
+        if after.iter().zip(rest).all(|(&h, &p)| joined(h) == p) {
+            return true;
+        }
+        from = next;
+    }
+    false
+}
+
+/// Room for what a match across chunks can span: the kept end of the joined bytes so far,
+/// the NULs held back (as spaces), and the start of the next chunk.
+const SEAM: usize = 3 * MAX_PATTERN_LEN;
+
 /// Streaming include/exclude matcher over one cmdline.
+///
+/// Each chunk is searched where it lies, a word at a time for each pattern's first byte;
+/// only the last `longest - 1` joined bytes are carried to the next chunk, where the seam
+/// between the two is searched on its own. Trailing NULs are held back as a count until a
+/// non-NUL byte shows they were spaces.
 pub struct Matcher<'p> {
     include: &'p PatternSet,
     exclude: &'p PatternSet,
-    joiner: Joiner,
-    include_state: [usize; MAX_PATTERNS],
-    exclude_state: [usize; MAX_PATTERNS],
+    /// The end of the joined bytes so far: what a match across chunks starts in.
+    tail: [u8; MAX_PATTERN_LEN],
+    tail_len: usize,
+    /// How much of the end to keep: the longest pattern less one.
+    keep: usize,
+    pending_nuls: usize,
     included: bool,
     excluded: bool,
-    /// Joined bytes seen (0 for an empty cmdline: a kernel thread or a zombie).
-    len: u64,
 }
 
 impl<'p> Matcher<'p> {
@@ -163,12 +208,12 @@ impl<'p> Matcher<'p> {
         Matcher {
             include,
             exclude,
-            joiner: Joiner::default(),
-            include_state: [0; MAX_PATTERNS],
-            exclude_state: [0; MAX_PATTERNS],
+            tail: [0; MAX_PATTERN_LEN],
+            tail_len: 0,
+            keep: include.longest.max(exclude.longest).saturating_sub(1),
+            pending_nuls: 0,
             included: false,
             excluded: false,
-            len: 0,
         }
     }
 
@@ -177,36 +222,64 @@ impl<'p> Matcher<'p> {
         if self.decided() {
             return;
         }
-        let Matcher {
-            include,
-            exclude,
-            joiner,
-            include_state,
-            exclude_state,
-            included,
-            excluded,
-            len,
-        } = self;
-        joiner.feed(chunk, |b| {
-            *len = len.saturating_add(1);
-            if !*included {
-                for (p, k) in include.patterns.iter().zip(include_state.iter_mut()) {
-                    *k = p.step(*k, b);
-                    if *k == p.bytes.len() {
-                        *included = true;
-                        break;
-                    }
-                }
-            }
-            for (p, k) in exclude.patterns.iter().zip(exclude_state.iter_mut()) {
-                *k = p.step(*k, b);
-                if *k == p.bytes.len() {
-                    *excluded = true;
-                    *k = p.after_match();
-                }
-            }
-            !(*excluded || (*included && exclude.patterns.is_empty()))
-        });
+        let Some(last) = chunk.iter().rposition(|&b| b != 0) else {
+            // All NULs: trailing so far.
+            self.pending_nuls = self.pending_nuls.saturating_add(chunk.len());
+            return;
+        };
+        let end = last.saturating_add(1);
+        let body = chunk.get(..end).unwrap_or(&[]);
+        let mut seam = [0u8; SEAM];
+        let mut seam_len = 0;
+        if self.tail_len > 0 || self.pending_nuls > 0 {
+            seam_len = self.fill_seam(&mut seam, body);
+            self.search(seam.get(..seam_len).unwrap_or(&[]));
+        }
+        self.search(body);
+        // The new end: from the seam when the chunk is shorter than what is kept (the
+        // seam then ends with the whole chunk), else from the chunk's own end.
+        let from = if body.len() < self.keep && seam_len > 0 {
+            seam.get(..seam_len).unwrap_or(&[])
+        } else {
+            body
+        };
+        let n = self.keep.min(from.len());
+        let src = from.get(from.len().saturating_sub(n)..).unwrap_or(&[]);
+        for (d, &s) in self.tail.iter_mut().zip(src) {
+            *d = joined(s);
+        }
+        self.tail_len = n;
+        self.pending_nuls = chunk.len().saturating_sub(end);
+    }
+
+    /// Lays out the kept end, the held-back NULs as spaces (at most a pattern's length of
+    /// them: a match cannot span more) and the chunk's first `keep` bytes; returns the
+    /// length.
+    fn fill_seam(&self, seam: &mut [u8; SEAM], body: &[u8]) -> usize {
+        let tail = self.tail.get(..self.tail_len).unwrap_or(&[]);
+        let spaces = self.pending_nuls.min(MAX_PATTERN_LEN);
+        let head = body.get(..self.keep.min(body.len())).unwrap_or(&[]);
+        let bytes = tail
+            .iter()
+            .copied()
+            .chain(core::iter::repeat_n(b' ', spaces))
+            .chain(head.iter().map(|&b| joined(b)));
+        let mut n = 0usize;
+        for (d, s) in seam.iter_mut().zip(bytes) {
+            *d = s;
+            n = n.saturating_add(1);
+        }
+        n
+    }
+
+    /// Searches joined bytes for what is still undecided.
+    fn search(&mut self, hay: &[u8]) {
+        if !self.included && self.include.any_in(hay) {
+            self.included = true;
+        }
+        if !self.excluded && self.exclude.any_in(hay) {
+            self.excluded = true;
+        }
     }
 
     /// True once more bytes cannot change the answer, so the caller may stop reading.
@@ -375,6 +448,51 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_match_across_chunks_through_held_back_nuls_is_found_once_they_prove_spaces() {
+        let inc = set(&[b"pytest -x"]);
+        let none = set(&[]);
+        for chunk in 1..=12 {
+            assert!(stream(b"pytest\0-x\0", chunk, &inc, &none), "chunk {chunk}");
+        }
+        let inc = set(&[b"t  -"]);
+        assert!(stream(b"pytest\0\0-x", 7, &inc, &none), "NULs alone in a chunk");
+        let spaced = set(&[b"pytest "]);
+        for chunk in 1..=9 {
+            assert!(!stream(b"pytest\0\0\0", chunk, &spaced, &none), "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn a_run_of_nuls_longer_than_any_pattern_is_that_many_spaces() {
+        let mut cmd = b"a".to_vec();
+        cmd.extend_from_slice(&[0; 3 * MAX_PATTERN_LEN]);
+        cmd.push(b'b');
+        let wide = [b' '; MAX_PATTERN_LEN];
+        let mut edge = vec![b' '; MAX_PATTERN_LEN - 1];
+        edge.push(b'b');
+        let pats: [&[u8]; 4] = [&wide, &edge, b"a b", b"a  "];
+        for p in pats {
+            let want = naive_match(&cmd, &[p], &[]);
+            for chunk in [1, 2, 5, 127, 128, 129, 200, cmd.len()] {
+                assert_eq!(stream(&cmd, chunk, &set(&[p]), &set(&[])), want, "chunk {chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_byte_scan_finds_a_byte_at_every_offset_of_a_word() {
+        for at in 0..40 {
+            let mut hay = vec![b'a'; 40];
+            hay[at] = b'z';
+            assert_eq!(find_first(&hay, b'z'), Some(at));
+            hay[at] = 0;
+            assert_eq!(find_first(&hay, b' '), Some(at), "a NUL reads as a space");
+            assert_eq!(find_first(&hay, b'z'), None);
+        }
+        assert_eq!(find_first(&[0x81, 0x7f, 0x01, 0xfe, 0x80], 0x80), Some(4));
     }
 
     #[test]

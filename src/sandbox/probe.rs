@@ -44,11 +44,16 @@ pub fn attempt(what: &str) -> String {
             let envp = [core::ptr::null()];
             libc::execve(path, argv.as_ptr(), envp.as_ptr()) as libc::c_long
         }),
+        // SAFETY: the path is a NUL-terminated copy that outlives the call.
+        "truncate" => match std::ffi::CString::new(arg) {
+            Ok(path) => raw(unsafe { libc::truncate(path.as_ptr(), 0) } as libc::c_long),
+            Err(_) => "error: a NUL in the path".to_owned(),
+        },
         // SAFETY: PTRACE_TRACEME takes no pointers.
         "ptrace" => raw(unsafe { libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) }),
         // SAFETY: signal 0 only checks that pid 1 exists and may be signalled.
         "kill" => raw(unsafe { libc::kill(1, 0) } as libc::c_long),
-        _ => "error: unknown probe (read PATH, write PATH, connect PORT, bind, exec, ptrace, kill)"
+        _ => "error: unknown probe (read PATH, write PATH, truncate PATH, connect PORT, bind, exec, ptrace, kill)"
             .to_owned(),
     }
 }
