@@ -59,12 +59,37 @@ impl Kind {
         }
     }
 
-    fn index(self) -> usize {
-        match self {
-            Kind::Firing => 0,
-            Kind::Reminder => 1,
-            Kind::Resolved => 2,
+    pub const ALL: [Kind; 3] = [Kind::Firing, Kind::Reminder, Kind::Resolved];
+}
+
+/// One value per kind of message, named: counts since start, what a batch owes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PerKind<T> {
+    pub firing: T,
+    pub reminder: T,
+    pub resolved: T,
+}
+
+impl<T: Copy> PerKind<T> {
+    pub fn get(&self, kind: Kind) -> T {
+        match kind {
+            Kind::Firing => self.firing,
+            Kind::Reminder => self.reminder,
+            Kind::Resolved => self.resolved,
         }
+    }
+
+    pub fn get_mut(&mut self, kind: Kind) -> &mut T {
+        match kind {
+            Kind::Firing => &mut self.firing,
+            Kind::Reminder => &mut self.reminder,
+            Kind::Resolved => &mut self.resolved,
+        }
+    }
+
+    /// Each kind with its value, in [`Kind::ALL`]'s order.
+    pub fn each(&self) -> impl Iterator<Item = (Kind, T)> + '_ {
+        Kind::ALL.into_iter().map(|k| (k, self.get(k)))
     }
 }
 
@@ -184,6 +209,17 @@ pub struct TickSummary {
     /// Messages given up per destination because the table was full of ended alerts
     /// still owed to it.
     pub evicted: [u32; MAX_DESTINATIONS],
+}
+
+impl TickSummary {
+    /// The decisions of the tick, by kind.
+    pub fn decided(&self) -> PerKind<u32> {
+        PerKind {
+            firing: self.fired,
+            reminder: self.reminded,
+            resolved: self.resolved,
+        }
+    }
 }
 
 /// A read-only view of one alert, for the SIGUSR1 dump.
@@ -569,15 +605,15 @@ pub struct Batch {
     /// The first [`DIGEST_NAMED`] of each group a digest names that `messages` does not
     /// hold (they were owed later), reserved at start-up.
     named: std::vec::Vec<Message>,
-    /// Everything owed at take time, by kind: FIRING, REMINDER, RESOLVED.
-    pub owed_by_kind: [u32; 3],
+    /// Everything owed at take time, by kind.
+    pub owed_by_kind: PerKind<u32>,
     /// The highest sequence number owed at take time.
     pub last_owed: Seq,
     /// Messages given up before and not yet reported: reported in this batch.
     pub dropped: u32,
     /// The kinds the aggregate owes, by kind, and its count of untracked processes: a
     /// digest counts processes, not messages.
-    aggregate_owes: [bool; 3],
+    aggregate_owes: PerKind<bool>,
     untracked: u32,
     /// FIRINGs of processes the aggregate's FIRING, told before, already counted.
     moved: u32,
@@ -589,10 +625,10 @@ impl Default for Batch {
             order: Vec::new(),
             messages: std::vec::Vec::with_capacity(BATCH_MAX),
             named: std::vec::Vec::with_capacity(NAMED_GROUPS * DIGEST_NAMED),
-            owed_by_kind: [0; 3],
+            owed_by_kind: PerKind::default(),
             last_owed: 0,
             dropped: 0,
-            aggregate_owes: [false; 3],
+            aggregate_owes: PerKind::default(),
             untracked: 0,
             moved: 0,
         }
@@ -607,17 +643,16 @@ impl Batch {
 
     /// Messages owed at take time, taken or not.
     pub fn owed(&self) -> u32 {
-        self.owed_by_kind.iter().sum()
+        self.owed_by_kind.each().map(|(_, n)| n).sum()
     }
 
     pub(crate) fn owed_of(&self, kind: Kind) -> u32 {
-        self.owed_by_kind.get(kind.index()).copied().unwrap_or(0)
+        self.owed_by_kind.get(kind)
     }
 
     /// The aggregate's count of untracked processes, when it owes a message of `kind`.
     pub fn aggregate_of(&self, kind: Kind) -> Option<u32> {
-        let owes = self.aggregate_owes.get(kind.index()).copied().unwrap_or(false);
-        owes.then_some(self.untracked)
+        self.aggregate_owes.get(kind).then_some(self.untracked)
     }
 
     /// Processes owed a message of `kind`: one per process alert, and the aggregate's
@@ -681,10 +716,10 @@ impl Batch {
         self.order.clear();
         self.messages.clear();
         self.named.clear();
-        self.owed_by_kind = [0; 3];
+        self.owed_by_kind = PerKind::default();
         self.last_owed = 0;
         self.dropped = 0;
-        self.aggregate_owes = [false; 3];
+        self.aggregate_owes = PerKind::default();
         self.untracked = 0;
         self.moved = 0;
     }
@@ -705,13 +740,10 @@ impl AlertTable {
             for (seq, kind) in owed.each() {
                 let index = u16::try_from(i).unwrap_or(u16::MAX);
                 if batch.order.push((seq, index, kind)).is_ok() {
-                    if let Some(n) = batch.owed_by_kind.get_mut(kind.index()) {
-                        *n = n.saturating_add(1);
-                    }
-                    if let (Subject::Untracked(n), Some(owes)) =
-                        (&alert.subject, batch.aggregate_owes.get_mut(kind.index()))
-                    {
-                        *owes = true;
+                    let owed = batch.owed_by_kind.get_mut(kind);
+                    *owed = owed.saturating_add(1);
+                    if let Subject::Untracked(n) = &alert.subject {
+                        *batch.aggregate_owes.get_mut(kind) = true;
                         batch.untracked = *n;
                     }
                     let promoted = alert.promoted && kind == Kind::Firing;

@@ -8,6 +8,8 @@
 
 use ufmt::{uWrite, uwrite};
 
+use crate::alert::PerKind;
+
 /// What one tick leaves for the textfile.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
@@ -25,7 +27,7 @@ pub struct Snapshot {
     pub scan_duration_ms: u64,
     pub proc_read_errors_total: u64,
     /// FIRING, REMINDER, RESOLVED decided since start.
-    pub alerts_total: [u64; 3],
+    pub alerts_total: PerKind<u64>,
     /// Messages sent, failed attempts, messages given up, all destinations.
     pub deliveries_sent: u64,
     pub deliveries_failed: u64,
@@ -64,8 +66,8 @@ pub fn write<W: uWrite + ?Sized>(w: &mut W, s: &Snapshot) -> Result<(), W::Error
     family(w, "lingerwatch_proc_read_errors_total", "counter", "Processes whose /proc files could not be read (refused or malformed), summed over scans.")?;
     uwrite!(w, "lingerwatch_proc_read_errors_total {}\n", s.proc_read_errors_total)?;
     family(w, "lingerwatch_alerts_total", "counter", "Alert decisions since start.")?;
-    for (status, n) in ["firing", "reminder", "resolved"].iter().zip(s.alerts_total) {
-        uwrite!(w, "lingerwatch_alerts_total{{status=\"{}\"}} {}\n", *status, n)?;
+    for (kind, n) in s.alerts_total.each() {
+        uwrite!(w, "lingerwatch_alerts_total{{status=\"{}\"}} {}\n", kind.as_str(), n)?;
     }
     family(w, "lingerwatch_deliveries_total", "counter", "Messages sent, attempts that failed (and are retried), messages given up, all destinations.")?;
     uwrite!(w, "lingerwatch_deliveries_total{{result=\"sent\"}} {}\n", s.deliveries_sent)?;
@@ -88,7 +90,11 @@ mod tests {
         let s = Snapshot {
             lingering_orphans: 2,
             scan_duration_ms: 12,
-            alerts_total: [3, 1, 2],
+            alerts_total: PerKind {
+                firing: 3,
+                reminder: 1,
+                resolved: 2,
+            },
             ..Snapshot::default()
         };
         write(&mut b, &s).unwrap();

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::alert::{AlertTable, TickSummary};
+use crate::alert::{AlertTable, PerKind, TickSummary};
 use crate::log;
 use crate::metrics::Snapshot;
 use crate::policy::Threshold;
@@ -13,7 +13,7 @@ use crate::textfile::Textfile;
 pub(super) struct Exposition {
     textfile: Textfile,
     /// FIRING, REMINDER, RESOLVED since start.
-    alerts: [u64; 3],
+    alerts: PerKind<u64>,
     proc_read_errors: u64,
     /// The errno of the last failed write, so it is logged once.
     failing: Option<i32>,
@@ -31,7 +31,7 @@ impl Exposition {
         })?;
         Ok(Exposition {
             textfile,
-            alerts: [0; 3],
+            alerts: PerKind::default(),
             proc_read_errors: 0,
             failing: None,
         })
@@ -45,11 +45,8 @@ impl Exposition {
         table: &AlertTable,
         scan_ms: u64,
     ) -> Snapshot {
-        for (total, n) in
-            self.alerts
-                .iter_mut()
-                .zip([summary.fired, summary.reminded, summary.resolved])
-        {
+        for (kind, n) in summary.decided().each() {
+            let total = self.alerts.get_mut(kind);
             *total = total.saturating_add(u64::from(n));
         }
         let errors = report.errors.saturating_add(report.denied);

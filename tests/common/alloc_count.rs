@@ -111,7 +111,11 @@ impl TickRig {
         let snapshot = lingerwatch::metrics::Snapshot {
             matching: self.report.all().len() as u32,
             untracked: summary.untracked,
-            alerts_total: [u64::from(summary.fired), 0, u64::from(summary.resolved)],
+            alerts_total: lingerwatch::alert::PerKind {
+                firing: u64::from(summary.fired),
+                reminder: 0,
+                resolved: u64::from(summary.resolved),
+            },
             ..Default::default()
         };
         self.textfile.write(&snapshot).unwrap();
