@@ -73,7 +73,7 @@ pub fn run(cfg: &Config) -> u8 {
             return 2;
         }
     };
-    let mut daemon = match Daemon::start(cfg) {
+    let mut daemon = match start_answering(signals, || Daemon::start(cfg)) {
         Ok(d) => d,
         Err(code) => return code,
     };
@@ -373,6 +373,27 @@ pub fn probe(cfg: &Config) -> u8 {
     let result = crate::sandbox::probe::attempt(what);
     println!("{what}: {result}");
     0
+}
+
+/// Runs `start` while a thread answers signals (SIGTERM stops the process even while
+/// start-up waits on a file), and ends that thread before returning: the lock-down comes
+/// next, with no other thread.
+fn start_answering<T>(signals: Signals, start: impl FnOnce() -> Result<T, u8>) -> Result<T, u8> {
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = Arc::clone(&done);
+    let thread = std::thread::Builder::new()
+        .name("signals".into())
+        .stack_size(256 * 1024)
+        .spawn(move || lines::answer_while_starting(&signals, &flag))
+        .map_err(|e| {
+            log!("cannot start the signals thread: {e}");
+            2u8
+        })?;
+    let started = start();
+    done.store(true, std::sync::atomic::Ordering::Release);
+    // A signal that comes now stays pending (blocked) for the thread `spawn` starts.
+    let _ = thread.join();
+    started
 }
 
 fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), u8> {

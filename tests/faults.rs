@@ -469,3 +469,22 @@ fn a_misspelt_setting_is_warned_about_not_ignored_in_silence() {
         "{err}"
     );
 }
+
+/// Issue 19: signals are answered from the first moment, also while start-up is stuck
+/// on a file (here a FIFO given as the CA file, which blocked start-up before it was
+/// refused outright).
+#[cfg(feature = "https")]
+#[test]
+fn term_is_answered_while_start_up_is_stuck_on_a_file() {
+    let fake = FakeProc::new();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    assert!(Command::new("mkfifo").arg(&ca).status().unwrap().success());
+    let args = idle_args(&fake);
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend(["--webhook-url", "https://127.0.0.1:9/", "--webhook-ca-file"]);
+    args.push(ca.to_str().unwrap());
+    let mut d = Daemon::start(&args, &[]);
+    wait_blocked_on_fifo(&d);
+    stops_within_a_second(&mut d, Signal::TERM, "SIGTERM");
+}
