@@ -471,20 +471,62 @@ fn a_misspelt_setting_is_warned_about_not_ignored_in_silence() {
 }
 
 /// Issue 19: signals are answered from the first moment, also while start-up is stuck
-/// on a file (here a FIFO given as the CA file, which blocked start-up before it was
-/// refused outright).
-#[cfg(feature = "https")]
+/// on a file (here a FIFO for the fake `/proc`'s `stat`, read for the boot time).
 #[test]
 fn term_is_answered_while_start_up_is_stuck_on_a_file() {
     let fake = FakeProc::new();
-    let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("ca.pem");
-    assert!(Command::new("mkfifo").arg(&ca).status().unwrap().success());
+    std::fs::remove_file(fake.root().join("stat")).unwrap();
+    let fifo = fake.root().join("stat");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let args = idle_args(&fake);
-    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
-    args.extend(["--webhook-url", "https://127.0.0.1:9/", "--webhook-ca-file"]);
-    args.push(ca.to_str().unwrap());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut d = Daemon::start(&args, &[]);
     wait_blocked_on_fifo(&d);
     stops_within_a_second(&mut d, Signal::TERM, "SIGTERM");
+}
+
+/// Issue 19: a CA file that is endless (`/dev/zero`), a FIFO, a directory or larger than
+/// any bundle (a sparse 8 GiB file) stops start-up within a second, with exit 2 and a
+/// line naming the setting and the reason; memory never grows with the file.
+#[cfg(feature = "https")]
+#[test]
+fn a_ca_file_that_is_not_a_small_regular_file_fails_start_up_within_a_second() {
+    let fake = FakeProc::new();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.pem");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let sparse = dir.path().join("huge.pem");
+    std::fs::File::create(&sparse)
+        .unwrap()
+        .set_len(8 << 30)
+        .unwrap();
+    let cases = [
+        (Path::new("/dev/zero"), "not a regular file"),
+        (&fifo, "not a regular file"),
+        (dir.path(), "not a regular file"),
+        (&sparse, "larger than 1 MiB"),
+    ];
+    for (ca, why) in cases {
+        let mut cmd = fake.once_to("https://127.0.0.1:9/");
+        cmd.arg("--webhook-ca-file").arg(ca).stderr(Stdio::piped());
+        let t = Instant::now();
+        let out = output_within(&mut cmd, 5, "start-up hangs on the CA file");
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "{ca:?}: {:?}",
+            t.elapsed()
+        );
+        assert_eq!(out.status.code(), Some(2), "{ca:?}: {log}");
+        assert!(log.contains("cannot use WATCHDOG_WEBHOOK_CA_FILE"), "{log}");
+        assert!(log.contains(why), "{ca:?}: {log}");
+    }
 }
