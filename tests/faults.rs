@@ -530,3 +530,28 @@ fn a_ca_file_that_is_not_a_small_regular_file_fails_start_up_within_a_second() {
         assert!(log.contains(why), "{ca:?}: {log}");
     }
 }
+
+/// Issue 19: a FIFO at the textfile's temporary path (`x.prom.tmp`) stalled every tick in
+/// its open(); now it is refused as not a regular file, said once, and the ticks go on.
+#[test]
+fn a_fifo_at_the_textfile_temporary_path_is_refused_and_the_ticks_go_on() {
+    let fake = FakeProc::new();
+    let dir = tempfile::tempdir().unwrap();
+    let prom = dir.path().join("x.prom");
+    let tmp = dir.path().join("x.prom.tmp");
+    assert!(Command::new("mkfifo").arg(&tmp).status().unwrap().success());
+    let mut d = Daemon::fast(fake.root(), &["--textfile", prom.to_str().unwrap()], &[]);
+    let first = d.wait_tick_after(10, 0);
+    let second = d.wait_tick_after(10, first);
+    d.wait_tick_after(10, second);
+    let log = d.log();
+    assert_eq!(
+        log.matches("cannot write the metrics textfile").count(),
+        1,
+        "{log}"
+    );
+    assert!(log.contains("not a regular file"), "{log}");
+    let (took, code) = d.term_and_time();
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    assert_eq!(code, Some(0));
+}
