@@ -502,3 +502,28 @@ fn a_dead_destination_never_delays_the_live_one_and_gets_its_backlog_in_order() 
     let backlog = dead.wait_for(30, "the backlog", |got| got.len() >= 4);
     assert_eq!(order(&backlog), want, "the same messages in the same order");
 }
+
+/// Issue 19: once the status line says 2xx the message is delivered, whatever the rest of
+/// the head holds (a folded header, two Content-Length values, a leading blank line):
+/// retrying it sent the server duplicates.
+#[test]
+fn a_2xx_answer_with_a_malformed_head_is_delivered_once() {
+    if !python("malformed 2xx") {
+        return;
+    }
+    for mode in ["folded-2xx", "two-lengths-2xx", "blank-line-2xx"] {
+        let peer = Peer::start(mode, &[]);
+        let fake = FakeProc::new();
+        fake.add(1000, "pytest", 1, 1, b"pytest\0");
+        let url = format!("http://127.0.0.1:{}/hook", peer.port);
+        let d = Daemon::fast(fake.root(), &["--webhook-url", &url], &[]);
+        d.wait_log(10, "sent firing");
+        // Two more ticks: a retry would come after one.
+        let t = d.wait_tick_after(10, 0);
+        let t = d.wait_tick_after(10, t);
+        d.wait_tick_after(10, t);
+        let log = d.log();
+        assert_eq!(peer.requests().len(), 1, "{mode}: {log}");
+        assert!(!log.contains("failed"), "{mode}: {log}");
+    }
+}
