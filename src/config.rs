@@ -331,6 +331,17 @@ pub(crate) fn parse_host_label(s: &str) -> Result<String, Expected> {
     Ok(s.to_owned())
 }
 
+/// A Telegram chat id: bounded, so every body field is.
+pub(crate) fn parse_chat_id(s: &str) -> Result<String, Expected> {
+    let s = s.trim();
+    if s.len() > crate::render::TELEGRAM_CHAT_ID_MAX || s.chars().any(char::is_control) {
+        return Err(Expected(
+            "a Telegram chat id: a number (e.g. -1001234567890) or @channelname, at most 64 bytes",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
 /// A setting that is a list: from the variable (comma-separated), or from its repeated
 /// flag, which replaces the variable's list when given at all.
 #[derive(Default)]
@@ -448,7 +459,7 @@ impl Builder {
             "WATCHDOG_WEBHOOK_TIMEOUT_S" => {
                 c.timeout_s = parse_u64_in(v, 1, 300, TIMEOUT_EXPECTED)?
             }
-            "WATCHDOG_TELEGRAM_CHAT_ID" => c.telegram_chat_id = Some(v.trim().to_owned()),
+            "WATCHDOG_TELEGRAM_CHAT_ID" => c.telegram_chat_id = Some(parse_chat_id(v)?),
             "WATCHDOG_LANG" => c.lang = parse_lang(v)?,
             "WATCHDOG_HOST_LABEL" => c.host_label = Some(parse_host_label(v)?),
             "WATCHDOG_HEARTBEAT_FILE" => c.heartbeat_file = PathBuf::from(v),
@@ -803,6 +814,13 @@ mod tests {
         let e = load_with(&[("WATCHDOG_HOST_LABEL", &"h".repeat(254))], &[]).unwrap_err();
         assert_eq!(e.source, "WATCHDOG_HOST_LABEL");
         assert!(load_with(&[], &["--host-label", "a\u{1b}[2Jb"]).is_err());
+    }
+
+    #[test]
+    fn a_chat_id_is_bounded() {
+        let long = "9".repeat(65);
+        assert!(load_with(&[("WATCHDOG_TELEGRAM_CHAT_ID", &long)], &[]).is_err());
+        assert!(load_with(&[("WATCHDOG_TELEGRAM_CHAT_ID", "-1001234567890")], &[]).is_ok());
     }
 
     #[test]
