@@ -19,7 +19,7 @@
 
 use core::fmt;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use ufmt::{uWrite, uwrite};
@@ -163,7 +163,8 @@ pub enum HttpError {
     Url(UrlError),
     /// An https URL in the HTTP-only build.
     HttpsUnavailable,
-    Dns,
+    /// The name gave no address, and why.
+    Dns(super::resolve::DnsFailure),
     Refused,
     TimedOut,
     /// Reset by the peer (or the pipe broke while writing).
@@ -202,7 +203,7 @@ impl fmt::Display for HttpError {
             HttpError::HttpsUnavailable => {
                 f.write_str("https:// is not available in this HTTP-only build")
             }
-            HttpError::Dns => f.write_str("DNS lookup failed"),
+            HttpError::Dns(why) => write!(f, "{why}"),
             HttpError::Refused => f.write_str("connection refused"),
             HttpError::TimedOut => f.write_str("timed out"),
             HttpError::Reset => f.write_str("connection reset by peer"),
@@ -359,7 +360,8 @@ impl Write for Timed {
 }
 
 /// Connects to `host:port` before the deadline. IP literals connect directly; names are
-/// looked up with `ToSocketAddrs` (getaddrinfo; musl's resolver in the static build),
+/// looked up in lowercase with [`super::resolve::lookup`] (getaddrinfo; musl's resolver
+/// in the static build),
 /// whose own timeouts (resolv.conf) this deadline cannot bound without a thread, which
 /// this client does not spawn. Each address found is tried in turn with the time left.
 fn connect(host: &Host<'_>, port: u16, deadline: &Deadline) -> Result<TcpStream, HttpError> {
@@ -367,10 +369,8 @@ fn connect(host: &Host<'_>, port: u16, deadline: &Deadline) -> Result<TcpStream,
         HostKind::V4(ip) => connect_one(SocketAddr::new(IpAddr::V4(ip), port), deadline)?,
         HostKind::V6(ip) => connect_one(SocketAddr::new(IpAddr::V6(ip), port), deadline)?,
         HostKind::Name => {
-            let addrs = (host.text, port)
-                .to_socket_addrs()
-                .map_err(|_| HttpError::Dns)?;
-            let mut last = HttpError::Dns;
+            let addrs = super::resolve::lookup(host.text, port).map_err(HttpError::Dns)?;
+            let mut last = HttpError::Dns(super::resolve::DnsFailure::NoAddress);
             let mut connected = None;
             for addr in addrs {
                 match connect_one(addr, deadline) {
