@@ -527,3 +527,29 @@ fn a_2xx_answer_with_a_malformed_head_is_delivered_once() {
         assert!(!log.contains("failed"), "{mode}: {log}");
     }
 }
+
+/// Issue 19: `Retry-After` on a 429 (or 503) is honoured: no attempt comes sooner than it
+/// says (the usual backoff would retry after one tick, a second here).
+#[test]
+fn retry_after_on_a_429_holds_the_next_attempt_back() {
+    if !python("retry-after") {
+        return;
+    }
+    let peer = Peer::start("record", &["--status", "429", "--header", "Retry-After: 3"]);
+    let fake = FakeProc::new();
+    fake.add(1000, "pytest", 1, 1, b"pytest\0");
+    let url = format!("http://127.0.0.1:{}/hook", peer.port);
+    let d = Daemon::fast(fake.root(), &["--webhook-url", &url], &[]);
+    let times = common::wait_until(
+        15,
+        "a second attempt",
+        || {
+            let r = peer.requests();
+            (r.len() >= 2).then(|| (r[0]["t"].as_f64().unwrap(), r[1]["t"].as_f64().unwrap()))
+        },
+        || d.log(),
+    );
+    let gap = times.1 - times.0;
+    assert!(gap >= 2.9, "retried after {gap:.2}s: {}", d.log());
+    assert!(d.log().contains("retrying in 3s"), "{}", d.log());
+}

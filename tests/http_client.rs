@@ -388,6 +388,7 @@ fn deliver_refuses_a_redirect_naming_the_masked_location_and_follows_nothing() {
         outcome,
         status,
         error,
+        ..
     } = send(&target, std::str::from_utf8(BODY).unwrap());
     assert_eq!((outcome, status), (Outcome::Refused, Some(302)));
     let error = error.unwrap();

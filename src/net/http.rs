@@ -155,6 +155,8 @@ pub struct Answer {
     pub location: Option<Snippet<LOCATION_LEN>>,
     /// The body's first bytes (chunked framing removed); empty for a 2xx.
     pub body_head: Snippet<BODY_HEAD_LEN>,
+    /// `Retry-After`, in seconds, when the server sent one.
+    pub retry_after_s: Option<u64>,
 }
 
 /// Why there was no answer. Never holds a URL, a credential or what the server sent.
@@ -499,6 +501,7 @@ struct HeadRead {
     content_length: Option<u64>,
     chunked: bool,
     location: Option<Snippet<LOCATION_LEN>>,
+    retry_after_s: Option<u64>,
     head_len: usize,
     filled: usize,
 }
@@ -582,6 +585,7 @@ impl HeadRead {
                 s.push(l);
                 s
             }),
+            retry_after_s: h.retry_after_s,
             head_len: h.len.saturating_add(skip),
             filled,
         }
@@ -594,6 +598,7 @@ impl HeadRead {
             content_length: None,
             chunked: false,
             location: None,
+            retry_after_s: None,
             head_len: filled,
             filled,
         }
@@ -607,6 +612,7 @@ fn read_answer<S: Read>(stream: &mut S) -> Result<Answer, HttpError> {
         status: got.status,
         location: got.location.clone(),
         body_head: Snippet::default(),
+        retry_after_s: got.retry_after_s,
     };
     // A delivered message needs nothing more; others keep a little of the body for the log.
     if !(200..=299).contains(&got.status) && got.status != 304 {

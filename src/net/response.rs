@@ -21,6 +21,8 @@ pub struct Head<'a> {
     pub chunked: bool,
     /// The first `Location` header's value, blanks trimmed.
     pub location: Option<&'a [u8]>,
+    /// `Retry-After` in delta-seconds (an HTTP-date is not read).
+    pub retry_after_s: Option<u64>,
     /// Bytes of the head including the empty line: the body starts here.
     pub len: usize,
 }
@@ -87,6 +89,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Head<'_>, HeadError> {
         content_length: None,
         chunked: false,
         location: None,
+        retry_after_s: None,
         len: 0,
     };
     let mut pos = eol.saturating_add(1);
@@ -171,6 +174,9 @@ fn read_header<'a>(line: &'a [u8], head: &mut Head<'a>) -> Result<(), HeadError>
         head.chunked = trim_blanks(last).eq_ignore_ascii_case(b"chunked");
     } else if name.eq_ignore_ascii_case(b"location") && head.location.is_none() {
         head.location = Some(value);
+    } else if name.eq_ignore_ascii_case(b"retry-after") {
+        // Delta-seconds; anything else (an HTTP-date, garbage) is ignored, not an error.
+        head.retry_after_s = crate::parse::parse_u64(value);
     }
     Ok(())
 }
@@ -338,6 +344,18 @@ fn hex_value(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_read_in_delta_seconds_only() {
+        let head = |v: &str| {
+            let raw = format!("HTTP/1.1 429 X\r\nRetry-After: {v}\r\n\r\n");
+            parse_head(raw.as_bytes()).unwrap().retry_after_s
+        };
+        assert_eq!(head("3"), Some(3));
+        assert_eq!(head(" 120 "), Some(120));
+        assert_eq!(head("Fri, 31 Dec 1999 23:59:59 GMT"), None);
+        assert_eq!(head("-1"), None);
+    }
 
     #[test]
     fn a_whole_status_line_is_read_whatever_follows() {

@@ -3,14 +3,16 @@
 servers the client must survive. Started by the test, killed by pid.
 
     peer.py MODE [--bind HOST] [--tls CERT KEY] [--status N] [--body TEXT] [--to URL]
+            [--header "NAME: VALUE"]
 
 Prints "PORT <n>" once listening. Writes one JSON line per event to --log: "accept" from
 the accepting thread (so accepts are logged in the order they happened), "request" with
-the request line, headers and body, "tls-error" when a TLS handshake fails. An accept
+the request line, headers, body and time (monotonic seconds), "tls-error" when a TLS handshake fails. An accept
 names the client's port, so a test can tell its own marker connection apart.
 
 Modes:
-  record          read the request, log it, answer --status (200) with --body
+  record          read the request, log it, answer --status (200) with --body (and
+                  --header)
   never           read the request, never answer (the connection stays open)
   trickle-head    send a 503 head one byte every 50 ms, forever (a 2xx status line
                   would be taken as delivered at once)
@@ -101,10 +103,11 @@ def handle(conn, args, out):
     req = read_request(conn)
     if req is None:
         return
-    log(out, event="request", **req)
+    log(out, event="request", t=time.monotonic(), **req)
     mode = args.mode
     if mode == "record":
-        answer(conn, args.status or 200, args.body)
+        extra = f"{args.header}\r\n" if args.header else ""
+        answer(conn, args.status or 200, args.body, extra)
     elif mode == "never":
         hold(conn)
     elif mode == "trickle-head":
@@ -176,6 +179,7 @@ def main():
     p.add_argument("--status", type=int)
     p.add_argument("--body", default="")
     p.add_argument("--to", default="")
+    p.add_argument("--header", default="")
     p.add_argument("--log", required=True)
     args = p.parse_args()
     tls = None
