@@ -9,7 +9,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fd::OwnedFd;
-use rustix::fs::{Mode, OFlags, CWD};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, CWD};
+use rustix::io::Errno;
 
 use crate::heartbeat::{open_regular_at, FileError};
 use crate::metrics::{write as write_metrics, Snapshot};
@@ -85,6 +86,20 @@ impl Textfile {
             &self.dir,
             self.name.as_c_str(),
         )
-        .map_err(|e| FileError::Io(e.raw_os_error()))
+        .map_err(|e| FileError::Io(self.real_cause(e).raw_os_error()))
+    }
+
+    /// Under Landlock, replacing a directory at the name is refused with EACCES before
+    /// the kernel would say EISDIR (issue 19): say what is really there. Other refusals
+    /// in this directory come from permissions (the sandbox allows creating, writing and
+    /// renaming regular files in it).
+    fn real_cause(&self, e: Errno) -> Errno {
+        if e != Errno::ACCESS {
+            return e;
+        }
+        match rustix::fs::statat(&self.dir, self.name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => Errno::ISDIR,
+            _ => e,
+        }
     }
 }

@@ -556,3 +556,28 @@ fn a_fifo_as_stat_cmdline_or_cgroup_hangs_neither_scan_nor_the_daemon() {
     assert!(took < Duration::from_secs(1), "{took:?}");
     assert_eq!(code, Some(0));
 }
+
+/// Issue 19: under the sandbox, a directory where the textfile goes read "Permission
+/// denied" (Landlock refuses to replace a directory) where the cause is that it is a
+/// directory; the log now says so, with the sandbox on as off.
+#[test]
+fn a_directory_at_the_textfile_path_is_named_as_such_under_the_sandbox() {
+    for name in ["x.prom", "x.prom.tmp"] {
+        for sandbox in ["true", "false"] {
+            let fake = FakeProc::new();
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+            let prom = dir.path().join("x.prom");
+            let d = Daemon::fast(
+                fake.root(),
+                &["--textfile", prom.to_str().unwrap()],
+                &[("WATCHDOG_SANDBOX", sandbox)],
+            );
+            let log = d.wait_log(10, "cannot write the metrics textfile");
+            assert!(
+                log.contains("Is a directory"),
+                "{name}, sandbox {sandbox}: {log}"
+            );
+        }
+    }
+}
