@@ -581,3 +581,24 @@ fn a_directory_at_the_textfile_path_is_named_as_such_under_the_sandbox() {
         }
     }
 }
+
+/// Issue 19: `health` under its sandbox said "Permission denied" for a directory at the
+/// heartbeat path (Landlock lets it read files, not list directories): it now says what
+/// is there, as without the sandbox.
+#[test]
+fn health_names_a_directory_at_the_heartbeat_path_under_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    for sandbox in ["true", "false"] {
+        let mut cmd = Command::new(bin());
+        cmd.arg("health")
+            .env("WATCHDOG_HEARTBEAT_FILE", dir.path())
+            .env("WATCHDOG_SANDBOX", sandbox);
+        let out = output_within(&mut cmd, 5, "health hangs");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        assert!(
+            said.contains("not a regular file"),
+            "sandbox {sandbox}: {said}"
+        );
+    }
+}
