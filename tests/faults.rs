@@ -507,27 +507,39 @@ fn a_ca_file_that_is_not_a_small_regular_file_fails_start_up_within_a_second() {
 
 /// Issue 19: a FIFO at the textfile's temporary path (`x.prom.tmp`) stalled every tick in
 /// its open(); now it is refused as not a regular file, said once, and the ticks go on.
+/// A symlink there is refused too, its target untouched.
 #[test]
-fn a_fifo_at_the_textfile_temporary_path_is_refused_and_the_ticks_go_on() {
-    let fake = FakeProc::new();
-    let dir = tempfile::tempdir().unwrap();
-    let prom = dir.path().join("x.prom");
-    let tmp = dir.path().join("x.prom.tmp");
-    assert!(Command::new("mkfifo").arg(&tmp).status().unwrap().success());
-    let mut d = Daemon::fast(fake.root(), &["--textfile", prom.to_str().unwrap()], &[]);
-    let first = d.wait_tick_after(10, 0);
-    let second = d.wait_tick_after(10, first);
-    d.wait_tick_after(10, second);
-    let log = d.log();
-    assert_eq!(
-        log.matches("cannot write the metrics textfile").count(),
-        1,
-        "{log}"
-    );
-    assert!(log.contains("not a regular file"), "{log}");
-    let (took, code) = d.term_and_time();
-    assert!(took < Duration::from_secs(1), "{took:?}");
-    assert_eq!(code, Some(0));
+fn a_fifo_or_symlink_at_the_textfile_temporary_path_is_refused_and_the_ticks_go_on() {
+    for kind in ["fifo", "symlink"] {
+        let fake = FakeProc::new();
+        let dir = tempfile::tempdir().unwrap();
+        let prom = dir.path().join("x.prom");
+        let tmp = dir.path().join("x.prom.tmp");
+        let target = dir.path().join("precious");
+        std::fs::write(&target, b"do not touch").unwrap();
+        if kind == "fifo" {
+            assert!(Command::new("mkfifo").arg(&tmp).status().unwrap().success());
+        } else {
+            std::os::unix::fs::symlink(&target, &tmp).unwrap();
+        }
+        let mut d = Daemon::fast(fake.root(), &["--textfile", prom.to_str().unwrap()], &[]);
+        let first = d.wait_tick_after(10, 0);
+        let second = d.wait_tick_after(10, first);
+        d.wait_tick_after(10, second);
+        let log = d.log();
+        let said = log.matches("cannot write the metrics textfile").count();
+        assert_eq!(said, 1, "{kind}: {log}");
+        let why = if kind == "fifo" {
+            "not a regular file"
+        } else {
+            "symlink"
+        };
+        assert!(log.contains(why), "{kind}: {log}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"do not touch");
+        let (took, code) = d.term_and_time();
+        assert!(took < Duration::from_secs(1), "{took:?}");
+        assert_eq!(code, Some(0));
+    }
 }
 
 /// Issue 19: a FIFO as a process's `stat`, `cmdline` or `cgroup` (a fake tree; procfs has
