@@ -98,8 +98,9 @@ impl Signals {
     /// Waits at most `ms` milliseconds for the next handled signal; `None` when none came.
     pub fn next_within(&self, ms: u32) -> Option<Signal> {
         let timeout = libc::timespec {
-            tv_sec: libc::time_t::from(ms / 1000),
-            tv_nsec: libc::c_long::from(ms % 1000) * 1_000_000,
+            // At most 999,000,000 ns: fits the u32 it is computed in.
+            tv_sec: (ms / 1000).into(),
+            tv_nsec: ((ms % 1000).saturating_mul(1_000_000)).into(),
         };
         // SAFETY: `self.set` is an initialised sigset_t, `timeout` a live local; a null
         // siginfo pointer is allowed.
