@@ -1,5 +1,6 @@
 //! `lingerwatch run`: the loop, in named steps. [`Daemon::start`] reads what it needs and
-//! opens every file; then threads are spawned (a courier per destination, and one that
+//! opens every file, while a thread of its own already answers signals (it ends before
+//! the lock-down); then threads are spawned (a courier per destination, and one that
 //! answers signals); then [`Daemon::tick`] scans and lets the alert table decide, every
 //! interval ([`Daemon::wait_next`]), until a signal ends the process or `--once` /
 //! `--ticks` say it is done ([`Daemon::finish`]).
