@@ -848,6 +848,14 @@ impl AlertTable {
         self.collect_garbage(now_ms);
         settled
     }
+
+    /// A destination's server said `Retry-After: secs` to a failed attempt: see
+    /// [`crate::outbox::Outbox::hold_back`].
+    pub fn hold_back(&mut self, dest: usize, now_ms: u64, secs: u64) {
+        if let Some(outbox) = self.outboxes.get_mut(dest) {
+            outbox.hold_back(now_ms, secs);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -190,6 +190,7 @@ pub fn parse_init_names(list: &str) -> Result<InitNames, Expected> {
 
 /// A Telegram `chat_id`: an integer (a group's or channel's is negative) of at most 20
 /// digits, or `@channelusername` (5 to 32 letters, digits or `_`), as the Bot API takes it.
+/// Either is within the renderer's bound on the field, so every body is bounded.
 pub fn parse_chat_id(s: &str) -> Result<String, Expected> {
     const EXPECTED: &str = "an integer of at most 20 digits, negative for a group (e.g. -1001234567890), or @channelusername (5 to 32 letters, digits or _)";
     let s = s.trim();
@@ -209,6 +210,11 @@ pub fn parse_chat_id(s: &str) -> Result<String, Expected> {
         Err(Expected(EXPECTED))
     }
 }
+
+// The longest chat id parse_chat_id takes (`@` and 32 characters, 33 bytes) fits the
+// field's bound.
+const CHAT_ID_LONGEST: usize = 33;
+const _: () = assert!(CHAT_ID_LONGEST <= crate::render::TELEGRAM_CHAT_ID_MAX);
 
 /// Where alerts go and in what shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1352,6 +1358,13 @@ mod tests {
         let e = load_with(&[("WATCHDOG_HOST_LABEL", &"h".repeat(254))], &[]).unwrap_err();
         assert_eq!(e.source, "WATCHDOG_HOST_LABEL");
         assert!(load_with(&[], &["--host-label", "a\u{1b}[2Jb"]).is_err());
+    }
+
+    #[test]
+    fn a_chat_id_is_bounded() {
+        let long = "9".repeat(65);
+        assert!(load_with(&[("WATCHDOG_TELEGRAM_CHAT_ID", &long)], &[]).is_err());
+        assert!(load_with(&[("WATCHDOG_TELEGRAM_CHAT_ID", "-1001234567890")], &[]).is_ok());
     }
 
     #[test]

@@ -116,13 +116,21 @@ impl Courier {
             return false;
         };
         let attempt = send(&self.target, self.body.as_str());
-        let settled = shared.lock().settle(
-            self.dest,
-            up_to,
-            attempt.outcome,
-            self.batch.dropped,
-            boot_clock_ms(),
-        );
+        let settled = {
+            let mut table = shared.lock();
+            let now_ms = boot_clock_ms();
+            let settled = table.settle(
+                self.dest,
+                up_to,
+                attempt.outcome,
+                self.batch.dropped,
+                now_ms,
+            );
+            if let (Outcome::Retry, Some(secs)) = (attempt.outcome, attempt.retry_after_s) {
+                table.hold_back(self.dest, now_ms, secs);
+            }
+            settled
+        };
         self.log(&attempt, settled, shared);
         true
     }

@@ -1,5 +1,6 @@
 //! `lingerwatch run`: the loop, in named steps. [`Daemon::start`] reads what it needs and
-//! opens every file; then threads are spawned (a courier per destination, and one that
+//! opens every file, while a thread of its own already answers signals (it ends before
+//! the lock-down); then threads are spawned (a courier per destination, and one that
 //! answers signals); then [`Daemon::tick`] scans and lets the alert table decide, every
 //! interval ([`Daemon::wait_next`]; a tick also marks the matches whose launcher died,
 //! [`crate::lineage`]), until a signal ends the process or `--once` /
@@ -78,7 +79,7 @@ pub fn run(cfg: &Config) -> u8 {
             return 2;
         }
     };
-    let mut daemon = match Daemon::start(cfg) {
+    let mut daemon = match start_answering(signals, || Daemon::start(cfg)) {
         Ok(d) => d,
         Err(code) => return code,
     };
@@ -385,6 +386,27 @@ pub fn probe(cfg: &Config) -> u8 {
     let result = crate::sandbox::probe::attempt(what);
     println!("{what}: {result}");
     0
+}
+
+/// Runs `start` while a thread answers signals (SIGTERM stops the process even while
+/// start-up waits on a file), and ends that thread before returning: the lock-down comes
+/// next, with no other thread.
+fn start_answering<T>(signals: Signals, start: impl FnOnce() -> Result<T, u8>) -> Result<T, u8> {
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = Arc::clone(&done);
+    let thread = std::thread::Builder::new()
+        .name("signals".into())
+        .stack_size(256 * 1024)
+        .spawn(move || lines::answer_while_starting(&signals, &flag))
+        .map_err(|e| {
+            log!("cannot start the signals thread: {e}");
+            2u8
+        })?;
+    let started = start();
+    done.store(true, std::sync::atomic::Ordering::Release);
+    // A signal that comes now stays pending (blocked) for the thread `spawn` starts.
+    let _ = thread.join();
+    started
 }
 
 fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), u8> {

@@ -28,6 +28,8 @@ pub struct Attempt {
     /// Why there was no answer, or what a refusing answer said (where a redirect
     /// pointed, the first bytes of an error body); never a secret of the URL.
     pub error: Option<String>,
+    /// A 429's or 503's `Retry-After`, in seconds: the destination waits at least that.
+    pub retry_after_s: Option<u64>,
 }
 
 /// How an HTTP status is treated: 2xx delivered; 408, 429 and 5xx retried (the service
@@ -61,6 +63,7 @@ pub fn send(target: &Target, body: &str) -> Attempt {
                 },
                 status: None,
                 error: written.err().map(|e| e.to_string()),
+                retry_after_s: None,
             }
         }
         Target::Webhook(endpoint) => send_webhook(endpoint, body),
@@ -76,6 +79,11 @@ fn send_webhook(endpoint: &Endpoint, body: &str) -> Attempt {
                 .url()
                 .ok()
                 .and_then(|url| describe_answer(&url, endpoint.masking(), &answer)),
+            // Only where RFC 9110 gives it this meaning (10.2.3): too many requests, or
+            // unavailable for a while.
+            retry_after_s: answer
+                .retry_after_s
+                .filter(|_| matches!(answer.status, 429 | 503)),
         },
         Err(e) => Attempt {
             // Only a URL this build cannot send to is a configuration error; everything
@@ -88,6 +96,7 @@ fn send_webhook(endpoint: &Endpoint, body: &str) -> Attempt {
             },
             status: None,
             error: Some(e.to_string()),
+            retry_after_s: None,
         },
     }
 }
@@ -184,6 +193,7 @@ mod tests {
                 status,
                 location: None,
                 body_head: Default::default(),
+                retry_after_s: None,
             };
             let raw = format!("HTTP/1.1 {status} X\r\nLocation: {location}\r\n\r\n");
             let head = crate::net::response::parse_head(raw.as_bytes()).unwrap();

@@ -12,8 +12,8 @@
 
 use std::path::Path;
 
-use rustix::fd::OwnedFd;
-use rustix::fs::{FileType, Mode, OFlags, CWD};
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, CWD};
 use rustix::io::Errno;
 
 use crate::health::{parse_record, write_record, Record, RECORD_LEN};
@@ -43,15 +43,36 @@ impl core::fmt::Display for FileError {
 }
 
 fn open_checked(path: &Path, flags: OFlags) -> Result<OwnedFd, FileError> {
+    open_regular_at(CWD, path, flags, Mode::from_raw_mode(0o600))
+}
+
+/// Opens `path` (relative to `dir`) with `flags`, as a file someone else may have
+/// prepared: never through a symlink, never blocking on a FIFO, regular files only. The
+/// textfile's temporary name is opened so too.
+pub(crate) fn open_regular_at<P: rustix::path::Arg + Copy>(
+    dir: impl AsFd,
+    path: P,
+    flags: OFlags,
+    mode: Mode,
+) -> Result<OwnedFd, FileError> {
     let flags = flags | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
-    let fd = rustix::fs::openat(CWD, path, flags, Mode::from_raw_mode(0o600)).map_err(|e| {
-        match e {
-            // O_NOFOLLOW on a symlink: ELOOP. O_NONBLOCK write-open of a FIFO with no
-            // reader: ENXIO.
-            Errno::LOOP => FileError::Symlink,
-            Errno::NXIO => FileError::NotRegular,
-            e => FileError::Io(e.raw_os_error()),
-        }
+    let fd = rustix::fs::openat(&dir, path, flags, mode).map_err(|e| match e {
+        // O_NOFOLLOW on a symlink: ELOOP. O_NONBLOCK write-open of a FIFO with no
+        // reader: ENXIO.
+        Errno::LOOP => FileError::Symlink,
+        Errno::NXIO => FileError::NotRegular,
+        // Under Landlock, opening a directory (or another non-file) the rules do not
+        // cover is EACCES where the kernel would say what it is (issue 19): say that.
+        Errno::ACCESS => match rustix::fs::statat(&dir, path, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Symlink => {
+                FileError::Symlink
+            }
+            Ok(st) if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile => {
+                FileError::NotRegular
+            }
+            _ => FileError::Io(e.raw_os_error()),
+        },
+        e => FileError::Io(e.raw_os_error()),
     })?;
     let st = rustix::fs::fstat(&fd).map_err(|e| FileError::Io(e.raw_os_error()))?;
     if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {

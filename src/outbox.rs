@@ -16,6 +16,9 @@ pub type Seq = u64;
 
 /// The longest wait between retries, in ticks.
 pub(crate) const MAX_BACKOFF_TICKS: u64 = 8;
+/// The longest a server's `Retry-After` holds a destination back: an hour. A longer (or
+/// absurd) one is cut to this, so a destination is never silenced for good.
+pub const RETRY_AFTER_MAX_S: u64 = 3600;
 
 /// The messages one alert still owes one destination.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -160,6 +163,14 @@ impl Outbox {
         self.stats.dropped = self.stats.dropped.saturating_add(u64::from(n));
     }
 
+    /// After a failed attempt, a server's `Retry-After` of `secs` (bounded by
+    /// [`RETRY_AFTER_MAX_S`]): no retry before `now_ms` plus that, never sooner than the
+    /// backoff already says.
+    pub fn hold_back(&mut self, now_ms: u64, secs: u64) {
+        let wait = secs.min(RETRY_AFTER_MAX_S).saturating_mul(1000);
+        self.retry_at_ms = self.retry_at_ms.max(now_ms.saturating_add(wait));
+    }
+
     /// Records an attempt that carried `messages` and reported `reported_drops`.
     pub fn record(
         &mut self,
@@ -216,6 +227,24 @@ mod tests {
                 dropped: 0
             }
         );
+    }
+
+    #[test]
+    fn retry_after_holds_back_bounded_and_never_shortens_the_backoff() {
+        let mut o = Outbox::new(Cadence::Messages);
+        o.record(Outcome::Retry, 1, 0, 5_000, 1_000);
+        o.hold_back(5_000, 3);
+        assert_eq!(o.retry_at_ms(), 8_000, "three seconds, not the one-tick backoff");
+        for _ in 0..3 {
+            o.record(Outcome::Retry, 1, 0, 8_000, 10_000);
+        }
+        // 8 ticks of 10 s: 80 s, more than Retry-After says.
+        o.hold_back(8_000, 5);
+        assert_eq!(o.retry_at_ms(), 88_000);
+        o.hold_back(8_000, u64::MAX);
+        assert_eq!(o.retry_at_ms(), 8_000 + RETRY_AFTER_MAX_S * 1000);
+        o.record(Outcome::Delivered, 1, 0, 9_000, 1_000);
+        assert!(o.ready(9_000));
     }
 
     #[test]

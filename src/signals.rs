@@ -53,6 +53,7 @@ impl Signal {
 }
 
 /// The handled signals, blocked in this thread and every thread it starts afterwards.
+#[derive(Clone, Copy)]
 pub struct Signals {
     set: libc::sigset_t,
 }
@@ -92,5 +93,19 @@ impl Signals {
             }
             // -1 with EINTR (a signal outside the set): wait again.
         }
+    }
+
+    /// Waits at most `ms` milliseconds for the next handled signal; `None` when none came.
+    pub fn next_within(&self, ms: u32) -> Option<Signal> {
+        let timeout = libc::timespec {
+            // At most 999,000,000 ns: fits the u32 it is computed in.
+            tv_sec: (ms / 1000).into(),
+            tv_nsec: ((ms % 1000).saturating_mul(1_000_000)).into(),
+        };
+        // SAFETY: `self.set` is an initialised sigset_t, `timeout` a live local; a null
+        // siginfo pointer is allowed.
+        let sig = unsafe { libc::sigtimedwait(&self.set, core::ptr::null_mut(), &timeout) };
+        // -1: EAGAIN (the time is up) or EINTR; the caller asks again.
+        HANDLED.iter().find(|(n, _)| *n == sig).map(|&(_, s)| s)
     }
 }

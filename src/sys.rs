@@ -147,9 +147,11 @@ impl ProcDir {
     }
 
     fn open_at(&self, path: &CStr) -> Result<OwnedFd, ReadError> {
-        // No O_NONBLOCK: procfs files never block, and a FIFO in a fake /proc must block
-        // the scan as a stuck read would (the tests see that through health).
-        open_read(&self.fd, path, OFlags::empty())
+        // O_NONBLOCK: procfs files ignore it, and a FIFO (a fake tree; procfs has none)
+        // then opens at once and reads as empty (or EAGAIN, counted as an error) instead
+        // of hanging `scan` and every tick (issue 19). No fstat per pid: it would cost
+        // scan time.
+        open_read(&self.fd, path, OFlags::NONBLOCK)
     }
 
     /// Streams a file through `buf`, handing each chunk to `f` until it returns false, the

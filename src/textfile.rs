@@ -9,8 +9,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fd::OwnedFd;
-use rustix::fs::{Mode, OFlags, CWD};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, CWD};
+use rustix::io::Errno;
 
+use crate::heartbeat::{open_regular_at, FileError};
 use crate::metrics::{write as write_metrics, Snapshot};
 use crate::text::ReservedBuf;
 
@@ -60,20 +62,23 @@ impl Textfile {
         })
     }
 
-    /// Writes `snapshot` in place of the last one; the errno when it could not.
-    pub fn write(&mut self, snapshot: &Snapshot) -> Result<(), i32> {
+    /// Writes `snapshot` in place of the last one; why it could not. The temporary name
+    /// is opened as the heartbeat is: a symlink or a FIFO there (someone else's) is
+    /// refused at once instead of followed or blocked on.
+    pub fn write(&mut self, snapshot: &Snapshot) -> Result<(), FileError> {
         self.buf.clear();
         let _ = write_metrics(&mut self.buf, snapshot);
-        let fd = rustix::fs::openat(
+        let fd = open_regular_at(
             &self.dir,
             self.tmp.as_c_str(),
-            OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC,
             Mode::from_raw_mode(0o644),
-        )
-        .map_err(|e| e.raw_os_error())?;
+        )?;
         // The collector (another user) reads it whatever the umask.
-        rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o644)).map_err(|e| e.raw_os_error())?;
-        crate::sys::write_all_with(self.buf.as_bytes(), |rest, _| rustix::io::write(&fd, rest))?;
+        rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o644))
+            .map_err(|e| FileError::Io(e.raw_os_error()))?;
+        crate::sys::write_all_with(self.buf.as_bytes(), |rest, _| rustix::io::write(&fd, rest))
+            .map_err(FileError::Io)?;
         drop(fd);
         rustix::fs::renameat(
             &self.dir,
@@ -81,6 +86,20 @@ impl Textfile {
             &self.dir,
             self.name.as_c_str(),
         )
-        .map_err(|e| e.raw_os_error())
+        .map_err(|e| FileError::Io(self.real_cause(e).raw_os_error()))
+    }
+
+    /// Under Landlock, replacing a directory at the name is refused with EACCES before
+    /// the kernel would say EISDIR (issue 19): say what is really there. Other refusals
+    /// in this directory come from permissions (the sandbox allows creating, writing and
+    /// renaming regular files in it).
+    fn real_cause(&self, e: Errno) -> Errno {
+        if e != Errno::ACCESS {
+            return e;
+        }
+        match rustix::fs::statat(&self.dir, self.name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => Errno::ISDIR,
+            _ => e,
+        }
     }
 }

@@ -123,6 +123,10 @@ pub enum UrlError {
     EmptyHost,
     BadHost,
     BadIpv6,
+    /// Numeric, but not a dotted-decimal IPv4 address (`127.1`, `0x7f.0.0.1`, `2130706433`).
+    NumericHost,
+    /// An IPv6 literal with a zone id (`[fe80::1%25eth0]`).
+    ZoneId,
     BadPort,
 }
 
@@ -143,6 +147,12 @@ impl UrlError {
                 "the host is not a DNS name, an IPv4 address or an IPv6 address in brackets"
             }
             UrlError::BadIpv6 => "the IPv6 address in brackets is not valid",
+            UrlError::NumericHost => {
+                "the host is numeric but not an IPv4 address in dotted decimal (four numbers 0-255 without leading zeros): short, octal and hex forms are refused, as resolvers read them as other addresses"
+            }
+            UrlError::ZoneId => {
+                "the IPv6 address has a zone id (%25...), which names an interface of one host only; use the address of a routable interface (not link-local fe80::) instead"
+            }
             UrlError::BadPort => "the port is not a number from 1 to 65535",
         }
     }
@@ -366,6 +376,9 @@ pub(crate) fn parse_authority(text: &str) -> Result<Authority<'_>, UrlError> {
     };
     let (host, port_text) = if let Some(inner) = host_port.strip_prefix('[') {
         let (literal, after) = inner.split_once(']').ok_or(UrlError::BadIpv6)?;
+        if literal.contains('%') {
+            return Err(UrlError::ZoneId);
+        }
         let ip: Ipv6Addr = literal.parse().map_err(|_| UrlError::BadIpv6)?;
         let port_text = match after {
             "" => None,
@@ -423,10 +436,13 @@ fn parse_host(h: &str) -> Result<Host<'_>, UrlError> {
     if h.is_empty() {
         return Err(UrlError::EmptyHost);
     }
-    // Digits and dots only: an IPv4 literal or nothing. `1.2.3` or `010.0.0.1` are refused
-    // rather than read the many ways resolvers read them.
-    if h.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        let ip: Ipv4Addr = h.parse().map_err(|_| UrlError::BadHost)?;
+    // WHATWG's rule: a host whose last label is numeric is an IPv4 address, and only the
+    // dotted-decimal quad is taken; `127.1`, `0x7f.0.0.1`, `0177.0.0.1` or `2130706433`
+    // are refused rather than read the many ways resolvers read them (issue 19), so the
+    // host logged is the one connected to.
+    let last = h.strip_suffix('.').unwrap_or(h).rsplit('.').next().unwrap_or(h);
+    if is_numeric_label(last) {
+        let ip: Ipv4Addr = h.parse().map_err(|_| UrlError::NumericHost)?;
         return Ok(Host {
             text: h,
             kind: HostKind::V4(ip),
@@ -446,6 +462,14 @@ fn parse_host(h: &str) -> Result<Host<'_>, UrlError> {
         text: h,
         kind: HostKind::Name,
     })
+}
+
+/// All digits, or `0x`/`0X` and hex digits (maybe none): a label WHATWG reads as a number.
+fn is_numeric_label(l: &str) -> bool {
+    match l.strip_prefix("0x").or_else(|| l.strip_prefix("0X")) {
+        Some(hex) => hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()),
+    }
 }
 
 /// Decimal 1..=65535, at most five digits.
@@ -873,6 +897,11 @@ mod tests {
         assert_eq!(v6.text, "::1");
         let name = WebhookUrl::parse("http://1.example/").unwrap().host();
         assert_eq!(name.kind, HostKind::Name);
+        // A last label that is not all digits nor 0x and hex digits is a name.
+        for raw in ["http://0x7f.example/", "http://a.0xg/", "http://a.123b/", "http://0x1.1a/"] {
+            let host = WebhookUrl::parse(raw).unwrap().host();
+            assert_eq!(host.kind, HostKind::Name, "{raw}");
+        }
     }
 
     #[test]
@@ -907,13 +936,13 @@ mod tests {
             ("http://h../", UrlError::BadHost),
             ("http://h%2e/", UrlError::BadHost),
             ("http://h!/", UrlError::BadHost),
-            ("http://1.2.3/", UrlError::BadHost),
-            ("http://1.2.3.4./", UrlError::BadHost),
-            ("http://256.1.1.1/", UrlError::BadHost),
-            ("http://010.0.0.1/", UrlError::BadHost),
+            ("http://1.2.3/", UrlError::NumericHost),
+            ("http://1.2.3.4./", UrlError::NumericHost),
+            ("http://256.1.1.1/", UrlError::NumericHost),
+            ("http://010.0.0.1/", UrlError::NumericHost),
             ("http://[::1/", UrlError::BadIpv6),
             ("http://[::g]/", UrlError::BadIpv6),
-            ("http://[::1%25eth0]/", UrlError::BadIpv6),
+            ("http://[::1%25eth0]/", UrlError::ZoneId),
             ("http://[1.2.3.4]/", UrlError::BadIpv6),
             ("http://[::1]x/", UrlError::BadPort),
             ("http://[::1]:/", UrlError::BadPort),
@@ -935,6 +964,28 @@ mod tests {
         assert_eq!(WebhookUrl::parse(&label), Err(UrlError::BadHost));
         let name = format!("http://{}a/", "a.".repeat(127));
         assert_eq!(WebhookUrl::parse(&name), Err(UrlError::BadHost));
+    }
+
+    /// Issue 19: every numeric form but dotted decimal, which resolvers would read as some
+    /// address other than the one logged (WHATWG: a host whose last label is numeric is an
+    /// IPv4 address); and zone ids, with the reason.
+    #[test]
+    fn numeric_hosts_but_dotted_decimal_and_zone_ids_are_refused() {
+        let table: &[(&str, UrlError)] = &[
+            ("http://0177.0.0.1/", UrlError::NumericHost),
+            ("http://2130706433/", UrlError::NumericHost),
+            ("http://127.1/", UrlError::NumericHost),
+            ("http://1.2.3.0x4/", UrlError::NumericHost),
+            ("http://0x7f000001/", UrlError::NumericHost),
+            ("http://0X7F000001:80/", UrlError::NumericHost),
+            ("http://a.0x/", UrlError::NumericHost),
+            ("http://example.123/", UrlError::NumericHost),
+            ("http://[fe80::1%25eth0]:9093/", UrlError::ZoneId),
+            ("http://[fe80::1%eth0]/", UrlError::ZoneId),
+        ];
+        for &(raw, want) in table {
+            assert_eq!(WebhookUrl::parse(raw), Err(want), "{raw:?}");
+        }
     }
 
     #[test]

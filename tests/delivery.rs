@@ -618,3 +618,54 @@ fn a_redirect_to_a_bot_path_never_shows_its_token_in_the_log() {
         "{log}"
     );
 }
+
+/// Issue 19: once the status line says 2xx the message is delivered, whatever the rest of
+/// the head holds (a folded header, two Content-Length values, a leading blank line):
+/// retrying it sent the server duplicates.
+#[test]
+fn a_2xx_answer_with_a_malformed_head_is_delivered_once() {
+    if !python("malformed 2xx") {
+        return;
+    }
+    for mode in ["folded-2xx", "two-lengths-2xx", "blank-line-2xx"] {
+        let peer = Peer::start(mode, &[]);
+        let fake = FakeProc::new();
+        fake.add(1000, "pytest", 1, 1, b"pytest\0");
+        let url = format!("http://127.0.0.1:{}/hook", peer.port);
+        let d = Daemon::fast(fake.root(), &["--webhook-url", &url], &[]);
+        d.wait_log(10, "sent firing");
+        // Two more ticks: a retry would come after one.
+        let t = d.wait_tick_after(10, 0);
+        let t = d.wait_tick_after(10, t);
+        d.wait_tick_after(10, t);
+        let log = d.log();
+        assert_eq!(peer.requests().len(), 1, "{mode}: {log}");
+        assert!(!log.contains("failed"), "{mode}: {log}");
+    }
+}
+
+/// Issue 19: `Retry-After` on a 429 (or 503) is honoured: no attempt comes sooner than it
+/// says (the usual backoff would retry after one tick, a second here).
+#[test]
+fn retry_after_on_a_429_holds_the_next_attempt_back() {
+    if !python("retry-after") {
+        return;
+    }
+    let peer = Peer::start("record", &["--status", "429", "--header", "Retry-After: 3"]);
+    let fake = FakeProc::new();
+    fake.add(1000, "pytest", 1, 1, b"pytest\0");
+    let url = format!("http://127.0.0.1:{}/hook", peer.port);
+    let d = Daemon::fast(fake.root(), &["--webhook-url", &url], &[]);
+    let times = common::wait_until(
+        15,
+        "a second attempt",
+        || {
+            let r = peer.requests();
+            (r.len() >= 2).then(|| (r[0]["t"].as_f64().unwrap(), r[1]["t"].as_f64().unwrap()))
+        },
+        || d.log(),
+    );
+    let gap = times.1 - times.0;
+    assert!(gap >= 2.9, "retried after {gap:.2}s: {}", d.log());
+    assert!(d.log().contains("retrying in 3s"), "{}", d.log());
+}

@@ -149,26 +149,28 @@ fn the_heartbeat_is_created_0600_and_a_record_from_another_boot_or_the_future_is
     assert!(first > 0);
 }
 
-/// A fake /proc whose only process has a FIFO for a cmdline: the first scan blocks in
-/// open(), as a read of a process stuck in the kernel can.
-fn blocked_tree() -> (FakeProc, std::path::PathBuf) {
-    let fake = FakeProc::new();
-    let fifo = fake.add_fifo_cmdline(999);
-    (fake, fifo)
-}
-
-/// Waits until the daemon's main thread sleeps in the FIFO's open().
-fn wait_blocked_on_fifo(d: &Daemon) {
-    let wchan = format!("/proc/{0}/task/{0}/wchan", d.pid());
+/// `run --once` on a tree with two lingering processes, sending to a webhook that never
+/// answers: the main thread (which delivers with `--once`) is stuck in the request, as a
+/// scan stuck in the kernel would hold it. (A FIFO in a fake /proc no longer blocks a
+/// scan, issue 19.) Returns once the request is in.
+fn main_thread_stuck(fake: &FakeProc) -> (Webhook, Daemon) {
+    let hook = Webhook::start();
+    hook.script(&[Answer::Never]);
+    fake.add(1000, "pytest", 1, 1, b"pytest\0-k\0a\0");
+    fake.add(1001, "pytest", 1, 1, b"pytest\0-k\0b\0");
+    let url = hook.url();
+    let d = Daemon::fast(
+        fake.root(),
+        &["--once", "--webhook-url", &url],
+        &[("WATCHDOG_WEBHOOK_TIMEOUT_S", "60")],
+    );
     common::wait_until(
         10,
-        "the scan to block on the FIFO",
-        || {
-            let w = std::fs::read_to_string(&wchan).ok()?;
-            (w.contains("wait_for_partner") || w.contains("fifo")).then_some(())
-        },
+        "the request",
+        || (!hook.requests().is_empty()).then_some(()),
         || d.log(),
     );
+    (hook, d)
 }
 
 const STOPPING: [(Signal, &str); 4] = [
@@ -192,13 +194,10 @@ fn stops_within_a_second(d: &mut Daemon, sig: Signal, name: &str) {
 }
 
 #[test]
-fn term_int_quit_and_hup_stop_it_within_a_second_while_a_scan_is_blocked() {
+fn term_int_quit_and_hup_stop_it_within_a_second_while_the_main_thread_is_stuck() {
     for (sig, name) in STOPPING {
-        let (fake, _fifo) = blocked_tree();
-        let args = idle_args(&fake);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut d = Daemon::start(&args, &[]);
-        wait_blocked_on_fifo(&d);
+        let fake = FakeProc::new();
+        let (_hook, mut d) = main_thread_stuck(&fake);
         stops_within_a_second(&mut d, sig, name);
     }
 }
@@ -227,15 +226,9 @@ fn term_int_quit_and_hup_stop_it_within_a_second_while_a_request_hangs() {
 }
 
 #[test]
-fn usr1_prints_the_alert_table_and_usr2_and_alrm_are_ignored_with_a_line_even_while_blocked() {
+fn usr1_prints_the_alert_table_and_usr2_and_alrm_are_ignored_with_a_line_even_while_stuck() {
     let fake = FakeProc::new();
-    fake.add(1000, "pytest", 1, 1, b"pytest\0-k\0a\0");
-    fake.add(1001, "pytest", 1, 1, b"pytest\0-k\0b\0");
-    let mut d = Daemon::fast(fake.root(), &[], &[]);
-    d.wait_tick_after(10, 0);
-    // Block the next scans on a FIFO.
-    fake.add_fifo_cmdline(999);
-    wait_blocked_on_fifo(&d);
+    let (_hook, mut d) = main_thread_stuck(&fake);
     common::signal(d.pid(), Signal::USR1);
     let log = d.wait_log(5, "alert pid 1001");
     assert!(log.contains("alert table: 2 alerts, 2 lingering"), "{log}");
@@ -244,7 +237,7 @@ fn usr1_prints_the_alert_table_and_usr2_and_alrm_are_ignored_with_a_line_even_wh
         .find(|l| l.contains("alert pid 1000 start 1"))
         .unwrap();
     assert!(
-        line.contains("lingering, fired") && line.contains("owed; stdout"),
+        line.contains("lingering") && line.contains("owed; http://127.0.0.1"),
         "{line}"
     );
     for (sig, name) in [(Signal::USR2, "SIGUSR2"), (Signal::ALARM, "SIGALRM")] {
@@ -468,4 +461,156 @@ fn a_misspelt_setting_is_warned_about_not_ignored_in_silence() {
         err.contains("warning: ignoring WATCHDOG_PROC_PATTERN: no such setting"),
         "{err}"
     );
+}
+
+/// Issue 19: a CA file that is endless (`/dev/zero`), a FIFO, a directory or larger than
+/// any bundle (a sparse 8 GiB file) stops start-up within a second, with exit 2 and a
+/// line naming the setting and the reason; memory never grows with the file.
+#[cfg(feature = "https")]
+#[test]
+fn a_ca_file_that_is_not_a_small_regular_file_fails_start_up_within_a_second() {
+    let fake = FakeProc::new();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.pem");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let sparse = dir.path().join("huge.pem");
+    std::fs::File::create(&sparse)
+        .unwrap()
+        .set_len(8 << 30)
+        .unwrap();
+    let cases = [
+        (Path::new("/dev/zero"), "not a regular file"),
+        (&fifo, "not a regular file"),
+        (dir.path(), "not a regular file"),
+        (&sparse, "larger than 1 MiB"),
+    ];
+    for (ca, why) in cases {
+        let mut cmd = fake.once_to("https://127.0.0.1:9/");
+        cmd.arg("--webhook-ca-file").arg(ca).stderr(Stdio::piped());
+        let t = Instant::now();
+        let out = output_within(&mut cmd, 5, "start-up hangs on the CA file");
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "{ca:?}: {:?}",
+            t.elapsed()
+        );
+        assert_eq!(out.status.code(), Some(2), "{ca:?}: {log}");
+        assert!(log.contains("cannot use WATCHDOG_WEBHOOK_CA_FILE"), "{log}");
+        assert!(log.contains(why), "{ca:?}: {log}");
+    }
+}
+
+/// Issue 19: a FIFO at the textfile's temporary path (`x.prom.tmp`) stalled every tick in
+/// its open(); now it is refused as not a regular file, said once, and the ticks go on.
+/// A symlink there is refused too, its target untouched.
+#[test]
+fn a_fifo_or_symlink_at_the_textfile_temporary_path_is_refused_and_the_ticks_go_on() {
+    for kind in ["fifo", "symlink"] {
+        let fake = FakeProc::new();
+        let dir = tempfile::tempdir().unwrap();
+        let prom = dir.path().join("x.prom");
+        let tmp = dir.path().join("x.prom.tmp");
+        let target = dir.path().join("precious");
+        std::fs::write(&target, b"do not touch").unwrap();
+        if kind == "fifo" {
+            assert!(Command::new("mkfifo").arg(&tmp).status().unwrap().success());
+        } else {
+            std::os::unix::fs::symlink(&target, &tmp).unwrap();
+        }
+        let mut d = Daemon::fast(fake.root(), &["--textfile", prom.to_str().unwrap()], &[]);
+        let first = d.wait_tick_after(10, 0);
+        let second = d.wait_tick_after(10, first);
+        d.wait_tick_after(10, second);
+        let log = d.log();
+        let said = log.matches("cannot write the metrics textfile").count();
+        assert_eq!(said, 1, "{kind}: {log}");
+        let why = if kind == "fifo" {
+            "not a regular file"
+        } else {
+            "symlink"
+        };
+        assert!(log.contains(why), "{kind}: {log}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"do not touch");
+        let (took, code) = d.term_and_time();
+        assert!(took < Duration::from_secs(1), "{took:?}");
+        assert_eq!(code, Some(0));
+    }
+}
+
+/// Issue 19: a FIFO as a process's `stat`, `cmdline` or `cgroup` (a fake tree; procfs has
+/// none) hung `scan` and every tick in its open(); now it reads as empty, the pid is
+/// skipped or counted, and both go on.
+#[test]
+fn a_fifo_as_stat_cmdline_or_cgroup_hangs_neither_scan_nor_the_daemon() {
+    let fake = FakeProc::new();
+    fake.add(1000, "pytest", 1, 1, b"pytest\0-k\0a\0");
+    for (pid, file) in [(997, "stat"), (998, "cmdline"), (999, "cgroup")] {
+        fake.add(pid, "pytest", 1, 1, b"pytest\0-k\0b\0");
+        fake.make_fifo(pid, file);
+    }
+    let mut cmd = Command::new(bin());
+    cmd.args(["scan", "--age-s", "1", "--proc-root"])
+        .arg(fake.root())
+        .stderr(Stdio::piped());
+    let out = output_within(&mut cmd, 5, "scan hangs on a FIFO");
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{table}");
+    assert!(table.lines().any(|l| l.contains("1000")), "{table}");
+    let mut d = Daemon::fast(fake.root(), &[], &[]);
+    let first = d.wait_tick_after(10, 0);
+    d.wait_tick_after(10, first);
+    let (took, code) = d.term_and_time();
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    assert_eq!(code, Some(0));
+}
+
+/// Issue 19: under the sandbox, a directory where the textfile goes read "Permission
+/// denied" (Landlock refuses to replace a directory) where the cause is that it is a
+/// directory; the log now says so, with the sandbox on as off.
+#[test]
+fn a_directory_at_the_textfile_path_is_named_as_such_under_the_sandbox() {
+    for name in ["x.prom", "x.prom.tmp"] {
+        for sandbox in ["true", "false"] {
+            let fake = FakeProc::new();
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+            let prom = dir.path().join("x.prom");
+            let d = Daemon::fast(
+                fake.root(),
+                &["--textfile", prom.to_str().unwrap()],
+                &[("WATCHDOG_SANDBOX", sandbox)],
+            );
+            let log = d.wait_log(10, "cannot write the metrics textfile");
+            assert!(
+                log.contains("Is a directory"),
+                "{name}, sandbox {sandbox}: {log}"
+            );
+        }
+    }
+}
+
+/// Issue 19: `health` under its sandbox said "Permission denied" for a directory at the
+/// heartbeat path (Landlock lets it read files, not list directories): it now says what
+/// is there, as without the sandbox.
+#[test]
+fn health_names_a_directory_at_the_heartbeat_path_under_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    for sandbox in ["true", "false"] {
+        let mut cmd = Command::new(bin());
+        cmd.arg("health")
+            .env("WATCHDOG_HEARTBEAT_FILE", dir.path())
+            .env("WATCHDOG_SANDBOX", sandbox);
+        let out = output_within(&mut cmd, 5, "health hangs");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        assert!(
+            said.contains("not a regular file"),
+            "sandbox {sandbox}: {said}"
+        );
+    }
 }

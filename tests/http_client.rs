@@ -12,6 +12,7 @@ use common::peers::{fd_count, have, have_ipv6_loopback, peak_rss_kib, thread_cou
 use common::tinyproxy::Tinyproxy;
 use lingerwatch::deliver::{send, Attempt, Target};
 use lingerwatch::net::proxy::{self, Proxy};
+use lingerwatch::net::resolve::DnsFailure;
 use lingerwatch::net::response::HeadError;
 use lingerwatch::net::{post, Answer, Endpoint, HttpError};
 use lingerwatch::outbox::Outcome;
@@ -260,9 +261,59 @@ fn a_closed_port_is_connection_refused_and_an_unknown_name_a_dns_failure() {
     let got = post(&endpoint(&format!("http://127.0.0.1:{port}/x"), FAST), BODY);
     assert_eq!(got, Err(HttpError::Refused));
     assert_eq!(got.unwrap_err().to_string(), "connection refused");
-    // .invalid never resolves (RFC 2606).
+    // .invalid never resolves (RFC 2606): the resolver says the name does not exist.
     let got = post(&endpoint("http://lingerwatch-test.invalid/x", FAST), BODY);
-    assert_eq!(got, Err(HttpError::Dns));
+    assert_eq!(got, Err(HttpError::Dns(DnsFailure::NoSuchName)));
+    assert_eq!(got.unwrap_err().to_string(), "DNS: no such name");
+}
+
+/// Issue 19: a resolver that does not answer is not "no such name". The daemon runs in a
+/// mount namespace of its own whose resolv.conf names a nameserver where none listens.
+#[test]
+fn a_resolver_that_does_not_answer_is_told_from_a_name_that_does_not_exist() {
+    let probe = std::process::Command::new("unshare")
+        .args(["-rm", "true"])
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        common::cannot_run("unshare -rm is not permitted here");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let resolv = dir.path().join("resolv.conf");
+    std::fs::write(
+        &resolv,
+        "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+    )
+    .unwrap();
+    let fake = common::FakeProc::lingering(1);
+    let script = r#"mount --bind "$RESOLV" /etc/resolv.conf || exit 90
+        exec "$BIN" run --once --age-s 1 --webhook-url http://lingerwatch-test.invalid/x --proc-root "$ROOT""#;
+    let out = std::process::Command::new("unshare")
+        .args(["-rm", "sh", "-c", script])
+        .env("RESOLV", &resolv)
+        .env("BIN", common::bin())
+        .env("ROOT", fake.root())
+        .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(90), "{log}");
+    assert!(log.contains("the resolver did not answer"), "{log}");
+    assert!(!log.contains("no such name"), "{log}");
+}
+
+/// Issue 19: an upper-case host is looked up as the lowercase it is shown as (musl's hosts
+/// lookup is case-sensitive; glibc's is not, so on glibc this passed before too).
+#[test]
+fn an_upper_case_host_is_looked_up_in_lowercase() {
+    if !python("upper-case host") {
+        return;
+    }
+    let peer = Peer::start("record", &[]);
+    let url = format!("HTTP://LOCALHOST:{}/hook", peer.port);
+    let answer = post(&endpoint(&url, FAST), BODY).unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(peer.requests().len(), 1);
 }
 
 #[test]
@@ -337,6 +388,7 @@ fn deliver_refuses_a_redirect_naming_the_masked_location_and_follows_nothing() {
         outcome,
         status,
         error,
+        ..
     } = send(&target, std::str::from_utf8(BODY).unwrap());
     assert_eq!((outcome, status), (Outcome::Refused, Some(302)));
     let error = error.unwrap();

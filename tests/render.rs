@@ -669,3 +669,46 @@ fn a_digest_names_the_first_of_each_kind_however_many_messages_come_before() {
         "{t}"
     );
 }
+
+/// Issue 19: one message of the largest size (every field at its maximum, every byte
+/// escaped at worst) fits a body in every format, within `ALERT_MAX_LEN`, which a const
+/// assertion keeps below `BODY_CAP`: an Alertmanager batch always carries its first
+/// alert, and the courier cannot be left owing something that renders to nothing.
+#[test]
+fn the_largest_alert_fits_the_body_in_every_format() {
+    use lingerwatch::render::{ALERT_MAX_LEN, BODY_CAP, HOST_LABEL_MAX, TELEGRAM_CHAT_ID_MAX};
+    let host = "\u{1}".repeat(HOST_LABEL_MAX);
+    let chat_id = "\u{1}".repeat(TELEGRAM_CHAT_ID_MAX);
+    let mut f = found(&[1u8; 4096]);
+    f.parent.clear();
+    while f.parent.push(1).is_ok() {}
+    for format in Format::ALL {
+        for lang in [Lang::En, Lang::Ru] {
+            let ctx = RenderContext {
+                host: &host,
+                telegram_chat_id: &chat_id,
+                ..ctx(format, lang)
+            };
+            for kind in [Kind::Firing, Kind::Reminder, Kind::Resolved] {
+                let m = msg(kind, Subject::Process(f.clone()));
+                let mut text = Box::new(Text::new());
+                let mut body = new_body();
+                render_message(&ctx, &m, u32::MAX, NOW, &mut text, &mut body);
+                let len = body.as_str().len();
+                assert!(!body.overflowed(), "{format:?}");
+                assert!(
+                    len + 2 <= ALERT_MAX_LEN && ALERT_MAX_LEN < BODY_CAP,
+                    "{format:?}: {len}"
+                );
+                let v: Value = serde_json::from_str(body.as_str()).unwrap();
+                if format == Format::Alertmanager {
+                    assert_eq!(
+                        v.as_array().map(Vec::len),
+                        Some(1),
+                        "the first alert is carried"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::alert::{AlertTable, PerKind, TickSummary};
+use crate::heartbeat::FileError;
 use crate::log;
 use crate::metrics::Snapshot;
 use crate::policy::Threshold;
@@ -15,8 +16,8 @@ pub(super) struct Exposition {
     /// FIRING, REMINDER, RESOLVED since start.
     alerts: PerKind<u64>,
     proc_read_errors: u64,
-    /// The errno of the last failed write, so it is logged once.
-    failing: Option<i32>,
+    /// Why the last write failed, so it is logged once.
+    failing: Option<FileError>,
 }
 
 impl Exposition {
@@ -62,10 +63,7 @@ impl Exposition {
                 self.failing = None;
             }
             (Err(e), None) => {
-                log!(
-                    "cannot write the metrics textfile: {}; will retry every tick",
-                    std::io::Error::from_raw_os_error(e)
-                );
+                log!("cannot write the metrics textfile: {e}; will retry every tick");
                 self.failing = Some(e);
             }
             _ => {}

@@ -1,6 +1,8 @@
 //! The daemon's log lines that are more than a sentence: the start-up summary, the answer
 //! to each signal (SIGUSR1 prints the alert table), and what a tick gave up.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::alert::{AlertView, End, Subject, TickSummary, ALERT_CAPACITY};
 use crate::config::Config;
 use crate::courier::Shared;
@@ -125,6 +127,29 @@ pub(super) fn answer_signals(signals: &Signals, shared: &Shared, destinations: &
         }
     }
 }
+
+/// The signal thread while the daemon starts (configuration files, `/proc`, the CA file:
+/// any of them could be slow or stuck), before the alert table exists: stops the process
+/// as [`answer_signals`] does; returns soon after `done` is set, so that the lock-down
+/// happens with no other thread (it confines only the threads started after it).
+pub(super) fn answer_while_starting(signals: &Signals, done: &AtomicBool) {
+    while !done.load(Ordering::Acquire) {
+        let Some(sig) = signals.next_within(HAND_OVER_MS) else {
+            continue;
+        };
+        if sig.stops() {
+            log!("stopping on {} (while starting)", sig.name());
+            std::process::exit(0);
+        }
+        log!(
+            "ignoring {} while starting (SIGTERM, SIGINT, SIGQUIT and SIGHUP stop lingerwatch; SIGUSR1 prints the alert table once there is one)",
+            sig.name()
+        );
+    }
+}
+
+/// How often [`answer_while_starting`] looks whether it is done: what it adds to start-up.
+const HAND_OVER_MS: u32 = 20;
 
 /// One line per alert: pid, start, age, state, and what each destination is owed.
 fn dump_table(shared: &Shared, destinations: &[String]) {

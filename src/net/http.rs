@@ -19,14 +19,17 @@
 
 use core::fmt;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use ufmt::{uWrite, uwrite};
 
 use super::basic_auth::write_credentials;
 use super::proxy::Proxy;
-use super::response::{parse_head, ChunkDecoder, HeadError, MAX_HEAD};
+use super::response::{
+    leading_blank_len, parse_head, status_of, ChunkDecoder, HeadError, MAX_HEAD,
+    MAX_LEADING_BLANK,
+};
 use crate::text::FixedBuf;
 use crate::url::{Host, HostKind, Masking, Scheme, UrlError, WebhookUrl};
 
@@ -168,6 +171,8 @@ pub struct Answer {
     pub location: Option<Snippet<LOCATION_LEN>>,
     /// The body's first bytes (chunked framing removed); empty for a 2xx.
     pub body_head: Snippet<BODY_HEAD_LEN>,
+    /// `Retry-After`, in seconds, when the server sent one.
+    pub retry_after_s: Option<u64>,
 }
 
 /// Why there was no answer. Never holds a URL, a credential or what the server sent.
@@ -176,7 +181,8 @@ pub enum HttpError {
     Url(UrlError),
     /// An https URL in the HTTP-only build.
     HttpsUnavailable,
-    Dns,
+    /// The name gave no address, and why.
+    Dns(super::resolve::DnsFailure),
     Refused,
     TimedOut,
     /// Reset by the peer (or the pipe broke while writing).
@@ -215,7 +221,7 @@ impl fmt::Display for HttpError {
             HttpError::HttpsUnavailable => {
                 f.write_str("https:// is not available in this HTTP-only build")
             }
-            HttpError::Dns => f.write_str("DNS lookup failed"),
+            HttpError::Dns(why) => write!(f, "{why}"),
             HttpError::Refused => f.write_str("connection refused"),
             HttpError::TimedOut => f.write_str("timed out"),
             HttpError::Reset => f.write_str("connection reset by peer"),
@@ -372,7 +378,8 @@ impl Write for Timed {
 }
 
 /// Connects to `host:port` before the deadline. IP literals connect directly; names are
-/// looked up with `ToSocketAddrs` (getaddrinfo; musl's resolver in the static build),
+/// looked up in lowercase with [`super::resolve::lookup`] (getaddrinfo; musl's resolver
+/// in the static build),
 /// whose own timeouts (resolv.conf) this deadline cannot bound without a thread, which
 /// this client does not spawn. Each address found is tried in turn with the time left.
 fn connect(host: &Host<'_>, port: u16, deadline: &Deadline) -> Result<TcpStream, HttpError> {
@@ -380,10 +387,8 @@ fn connect(host: &Host<'_>, port: u16, deadline: &Deadline) -> Result<TcpStream,
         HostKind::V4(ip) => connect_one(SocketAddr::new(IpAddr::V4(ip), port), deadline)?,
         HostKind::V6(ip) => connect_one(SocketAddr::new(IpAddr::V6(ip), port), deadline)?,
         HostKind::Name => {
-            let addrs = (host.text, port)
-                .to_socket_addrs()
-                .map_err(|_| HttpError::Dns)?;
-            let mut last = HttpError::Dns;
+            let addrs = super::resolve::lookup(host.text, port).map_err(HttpError::Dns)?;
+            let mut last = HttpError::Dns(super::resolve::DnsFailure::NoAddress);
             let mut connected = None;
             for addr in addrs {
                 match connect_one(addr, deadline) {
@@ -475,7 +480,7 @@ fn open_tunnel(sock: &mut Timed, url: &WebhookUrl<'_>, proxy: &Proxy) -> Result<
     }
     sock.write_all(head.as_bytes()).map_err(classify_io)?;
     let mut buf = [0u8; MAX_HEAD];
-    let got = read_head(sock, &mut buf)?;
+    let got = read_head(sock, &mut buf, false)?;
     if !(200..=299).contains(&got.status) {
         return Err(HttpError::ProxyRefused {
             status: got.status,
@@ -512,47 +517,67 @@ struct HeadRead {
     content_length: Option<u64>,
     chunked: bool,
     location: Option<Snippet<LOCATION_LEN>>,
+    retry_after_s: Option<u64>,
     head_len: usize,
     filled: usize,
 }
 
-/// Reads until one final (not 1xx) head is whole, skipping a few interim ones.
-fn read_head<S: Read>(stream: &mut S, buf: &mut [u8; MAX_HEAD]) -> Result<HeadRead, HttpError> {
+/// Reads until one final (not 1xx) head is whole, skipping a few interim ones and a few
+/// empty lines before a status line. With `took_2xx`, a whole 2xx status line is an
+/// answer whatever follows it (a malformed header, a cut, a timeout): the server took the
+/// message, and sending it again would duplicate it (issue 19).
+fn read_head<S: Read>(
+    stream: &mut S,
+    buf: &mut [u8; MAX_HEAD],
+    took_2xx: bool,
+) -> Result<HeadRead, HttpError> {
     let mut filled = 0usize;
     let mut interim = 0u8;
     loop {
-        let parsed = parse_head(buf.get(..filled).unwrap_or(&[]));
-        match parsed {
+        let got = buf.get(..filled).unwrap_or(&[]);
+        let skip = leading_blank_len(got);
+        let parsed = parse_head(got.get(skip..).unwrap_or(&[]));
+        let failed = match parsed {
             Ok(h) if (100..=199).contains(&h.status) && h.status != 101 => {
                 // 100 Continue, 103 Early Hints: the real answer follows.
                 interim = interim.saturating_add(1);
                 if interim > MAX_INTERIM_ANSWERS {
                     return Err(HttpError::NotHttp(HeadError::BadStatusLine));
                 }
-                let len = h.len;
+                let len = h.len.saturating_add(skip);
                 buf.copy_within(len..filled, 0);
                 filled = filled.saturating_sub(len);
                 continue;
             }
-            Ok(h) => {
-                return Ok(HeadRead {
-                    status: h.status,
-                    content_length: h.content_length,
-                    chunked: h.chunked,
-                    location: h.location.map(|l| {
-                        let mut s = Snippet::default();
-                        s.push(l);
-                        s
-                    }),
-                    head_len: h.len,
-                    filled,
-                })
+            Ok(h) => return Ok(HeadRead::of(&h, skip, filled)),
+            Err(HeadError::Incomplete) if skip < filled || skip < MAX_LEADING_BLANK => {
+                read_more(stream, buf, &mut filled).err()
             }
-            Err(HeadError::Incomplete) => {}
-            Err(HeadError::TooLong) => return Err(HttpError::HeadTooLong),
-            Err(e) => return Err(HttpError::NotHttp(e)),
+            Err(HeadError::Incomplete) => Some(HttpError::NotHttp(HeadError::NotHttp)),
+            Err(HeadError::TooLong) => Some(HttpError::HeadTooLong),
+            Err(e) => Some(HttpError::NotHttp(e)),
+        };
+        if let Some(e) = failed {
+            let got = buf.get(..filled).unwrap_or(&[]);
+            let line = got.get(leading_blank_len(got)..).unwrap_or(&[]);
+            return match status_of(line) {
+                Some(status) if took_2xx && (200..=299).contains(&status) => {
+                    Ok(HeadRead::took(status, filled))
+                }
+                _ => Err(e),
+            };
         }
-        let room = buf.get_mut(filled..).unwrap_or(&mut []);
+    }
+}
+
+/// One more read into `buf[filled..]`.
+fn read_more<S: Read>(
+    stream: &mut S,
+    buf: &mut [u8; MAX_HEAD],
+    filled: &mut usize,
+) -> Result<(), HttpError> {
+    loop {
+        let room = buf.get_mut(*filled..).unwrap_or(&mut []);
         let n = match stream.read(room) {
             Ok(0) => return Err(HttpError::Closed),
             Ok(n) => n,
@@ -560,17 +585,50 @@ fn read_head<S: Read>(stream: &mut S, buf: &mut [u8; MAX_HEAD]) -> Result<HeadRe
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(HttpError::Closed),
             Err(e) => return Err(classify_io(e)),
         };
-        filled = filled.saturating_add(n);
+        *filled = filled.saturating_add(n);
+        return Ok(());
+    }
+}
+
+impl HeadRead {
+    fn of(h: &super::response::Head<'_>, skip: usize, filled: usize) -> HeadRead {
+        HeadRead {
+            status: h.status,
+            content_length: h.content_length,
+            chunked: h.chunked,
+            location: h.location.map(|l| {
+                let mut s = Snippet::default();
+                s.push(l);
+                s
+            }),
+            retry_after_s: h.retry_after_s,
+            head_len: h.len.saturating_add(skip),
+            filled,
+        }
+    }
+
+    /// A 2xx whose head is malformed or cut: taken, its body not read.
+    fn took(status: u16, filled: usize) -> HeadRead {
+        HeadRead {
+            status,
+            content_length: None,
+            chunked: false,
+            location: None,
+            retry_after_s: None,
+            head_len: filled,
+            filled,
+        }
     }
 }
 
 fn read_answer<S: Read>(stream: &mut S) -> Result<Answer, HttpError> {
     let mut buf = [0u8; MAX_HEAD];
-    let got = read_head(stream, &mut buf)?;
+    let got = read_head(stream, &mut buf, true)?;
     let mut answer = Answer {
         status: got.status,
         location: got.location.clone(),
         body_head: Snippet::default(),
+        retry_after_s: got.retry_after_s,
     };
     // A delivered message needs nothing more; others keep a little of the body for the log.
     if !(200..=299).contains(&got.status) && got.status != 304 {
@@ -744,15 +802,37 @@ mod tests {
         assert!(answer_of(ok, 100).unwrap().body_head.as_bytes().is_empty());
     }
 
+    /// Issue 19: once a whole status line says 2xx, the message is delivered whatever
+    /// follows; empty lines before the status line are skipped.
+    #[test]
+    fn a_2xx_status_line_is_delivered_whatever_follows() {
+        let endless = [b"HTTP/1.1 200 OK\r\nX: ".as_slice(), &[b'a'; 10_000]].concat();
+        let cases: [&[u8]; 6] = [
+            b"HTTP/1.1 200 OK\r\n",
+            b"HTTP/1.1 202 OK\r\nX: a\r\n folded\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok",
+            b"\r\nHTTP/1.1 204 No Content\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nbroken header\r\n",
+            &endless,
+        ];
+        for raw in cases {
+            let status = answer_of(raw, 3).map(|a| a.status);
+            assert!(matches!(status, Ok(200..=299)), "{raw:?}: {status:?}");
+        }
+        let nine_blank = [&[b'\n'; 9][..], b"HTTP/1.1 200 OK\r\n\r\n"].concat();
+        assert!(answer_of(&nine_blank, 4).is_err());
+    }
+
     #[test]
     fn what_is_not_an_answer_is_an_error() {
         assert_eq!(answer_of(b"", 10), Err(HttpError::Closed));
-        assert_eq!(answer_of(b"HTTP/1.1 200 OK\r\n", 10), Err(HttpError::Closed));
+        assert_eq!(answer_of(b"HTTP/1.1 500 No\r\n", 10), Err(HttpError::Closed));
+        assert_eq!(answer_of(b"\r\n\r\n", 10), Err(HttpError::Closed));
         assert_eq!(
             answer_of(b"SSH-2.0-OpenSSH\r\n", 10),
             Err(HttpError::NotHttp(HeadError::NotHttp))
         );
-        let endless = [b"HTTP/1.1 200 OK\r\nX: ".as_slice(), &[b'a'; 10_000]].concat();
+        let endless = [b"HTTP/1.1 500 No\r\nX: ".as_slice(), &[b'a'; 10_000]].concat();
         assert_eq!(answer_of(&endless, 512), Err(HttpError::HeadTooLong));
         let continues = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(5);
         assert_eq!(

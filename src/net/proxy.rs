@@ -453,6 +453,10 @@ mod tests {
             ("http://a@b@p", ProxyProblem::Url(UrlError::BadUserinfo)),
             ("http://", ProxyProblem::Url(UrlError::EmptyHost)),
             ("http://p q", ProxyProblem::Url(UrlError::SpaceOrControl)),
+            // Issue 19: the same numeric-host and zone rules as webhook URLs.
+            ("http://0x7f.0.0.1:3128", ProxyProblem::Url(UrlError::NumericHost)),
+            ("127.1:3128", ProxyProblem::Url(UrlError::NumericHost)),
+            ("http://[fe80::1%25eth0]:3128", ProxyProblem::Url(UrlError::ZoneId)),
         ];
         for &(value, problem) in table {
             let url = WebhookUrl::parse("https://h/").unwrap();

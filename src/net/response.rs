@@ -21,6 +21,8 @@ pub struct Head<'a> {
     pub chunked: bool,
     /// The first `Location` header's value, blanks trimmed.
     pub location: Option<&'a [u8]>,
+    /// `Retry-After` in delta-seconds (an HTTP-date is not read).
+    pub retry_after_s: Option<u64>,
     /// Bytes of the head including the empty line: the body starts here.
     pub len: usize,
 }
@@ -87,6 +89,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Head<'_>, HeadError> {
         content_length: None,
         chunked: false,
         location: None,
+        retry_after_s: None,
         len: 0,
     };
     let mut pos = eol.saturating_add(1);
@@ -108,6 +111,28 @@ pub fn parse_head(buf: &[u8]) -> Result<Head<'_>, HeadError> {
         read_header(line, &mut head)?;
     }
 }
+
+/// The status of a whole status line at the start of `buf`, whatever follows it (a
+/// malformed header, a head cut short): `None` while the line is not whole or not one.
+/// A 2xx here means the server took the message (issue 19).
+pub fn status_of(buf: &[u8]) -> Option<u16> {
+    let window = buf.get(..MAX_STATUS_LINE.saturating_add(2)).unwrap_or(buf);
+    let eol = window.iter().position(|&b| b == b'\n')?;
+    parse_status_line(trim_cr(window.get(..eol)?)).ok()
+}
+
+/// How many bytes of empty lines (`\r\n` or `\n`) start `buf`, at most
+/// [`MAX_LEADING_BLANK`]: some servers send one before the status line, which a client
+/// should skip (RFC 9112 2.2).
+pub fn leading_blank_len(buf: &[u8]) -> usize {
+    buf.iter()
+        .take(MAX_LEADING_BLANK)
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count()
+}
+
+/// The most empty-line bytes skipped before a status line.
+pub const MAX_LEADING_BLANK: usize = 8;
 
 fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
@@ -149,6 +174,9 @@ fn read_header<'a>(line: &'a [u8], head: &mut Head<'a>) -> Result<(), HeadError>
         head.chunked = trim_blanks(last).eq_ignore_ascii_case(b"chunked");
     } else if name.eq_ignore_ascii_case(b"location") && head.location.is_none() {
         head.location = Some(value);
+    } else if name.eq_ignore_ascii_case(b"retry-after") {
+        // Delta-seconds; anything else (an HTTP-date, garbage) is ignored, not an error.
+        head.retry_after_s = crate::parse::parse_u64(value);
     }
     Ok(())
 }
@@ -316,6 +344,30 @@ fn hex_value(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_read_in_delta_seconds_only() {
+        let head = |v: &str| {
+            let raw = format!("HTTP/1.1 429 X\r\nRetry-After: {v}\r\n\r\n");
+            parse_head(raw.as_bytes()).unwrap().retry_after_s
+        };
+        assert_eq!(head("3"), Some(3));
+        assert_eq!(head(" 120 "), Some(120));
+        assert_eq!(head("Fri, 31 Dec 1999 23:59:59 GMT"), None);
+        assert_eq!(head("-1"), None);
+    }
+
+    #[test]
+    fn a_whole_status_line_is_read_whatever_follows() {
+        assert_eq!(status_of(b"HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n"), Some(200));
+        assert_eq!(status_of(b"HTTP/1.1 204\n"), Some(204));
+        assert_eq!(status_of(b"HTTP/1.1 200 OK"), None);
+        assert_eq!(status_of(b"HTTP/1.1 2x0 OK\r\n"), None);
+        assert_eq!(status_of(b"SSH-2.0\r\n"), None);
+        assert_eq!(leading_blank_len(b"\r\n\nHTTP/1.1"), 3);
+        assert_eq!(leading_blank_len(&[b'\n'; 100]), MAX_LEADING_BLANK);
+        assert_eq!(leading_blank_len(b"HTTP/1.1"), 0);
+    }
 
     /// A real answer, captured from Python 3.11's `http.server` (which refuses POST),
     /// body cut after its first line.

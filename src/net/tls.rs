@@ -33,6 +33,11 @@ impl fmt::Debug for TlsConfig {
 pub enum TlsSetupError {
     /// The CA file could not be read.
     Read(io::ErrorKind),
+    /// The CA file is not a regular file (a FIFO, a directory, a device such as
+    /// `/dev/zero`): refused before a read that could block or never end.
+    NotRegular,
+    /// The CA file is larger than [`CA_FILE_CAP`].
+    TooLarge,
     /// The CA file holds no `CERTIFICATE` block.
     NoCertificate,
     /// A PEM block is malformed.
@@ -47,6 +52,14 @@ impl fmt::Display for TlsSetupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TlsSetupError::Read(kind) => write!(f, "cannot read the CA file: {kind}"),
+            TlsSetupError::NotRegular => f.write_str(
+                "the CA file is not a regular file (a FIFO, directory or device); give a PEM file",
+            ),
+            TlsSetupError::TooLarge => write!(
+                f,
+                "the CA file is larger than {} MiB, more than any CA bundle (about 200 KiB); give the PEM file of the CAs to trust",
+                CA_FILE_CAP >> 20
+            ),
             TlsSetupError::NoCertificate => {
                 f.write_str("the CA file holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
             }
@@ -99,8 +112,36 @@ impl TlsConfig {
     }
 }
 
+/// The most a CA file may hold: the whole Mozilla bundle is about 200 KiB.
+pub const CA_FILE_CAP: usize = 1 << 20;
+
+/// The CA file's bytes: a regular file (opened without blocking, so a FIFO cannot stall
+/// start-up), read up to [`CA_FILE_CAP`].
+fn read_ca_file(path: &Path) -> Result<Vec<u8>, TlsSetupError> {
+    use rustix::fs::{FileType, Mode, OFlags, CWD};
+    let read_error = |e: rustix::io::Errno| TlsSetupError::Read(io::Error::from(e).kind());
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let fd = rustix::fs::openat(CWD, path, flags, Mode::empty()).map_err(read_error)?;
+    let st = rustix::fs::fstat(&fd).map_err(read_error)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return Err(TlsSetupError::NotRegular);
+    }
+    if u64::try_from(st.st_size).map_or(true, |n| n > CA_FILE_CAP as u64) {
+        return Err(TlsSetupError::TooLarge);
+    }
+    let mut pem = Vec::new();
+    // One byte past the cap tells a file that grew since fstat.
+    let limit = (CA_FILE_CAP as u64).saturating_add(1);
+    io::Read::read_to_end(&mut io::Read::take(std::fs::File::from(fd), limit), &mut pem)
+        .map_err(|e| TlsSetupError::Read(e.kind()))?;
+    if pem.len() > CA_FILE_CAP {
+        return Err(TlsSetupError::TooLarge);
+    }
+    Ok(pem)
+}
+
 fn add_pem_file(roots: &mut RootCertStore, path: &Path) -> Result<(), TlsSetupError> {
-    let pem = std::fs::read(path).map_err(|e| TlsSetupError::Read(e.kind()))?;
+    let pem = read_ca_file(path)?;
     let mut added = 0usize;
     for cert in CertificateDer::pem_slice_iter(&pem) {
         let cert = cert.map_err(|_| TlsSetupError::BadPem)?;

@@ -28,6 +28,25 @@ pub(crate) const TEXT_CAP: usize = 4096;
 pub const BODY_CAP: usize = 128 * 1024;
 /// The longest host label (a DNS name's limit), so every field of a body is bounded.
 pub const HOST_LABEL_MAX: usize = 253;
+/// The longest Telegram chat id taken (ids are numbers, `@channel` names at most 32).
+pub const TELEGRAM_CHAT_ID_MAX: usize = 64;
+/// JSON escaping writes at most this many bytes for one byte (`\u00XX`).
+const JSON_ESCAPE_MAX: usize = 6;
+/// What one alert renders to besides its escaped strings: keys, numbers, dates, the
+/// container and pod ids, the parent's comm (16 bytes, escaped). About 700 bytes at most;
+/// bounded generously (the test `the_largest_alert_fits_the_body_in_every_format`
+/// checks the whole bound).
+const ALERT_FIXED_MAX: usize = 2 * 1024;
+/// The longest one message can render to, in any format: the text twice (the
+/// Alertmanager summary is its first line), the host label, the shown cmdline and the
+/// chat id, each escaped at worst, and the rest.
+pub const ALERT_MAX_LEN: usize = ALERT_FIXED_MAX
+    + JSON_ESCAPE_MAX
+        * (2 * TEXT_CAP + HOST_LABEL_MAX + crate::parse::cmdline::SHOWN_LEN + TELEGRAM_CHAT_ID_MAX);
+// One message of the largest size always fits a body (with the batch's brackets): an
+// Alertmanager batch always carries at least its first alert, so a courier can never be
+// left with something owed that renders to nothing (issue 19: it spun on that).
+const _: () = assert!(ALERT_MAX_LEN + 2 <= BODY_CAP, "one alert must always fit BODY_CAP");
 /// Discord's limit on `content`, in characters.
 pub const DISCORD_MAX_CHARS: usize = 2000;
 /// Telegram's limit on `text`, in characters.

@@ -112,14 +112,13 @@ impl FakeProc {
         cmd
     }
 
-    /// Adds pid `pid` whose cmdline is a FIFO: a scan blocks in its open(), as a read of
-    /// a process stuck in the kernel can. Returns the FIFO's path.
-    pub fn add_fifo_cmdline(&self, pid: u32) -> PathBuf {
-        self.add_raw(pid, None, None, None);
-        let fifo = self.pid_dir(pid).join("cmdline");
-        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-        assert!(made.unwrap().success(), "mkfifo {}", fifo.display());
-        fifo
+    /// Makes `pid`'s `file` (`stat`, `cmdline`, `cgroup`) a FIFO no one writes to.
+    pub fn make_fifo(&self, pid: u32, file: &str) -> PathBuf {
+        let path = self.pid_dir(pid).join(file);
+        let _ = fs::remove_file(&path);
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        assert!(made.unwrap().success(), "mkfifo {}", path.display());
+        path
     }
 
     /// Adds an ordinary process.

@@ -3,25 +3,31 @@
 servers the client must survive. Started by the test, killed by pid.
 
     peer.py MODE [--bind HOST] [--tls CERT KEY] [--status N] [--body TEXT] [--to URL]
+            [--header "NAME: VALUE"]
 
 Prints "PORT <n>" once listening. Writes one JSON line per event to --log: "accept" from
 the accepting thread (so accepts are logged in the order they happened), "request" with
-the request line, headers and body, "tls-error" when a TLS handshake fails. An accept
+the request line, headers, body and time (monotonic seconds), "tls-error" when a TLS handshake fails. An accept
 names the client's port, so a test can tell its own marker connection apart.
 
 Modes:
-  record          read the request, log it, answer --status (200) with --body
+  record          read the request, log it, answer --status (200) with --body (and
+                  --header)
   never           read the request, never answer (the connection stays open)
-  trickle-head    send a head one byte every 50 ms, forever
+  trickle-head    send a 503 head one byte every 50 ms, forever (a 2xx status line
+                  would be taken as delivered at once)
   trickle-body    send a 500 head announcing 1 MB, then one body byte every 50 ms
   big             send a --status (500) head announcing 100 MB, and the 100 MB
   endless         send a 500 head with no length, then bytes until the client goes
-  endless-header  send a status line, then one header line that never ends
+  endless-header  send a 503 status line, then one header line that never ends
   redirect-loop   302 to the very URL requested
   redirect-fresh  302 to a new path each time (/fresh/1, /fresh/2, ...)
   redirect-to     302 to --to
   reset           read the request, then reset the connection (RST)
   garbage         read the request, answer bytes that are not HTTP
+  folded-2xx      answer 200 with a folded (obsolete line-folding) header
+  two-lengths-2xx answer 200 with two Content-Length values that differ
+  blank-line-2xx  answer 200 after a leading blank line (CRLF), sent in two pieces
 """
 import argparse
 import json
@@ -97,14 +103,15 @@ def handle(conn, args, out):
     req = read_request(conn)
     if req is None:
         return
-    log(out, event="request", **req)
+    log(out, event="request", t=time.monotonic(), **req)
     mode = args.mode
     if mode == "record":
-        answer(conn, args.status or 200, args.body)
+        extra = f"{args.header}\r\n" if args.header else ""
+        answer(conn, args.status or 200, args.body, extra)
     elif mode == "never":
         hold(conn)
     elif mode == "trickle-head":
-        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        conn.sendall(b"HTTP/1.1 503 Busy\r\n")
         send_forever(conn, b"X", 0.05)
     elif mode == "trickle-body":
         conn.sendall(b"HTTP/1.1 500 Slow\r\nContent-Length: 1000000\r\n\r\n")
@@ -122,7 +129,7 @@ def handle(conn, args, out):
         conn.sendall(b"HTTP/1.1 500 Endless\r\nConnection: close\r\n\r\n")
         send_forever(conn, b"y" * 65536)
     elif mode == "endless-header":
-        conn.sendall(b"HTTP/1.1 200 OK\r\nX-Endless: ")
+        conn.sendall(b"HTTP/1.1 503 Busy\r\nX-Endless: ")
         send_forever(conn, b"a" * 4096)
     elif mode == "redirect-loop":
         target = req["line"].split(" ")[1]
@@ -136,6 +143,14 @@ def handle(conn, args, out):
         answer(conn, 302, "", f"Location: {args.to}\r\n")
     elif mode == "reset":
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    elif mode == "folded-2xx":
+        conn.sendall(b"HTTP/1.1 200 OK\r\nX-Note: a\r\n folded\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    elif mode == "two-lengths-2xx":
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok")
+    elif mode == "blank-line-2xx":
+        conn.sendall(b"\r\n")
+        time.sleep(0.05)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     elif mode == "garbage":
         conn.sendall(b"SSH-2.0-OpenSSH_9.2p1\r\n\x00\x01\x02\xff")
         hold(conn)
@@ -164,6 +179,7 @@ def main():
     p.add_argument("--status", type=int)
     p.add_argument("--body", default="")
     p.add_argument("--to", default="")
+    p.add_argument("--header", default="")
     p.add_argument("--log", required=True)
     args = p.parse_args()
     tls = None
