@@ -1,7 +1,9 @@
 //! The seccomp-bpf allowlist: the system calls lingerwatch makes once it is running,
 //! derived with `scripts/trace-syscalls.sh` (strace of both static builds and of the glibc
 //! build the tests run, across scan, health, run to stdout and to http and https webhooks,
-//! a DNS lookup, a CONNECT proxy, SIGUSR1 and SIGTERM), plus the few that rare paths
+//! a CONNECT proxy, SIGUSR1 and SIGTERM, and every resolver path: UDP, TCP after a
+//! truncated answer, an IPv6 nameserver, `search`, NXDOMAIN, a silent nameserver,
+//! `/etc/hosts`, a proxy by name), plus the few that rare paths
 //! need (each says why). A call outside the list fails with `EPERM`, which the caller
 //! reports where it happens (a resolver path nobody traced is a "DNS lookup failed" line,
 //! not a dead watchdog); only the calls on [`KILLED`] (running other code, reaching into
@@ -166,6 +168,11 @@ pub(crate) const NETWORK: &[Allowed] = &[
     any("poll", libc::SYS_poll),
     any("sendto", libc::SYS_sendto),
     any("sendmmsg", libc::SYS_sendmmsg),
+    // DNS over TCP, when the UDP answer came truncated (TC bit; issue 19): musl sends the
+    // length and the query in one `sendmsg` (MSG_FASTOPEN), glibc both queries in one
+    // `writev`.
+    any("sendmsg", libc::SYS_sendmsg),
+    any("writev", libc::SYS_writev),
     any("recvfrom", libc::SYS_recvfrom),
     any("recvmsg", libc::SYS_recvmsg),
     // glibc's resolver takes its default search domain from the hostname.
