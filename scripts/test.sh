@@ -27,7 +27,12 @@ scripts/fuzz-smoke.sh
 
 step "static musl builds (HTTP-only, then the default HTTPS one)"
 scripts/build-static.sh --no-default-features
+cp target/x86_64-unknown-linux-musl/release/lingerwatch target/lingerwatch-http-only
 scripts/build-static.sh
+
+step "every resolver path, locked in, with musl's resolver: both static builds (issue 19)"
+LINGERWATCH_BIN="$PWD/target/lingerwatch-http-only" cargo test --locked --test resolver
+LINGERWATCH_BIN="$PWD/target/x86_64-unknown-linux-musl/release/lingerwatch" cargo test --locked --test resolver
 
 # --- deploy (issue 4) ---
 step "deploy files: DaemonSet against the Kubernetes schemas, hadolint, compose config, the unit, and the .deb (built here from the static binary) under lintian"

@@ -373,7 +373,7 @@ fn alert_table(cfg: &Config, destinations: usize) -> AlertTable {
 
 /// `__sandbox-probe WHAT`, for the tests: starts as `run` does, locks itself in (unless
 /// the configuration says not to), then tries one forbidden thing and prints what
-/// happened. A call the seccomp filter refuses kills the process (SIGSYS) instead.
+/// happened. A call on the seccomp kill list kills the process (SIGSYS) instead.
 pub fn probe(cfg: &Config) -> u8 {
     let daemon = match Daemon::start(cfg) {
         Ok(d) => d,

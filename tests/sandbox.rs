@@ -90,7 +90,7 @@ fn every_forbidden_thing_is_refused_locked_in_and_works_without_the_sandbox() {
         "{}",
         said(&on)
     );
-    // seccomp refuses these by killing the process.
+    // seccomp's kill list: these kill the process.
     for what in ["exec", "ptrace", "kill"] {
         let on = probe(what, true, false, dest_port);
         assert_eq!(
@@ -109,9 +109,9 @@ fn every_forbidden_thing_is_refused_locked_in_and_works_without_the_sandbox() {
 }
 
 /// Landlock grants truncate beneath the `/proc` root (so its open hook stops there, issue
-/// 23); seccomp still kills a truncate there, as anywhere.
+/// 23); seccomp still refuses a truncate there, as anywhere (EPERM: it is on no list).
 #[test]
-fn truncate_beneath_the_proc_root_is_killed_by_seccomp_though_landlock_grants_it() {
+fn truncate_beneath_the_proc_root_is_refused_by_seccomp_though_landlock_grants_it() {
     let fake = common::FakeProc::new();
     let victim = fake.root().join("victim");
     std::fs::write(&victim, b"kept").unwrap();
@@ -126,7 +126,12 @@ fn truncate_beneath_the_proc_root_is_killed_by_seccomp_though_landlock_grants_it
             .unwrap()
     };
     let on = run(true);
-    assert_eq!(on.status.signal(), Some(libc::SIGSYS), "{}", said(&on));
+    assert!(
+        on.status.success()
+            && String::from_utf8_lossy(&on.stdout).contains(": error: Operation not permitted"),
+        "{}",
+        said(&on)
+    );
     assert_eq!(std::fs::read(&victim).unwrap(), b"kept");
     let off = run(false);
     assert!(
@@ -135,6 +140,27 @@ fn truncate_beneath_the_proc_root_is_killed_by_seccomp_though_landlock_grants_it
         said(&off)
     );
     assert_eq!(std::fs::read(&victim).unwrap(), b"");
+}
+
+/// Issue 19: a call on no list (a libc path nobody traced) fails with EPERM where it is
+/// made, and the watchdog lives; before, it died of SIGSYS and nothing was watched.
+#[test]
+fn an_unlisted_call_fails_with_eperm_and_the_process_lives() {
+    let dest = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dest_port = dest.local_addr().unwrap().port();
+    let on = probe("unlisted", true, false, dest_port);
+    let text = String::from_utf8_lossy(&on.stdout);
+    assert!(
+        on.status.success() && text.contains("unlisted: error: Operation not permitted"),
+        "locked in: {}",
+        said(&on)
+    );
+    let off = probe("unlisted", false, false, dest_port);
+    assert!(
+        String::from_utf8_lossy(&off.stdout).contains("unlisted: ok"),
+        "without the sandbox: {}",
+        said(&off)
+    );
 }
 
 #[test]
@@ -174,7 +200,7 @@ fn the_allowlist_is_exactly_the_committed_one() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/seccomp-allowlist.txt");
     if std::env::var("LINGERWATCH_BLESS").is_ok() {
         // Rewrites the committed list after a deliberate change; review shows the diff.
-        let header = "# The seccomp allowlist of `lingerwatch run` (src/sandbox/syscalls.rs), one call per\n# line with its argument rule. tests/sandbox.rs compares it with the code: widening\n# the list changes this file too. LINGERWATCH_BLESS=1 cargo test --test sandbox rewrites it.\n";
+        let header = "# The seccomp filters of `lingerwatch run` (src/sandbox/syscalls.rs): the allowlist, one\n# call per line with its argument rule; the calls answered with an errno; the kill list\n# (these kill the process with SIGSYS); and what any other call gets (EPERM: it fails,\n# the process lives). tests/sandbox.rs compares it with the code: a change to either\n# list changes this file too. LINGERWATCH_BLESS=1 cargo test --test sandbox rewrites it.\n";
         std::fs::write(path, format!("{header}{listed}")).unwrap();
     }
     let committed = std::fs::read_to_string(path).unwrap();

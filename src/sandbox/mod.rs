@@ -2,8 +2,9 @@
 //! before any thread starts, the process locks itself in with Landlock (read-only access
 //! to the `/proc` it scans and the few files it reads later; TCP connect only to the
 //! ports of its destinations and proxies, no TCP bind; no signals to other processes)
-//! and a seccomp-bpf allowlist of its own system calls ([`syscalls`]), which kills the
-//! process with SIGSYS on anything else. Both need no privilege (`no_new_privs` is set
+//! and a seccomp-bpf allowlist of its own system calls ([`syscalls`]): anything else
+//! fails with `EPERM`, and a short list of dangerous calls ([`syscalls::KILLED`]) kills
+//! the process with SIGSYS. Both need no privilege (`no_new_privs` is set
 //! first), work as uid 65534 with no capabilities, and are inherited by every thread
 //! started afterwards.
 //!
@@ -193,10 +194,11 @@ fn restrict_paths_and_ports(plan: &Plan) -> Result<Landlock, Error> {
     })
 }
 
-/// The seccomp filters: the allowlist (anything else kills the process), and the calls
-/// answered with an errno instead. When both apply, the errno wins (the kernel runs every
-/// filter and takes the most restrictive answer, and an errno is more restrictive than
-/// allow).
+/// The seccomp filters: the allowlist (anything else fails with `EPERM`), the kill list,
+/// and the calls answered with another errno. The kernel runs every filter and takes the
+/// most restrictive answer (kill, then errno, then allow), so a call on the kill list
+/// kills although the allowlist only refuses it, and a refusal's errno beats the
+/// allowlist's allow.
 fn install_allowlist(plan: &Plan) -> Result<bool, Error> {
     if !cfg!(target_arch = "x86_64") {
         return Ok(false);
@@ -204,10 +206,11 @@ fn install_allowlist(plan: &Plan) -> Result<bool, Error> {
     let err = |e: &dyn fmt::Display| Error(format!("seccomp: {e}"));
     let allow = allowlist_filter(plan).map_err(|e| err(&e))?;
     let refuse = refusal_filter().map_err(|e| err(&e))?;
+    let kill = kill_filter().map_err(|e| err(&e))?;
     // The allowlist goes last: installing a filter takes prctl and seccomp calls, which
     // it does not allow.
-    for prog in refuse {
-        seccompiler::apply_filter(&prog).map_err(|e| err(&e))?;
+    for prog in refuse.iter().chain([&kill]) {
+        seccompiler::apply_filter(prog).map_err(|e| err(&e))?;
     }
     seccompiler::apply_filter(&allow).map_err(|e| err(&e))?;
     Ok(true)
@@ -268,7 +271,31 @@ fn allowlist_filter(plan: &Plan) -> Result<BpfProgram, seccompiler::BackendError
     for a in allowed(plan) {
         rules.insert(a.nr, rules_of(a.args)?);
     }
-    compile(rules, SeccompAction::KillProcess, SeccompAction::Allow)
+    let eperm = SeccompAction::Errno(libc::EPERM.unsigned_abs());
+    compile(rules, eperm, SeccompAction::Allow)
+}
+
+/// The kill list: its calls kill the process, everything else passes to the other
+/// filters.
+fn kill_filter() -> Result<BpfProgram, seccompiler::BackendError> {
+    let own = u64::from(std::process::id());
+    let mut rules = BTreeMap::new();
+    for &(_, nr, kills) in syscalls::KILLED {
+        let rule = match kills {
+            syscalls::Kills::Always => Vec::new(),
+            // A pid is an int: compare its low 32 bits, whatever the register holds above.
+            syscalls::Kills::OtherPid { index } => {
+                vec![SeccompRule::new(vec![SeccompCondition::new(
+                    index,
+                    SeccompCmpArgLen::Dword,
+                    SeccompCmpOp::Ne,
+                    own,
+                )?])?]
+            }
+        };
+        rules.insert(nr, rule);
+    }
+    compile(rules, SeccompAction::Allow, SeccompAction::KillProcess)
 }
 
 /// One filter per errno (a filter has one action for its matches).
@@ -292,8 +319,9 @@ fn refusal_filter() -> Result<Vec<BpfProgram>, seccompiler::BackendError> {
         .collect()
 }
 
-/// The allowlist as the committed `tests/seccomp-allowlist.txt` spells it: one call per
-/// line, its argument rule after it.
+/// The filters as the committed `tests/seccomp-allowlist.txt` spells them: one allowed
+/// call per line, its argument rule after it; then the calls answered with an errno, the
+/// calls that kill, and what everything else gets.
 pub fn describe(plan: &Plan) -> Vec<String> {
     let mut lines: Vec<String> = allowed(plan)
         .iter()
@@ -318,5 +346,14 @@ pub fn describe(plan: &Plan) -> Vec<String> {
         };
         lines.push(format!("answered errno {errno}: {name}{when}"));
     }
+    for &(name, _, kills) in syscalls::KILLED {
+        lines.push(match kills {
+            syscalls::Kills::Always => format!("killed: {name}"),
+            syscalls::Kills::OtherPid { index } => {
+                format!("killed: {name} arg{index} not its own pid")
+            }
+        });
+    }
+    lines.push("anything else: errno 1 (EPERM)".to_owned());
     lines
 }

@@ -1,9 +1,10 @@
 //! The forbidden things `lingerwatch __sandbox-probe WHAT` tries after locking itself in,
 //! so the tests prove the sandbox (Firecracker tests its seccomp filters the same way):
-//! each returns what happened, or the process dies of SIGSYS where seccomp refuses the
-//! call. With the sandbox off, each succeeds (as root), which shows that the refusal is
+//! each returns what happened, or the process dies of SIGSYS where the call is on
+//! seccomp's kill list. `unlisted` makes a harmless call that is on no list (`sysinfo`):
+//! it fails with `EPERM` and the process lives. With the sandbox off, each succeeds (as root), which shows that the refusal is
 //! the sandbox's, not the environment's.
-#![allow(unsafe_code)] // execve, ptrace and kill, called raw: those exact calls are tested
+#![allow(unsafe_code)] // execve, ptrace, kill and sysinfo, called raw: those exact calls are tested
 
 use std::io::{Read, Write};
 
@@ -53,7 +54,12 @@ pub fn attempt(what: &str) -> String {
         "ptrace" => raw(unsafe { libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) }),
         // SAFETY: signal 0 only checks that pid 1 exists and may be signalled.
         "kill" => raw(unsafe { libc::kill(1, 0) } as libc::c_long),
-        _ => "error: unknown probe (read PATH, write PATH, truncate PATH, connect PORT, bind, exec, ptrace, kill)"
+        // SAFETY: `info` is a sysinfo struct the call fills in.
+        "unlisted" => raw(unsafe {
+            let mut info: libc::sysinfo = core::mem::zeroed();
+            libc::syscall(libc::SYS_sysinfo, &mut info)
+        }),
+        _ => "error: unknown probe (read PATH, write PATH, truncate PATH, connect PORT, bind, exec, ptrace, kill, unlisted)"
             .to_owned(),
     }
 }

@@ -1,10 +1,15 @@
 //! The seccomp-bpf allowlist: the system calls lingerwatch makes once it is running,
 //! derived with `scripts/trace-syscalls.sh` (strace of both static builds and of the glibc
 //! build the tests run, across scan, health, run to stdout and to http and https webhooks,
-//! a DNS lookup, a CONNECT proxy, SIGUSR1 and SIGTERM), plus the few that rare paths
-//! need (each says why). Nothing else: a call outside the list kills the process with
-//! SIGSYS, so a violation is loud. `tests/seccomp-allowlist.txt` holds the same list, so
-//! widening it is a visible change in review.
+//! a CONNECT proxy, SIGUSR1 and SIGTERM, and every resolver path: UDP, TCP after a
+//! truncated answer, an IPv6 nameserver, `search`, NXDOMAIN, a silent nameserver,
+//! `/etc/hosts`, a proxy by name), plus the few that rare paths
+//! need (each says why). A call outside the list fails with `EPERM`, which the caller
+//! reports where it happens (a resolver path nobody traced is a "DNS lookup failed" line,
+//! not a dead watchdog); only the calls on [`KILLED`] (running other code, reaching into
+//! other processes, changing the kernel or the mounts) kill the process with SIGSYS.
+//! `tests/seccomp-allowlist.txt` holds both lists, so a change to either is visible in
+//! review.
 //!
 //! Start-up calls (execve, arch_prctl, uname, prlimit64, ftruncate of the heartbeat, the
 //! sandbox's own prctl/landlock/seccomp) happen before the filter and are not on it.
@@ -163,6 +168,11 @@ pub(crate) const NETWORK: &[Allowed] = &[
     any("poll", libc::SYS_poll),
     any("sendto", libc::SYS_sendto),
     any("sendmmsg", libc::SYS_sendmmsg),
+    // DNS over TCP, when the UDP answer came truncated (TC bit; issue 19): musl sends the
+    // length and the query in one `sendmsg` (MSG_FASTOPEN), glibc both queries in one
+    // `writev`.
+    any("sendmsg", libc::SYS_sendmsg),
+    any("writev", libc::SYS_writev),
     any("recvfrom", libc::SYS_recvfrom),
     any("recvmsg", libc::SYS_recvmsg),
     // glibc's resolver takes its default search domain from the hostname.
@@ -187,4 +197,79 @@ pub(crate) const REFUSED: &[(&str, i64, Args, i32)] = &[
         },
         libc::EACCES,
     ),
+];
+
+/// When a call on the kill list kills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kills {
+    Always,
+    /// When argument `index`, a pid, names any process but this one (a signal to itself,
+    /// as `abort` sends, merely fails).
+    OtherPid {
+        index: u8,
+    },
+}
+
+const fn always(name: &'static str, nr: i64) -> (&'static str, i64, Kills) {
+    (name, nr, Kills::Always)
+}
+
+/// The calls that kill the process with SIGSYS instead of failing: what an attacker who
+/// took over the process would make, and lingerwatch never does. Each is a way out of
+/// the sandbox or into another process or the kernel, so a loud death is worth more than
+/// a failure the caller may not expect. Everything else outside the allowlist fails with
+/// `EPERM`.
+pub(crate) const KILLED: &[(&str, i64, Kills)] = &[
+    // Running other code.
+    always("execve", libc::SYS_execve),
+    always("execveat", libc::SYS_execveat),
+    // Reaching into other processes: their memory, their fds, signals.
+    always("ptrace", libc::SYS_ptrace),
+    always("process_vm_readv", libc::SYS_process_vm_readv),
+    always("process_vm_writev", libc::SYS_process_vm_writev),
+    always("pidfd_getfd", libc::SYS_pidfd_getfd),
+    always("pidfd_send_signal", libc::SYS_pidfd_send_signal),
+    ("kill", libc::SYS_kill, Kills::OtherPid { index: 0 }),
+    ("tgkill", libc::SYS_tgkill, Kills::OtherPid { index: 0 }),
+    (
+        "rt_sigqueueinfo",
+        libc::SYS_rt_sigqueueinfo,
+        Kills::OtherPid { index: 0 },
+    ),
+    (
+        "rt_tgsigqueueinfo",
+        libc::SYS_rt_tgsigqueueinfo,
+        Kills::OtherPid { index: 0 },
+    ),
+    // Changing the kernel: programs, modules, another kernel, reboot.
+    always("bpf", libc::SYS_bpf),
+    always("init_module", libc::SYS_init_module),
+    always("finit_module", libc::SYS_finit_module),
+    always("delete_module", libc::SYS_delete_module),
+    always("kexec_load", libc::SYS_kexec_load),
+    always("kexec_file_load", libc::SYS_kexec_file_load),
+    always("reboot", libc::SYS_reboot),
+    // Mounts and namespaces: another view of the files Landlock guards.
+    always("mount", libc::SYS_mount),
+    always("umount2", libc::SYS_umount2),
+    always("pivot_root", libc::SYS_pivot_root),
+    always("chroot", libc::SYS_chroot),
+    always("unshare", libc::SYS_unshare),
+    always("setns", libc::SYS_setns),
+    always("open_tree", libc::SYS_open_tree),
+    always("move_mount", libc::SYS_move_mount),
+    always("fsopen", libc::SYS_fsopen),
+    always("fsmount", libc::SYS_fsmount),
+    always("fspick", libc::SYS_fspick),
+    always("mount_setattr", libc::SYS_mount_setattr),
+    // Ways around seccomp itself (io_uring runs calls no filter sees) and the kernel's
+    // favourite exploit primitives.
+    always("io_uring_setup", libc::SYS_io_uring_setup),
+    always("io_uring_enter", libc::SYS_io_uring_enter),
+    always("io_uring_register", libc::SYS_io_uring_register),
+    always("userfaultfd", libc::SYS_userfaultfd),
+    always("perf_event_open", libc::SYS_perf_event_open),
+    always("keyctl", libc::SYS_keyctl),
+    always("add_key", libc::SYS_add_key),
+    always("request_key", libc::SYS_request_key),
 ];

@@ -14,19 +14,30 @@ pub struct Daemon {
 impl Daemon {
     /// `lingerwatch run ARGS` with only `env` (and a heartbeat in a temp dir) set.
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
+        Daemon::start_wrapped(args, env, |cmd| cmd)
+    }
+
+    /// As [`Daemon::start`], the command passed through `wrap` (to run it in a namespace
+    /// the test made: `dns::Namespace::wrap`).
+    pub fn start_wrapped(
+        args: &[&str],
+        env: &[(&str, &str)],
+        wrap: impl FnOnce(Command) -> Command,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let stderr = dir.path().join("stderr.log");
         let mut cmd = Command::new(super::bin());
         cmd.arg("run")
             .args(args)
             .env_clear()
-            .env("WATCHDOG_HEARTBEAT_FILE", dir.path().join("heartbeat"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap());
+            .env("WATCHDOG_HEARTBEAT_FILE", dir.path().join("heartbeat"));
         for (k, v) in env {
             cmd.env(k, v);
         }
+        let mut cmd = wrap(cmd);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap());
         Daemon {
             child: cmd.spawn().unwrap(),
             stderr,

@@ -4,6 +4,7 @@
 pub mod alertmanager;
 pub mod alloc_count;
 pub mod daemon;
+pub mod dns;
 pub mod node_exporter;
 pub mod peers;
 pub mod pki;
