@@ -22,6 +22,9 @@
 
 use heapless::Vec;
 
+// The kinds of message are the outbox's (what is owed is kept by kind); the table is
+// where the rest of the code meets them.
+pub use crate::outbox::{Kind, PerKind};
 use crate::outbox::{Cadence, Outbox, Outcome, Owed, Seq};
 use crate::policy::Threshold;
 use crate::scan::{Found, ProcessKey, ScanReport, MAX_FOUND};
@@ -42,56 +45,6 @@ pub const RESOLVED_REPOSTS: u64 = 4;
 
 // The scan must be able to store every tracked process.
 const _: () = assert!(ALERT_CAPACITY <= MAX_FOUND);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Firing,
-    Reminder,
-    Resolved,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Firing => "firing",
-            Kind::Reminder => "reminder",
-            Kind::Resolved => "resolved",
-        }
-    }
-
-    pub const ALL: [Kind; 3] = [Kind::Firing, Kind::Reminder, Kind::Resolved];
-}
-
-/// One value per kind of message, named: counts since start, what a batch owes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PerKind<T> {
-    pub firing: T,
-    pub reminder: T,
-    pub resolved: T,
-}
-
-impl<T: Copy> PerKind<T> {
-    pub fn get(&self, kind: Kind) -> T {
-        match kind {
-            Kind::Firing => self.firing,
-            Kind::Reminder => self.reminder,
-            Kind::Resolved => self.resolved,
-        }
-    }
-
-    pub fn get_mut(&mut self, kind: Kind) -> &mut T {
-        match kind {
-            Kind::Firing => &mut self.firing,
-            Kind::Reminder => &mut self.reminder,
-            Kind::Resolved => &mut self.resolved,
-        }
-    }
-
-    /// Each kind with its value, in [`Kind::ALL`]'s order.
-    pub fn each(&self) -> impl Iterator<Item = (Kind, T)> + '_ {
-        Kind::ALL.into_iter().map(|k| (k, self.get(k)))
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Policy {

@@ -26,6 +26,12 @@ pub struct Setting {
     pub help: &'static str,
 }
 
+/// The longest host label (a DNS name's limit): every field of a body is bounded.
+pub const HOST_LABEL_MAX: usize = 253;
+/// The longest Telegram chat id the renderers make room for (ids are numbers, `@channel`
+/// names at most 32).
+pub const TELEGRAM_CHAT_ID_MAX: usize = 64;
+
 pub const DEFAULT_INIT_NAMES: &str = "tini,dumb-init,docker-init,catatonit,systemd,init";
 
 pub const SETTINGS: &[Setting] = &[
@@ -214,7 +220,7 @@ pub fn parse_chat_id(s: &str) -> Result<String, Expected> {
 // The longest chat id parse_chat_id takes (`@` and 32 characters, 33 bytes) fits the
 // field's bound.
 const CHAT_ID_LONGEST: usize = 33;
-const _: () = assert!(CHAT_ID_LONGEST <= crate::render::TELEGRAM_CHAT_ID_MAX);
+const _: () = assert!(CHAT_ID_LONGEST <= TELEGRAM_CHAT_ID_MAX);
 
 /// Where alerts go and in what shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -486,7 +492,7 @@ const WEBHOOKS_EXPECTED: &str = "at most 4 comma-separated http:// or https:// U
 /// The host label: bounded, so every body field is, and printable.
 pub(crate) fn parse_host_label(s: &str) -> Result<String, Expected> {
     let s = s.trim();
-    if s.len() > crate::render::HOST_LABEL_MAX || s.chars().any(char::is_control) {
+    if s.len() > HOST_LABEL_MAX || s.chars().any(char::is_control) {
         return Err(Expected(HOST_LABEL_EXPECTED));
     }
     Ok(s.to_owned())

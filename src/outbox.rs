@@ -9,10 +9,60 @@
 //! counted in ticks) before it tries again, so order holds and a dead destination never
 //! delays another.
 
-use crate::alert::Kind;
 
 /// A message's place in the order of decisions: unique, increasing.
 pub type Seq = u64;
+
+/// What a message says of its alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Firing,
+    Reminder,
+    Resolved,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Firing => "firing",
+            Kind::Reminder => "reminder",
+            Kind::Resolved => "resolved",
+        }
+    }
+
+    pub const ALL: [Kind; 3] = [Kind::Firing, Kind::Reminder, Kind::Resolved];
+}
+
+/// One value per kind of message, named: counts since start, what a batch owes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PerKind<T> {
+    pub firing: T,
+    pub reminder: T,
+    pub resolved: T,
+}
+
+impl<T: Copy> PerKind<T> {
+    pub fn get(&self, kind: Kind) -> T {
+        match kind {
+            Kind::Firing => self.firing,
+            Kind::Reminder => self.reminder,
+            Kind::Resolved => self.resolved,
+        }
+    }
+
+    pub fn get_mut(&mut self, kind: Kind) -> &mut T {
+        match kind {
+            Kind::Firing => &mut self.firing,
+            Kind::Reminder => &mut self.reminder,
+            Kind::Resolved => &mut self.resolved,
+        }
+    }
+
+    /// Each kind with its value, in [`Kind::ALL`]'s order.
+    pub fn each(&self) -> impl Iterator<Item = (Kind, T)> + '_ {
+        Kind::ALL.into_iter().map(|k| (k, self.get(k)))
+    }
+}
 
 /// The longest wait between retries, in ticks.
 pub(crate) const MAX_BACKOFF_TICKS: u64 = 8;

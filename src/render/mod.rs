@@ -26,10 +26,8 @@ pub(crate) const TEXT_CAP: usize = 4096;
 /// Room for one body: an Alertmanager batch of [`BATCH_MAX`] alerts at their usual size
 /// (about 1.5 KiB each; a batch ends early where the next alert would not fit).
 pub const BODY_CAP: usize = 128 * 1024;
-/// The longest host label (a DNS name's limit), so every field of a body is bounded.
-pub const HOST_LABEL_MAX: usize = 253;
-/// The longest Telegram chat id taken (ids are numbers, `@channel` names at most 32).
-pub const TELEGRAM_CHAT_ID_MAX: usize = 64;
+// Bounds that configuration enforces, so every field of a body is bounded.
+pub use crate::config::{HOST_LABEL_MAX, TELEGRAM_CHAT_ID_MAX};
 /// JSON escaping writes at most this many bytes for one byte (`\u00XX`).
 const JSON_ESCAPE_MAX: usize = 6;
 /// What one alert renders to besides its escaped strings: keys, numbers, dates, the
