@@ -9,7 +9,6 @@
 //! counted in ticks) before it tries again, so order holds and a dead destination never
 //! delays another.
 
-
 /// A message's place in the order of decisions: unique, increasing.
 pub type Seq = u64;
 
