@@ -23,8 +23,8 @@ pub enum Target {
 #[derive(Debug)]
 pub struct Attempt {
     pub outcome: Outcome,
-    /// The HTTP status, when there was an answer.
-    pub status: Option<i32>,
+    /// The HTTP status, when there was an answer (100..=999, as the head parser reads it).
+    pub status: Option<u16>,
     /// Why there was no answer, or what a refusing answer said (where a redirect
     /// pointed, the first bytes of an error body); never a secret of the URL.
     pub error: Option<String>,
@@ -37,7 +37,7 @@ pub struct Attempt {
 /// wherever a server points is how a hook leaks; the URL must be set to the new place);
 /// any other 4xx refused (the URL, token or body is wrong: retrying cannot help);
 /// anything else retried.
-pub(crate) fn classify(status: i32) -> Outcome {
+pub(crate) fn classify(status: u16) -> Outcome {
     match status {
         200..=299 => Outcome::Delivered,
         300..=399 => Outcome::Refused,
@@ -73,8 +73,8 @@ pub fn send(target: &Target, body: &str) -> Attempt {
 fn send_webhook(endpoint: &Endpoint, body: &str) -> Attempt {
     match post(endpoint, body.as_bytes()) {
         Ok(answer) => Attempt {
-            outcome: classify(i32::from(answer.status)),
-            status: Some(i32::from(answer.status)),
+            outcome: classify(answer.status),
+            status: Some(answer.status),
             error: endpoint
                 .url()
                 .ok()
