@@ -18,10 +18,12 @@ use crate::render::{batch_max, new_body, render_batch, Body, Now, RenderContext,
 use crate::sys::{boot_clock_ms, wall_clock_s};
 use crate::text::{duration, FixedBuf};
 
-/// What the couriers share with the loop: the table, and a bell rung after each tick.
+/// What the couriers share with the loop: the table, a bell rung after each tick, and
+/// one the couriers ring after each attempt they settle.
 pub struct Shared {
     table: Mutex<AlertTable>,
     wake: Condvar,
+    settled: Condvar,
 }
 
 impl Shared {
@@ -29,6 +31,7 @@ impl Shared {
         Shared {
             table: Mutex::new(table),
             wake: Condvar::new(),
+            settled: Condvar::new(),
         }
     }
 
@@ -41,6 +44,26 @@ impl Shared {
     /// Tells the couriers something may be due.
     pub(crate) fn ring(&self) {
         self.wake.notify_all();
+    }
+
+    /// Waits until nothing is owed to any destination, or until the boot clock reads
+    /// `deadline_ms`; the messages still owed then.
+    pub(crate) fn wait_all_settled(&self, deadline_ms: u64) -> usize {
+        let mut table = self.lock();
+        loop {
+            let owed = table.owed_total();
+            let left_ms = deadline_ms.saturating_sub(boot_clock_ms());
+            if owed == 0 || left_ms == 0 {
+                return owed;
+            }
+            table = match self
+                .settled
+                .wait_timeout(table, Duration::from_millis(left_ms))
+            {
+                Ok((t, _)) => t,
+                Err(e) => e.into_inner().0,
+            };
+        }
     }
 }
 
@@ -131,6 +154,7 @@ impl Courier {
             }
             settled
         };
+        shared.settled.notify_all();
         self.log(&attempt, settled, shared);
         true
     }

@@ -10,7 +10,6 @@
 //! (the network client allocates only when it sends).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::alert::{AlertTable, Policy, WatchList};
 use crate::config::{Config, Format};
@@ -299,9 +298,7 @@ impl<'a> Daemon<'a> {
             }
             // Let the couriers finish what is owed (bounded), then exit.
             let deadline = boot_clock_ms().saturating_add(self.cfg.timeout_s.saturating_mul(1000));
-            while self.shared.lock().owed_total() > 0 && boot_clock_ms() < deadline {
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            self.shared.wait_all_settled(deadline);
             return Some(status);
         }
         if !self.cfg.once {
