@@ -4,7 +4,9 @@
 //! scan blocked on a read, a request that hangs). This also works as PID 1 of a
 //! container, where the kernel ignores signals that have no handler. rustix has no
 //! supported signal API, hence libc.
-#![allow(unsafe_code)] // The one place that needs it: libc's signal calls.
+// unsafe is denied crate-wide; libc's signal calls need it here (the other modules that
+// allow it: net::resolve for getaddrinfo, and the sandbox's test probes).
+#![allow(unsafe_code)]
 
 use core::mem::MaybeUninit;
 

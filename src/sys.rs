@@ -5,7 +5,9 @@
 //! built in stack buffers, and read into caller-owned arrays: nothing here allocates
 //! after [`ProcDir::open`]. It opens `/proc`, `/proc/stat` and, per pid, `stat`,
 //! `cmdline`, `cgroup` and (a match's parent only) `status` — never `environ` — and never
-//! signals or writes anything.
+//! signals anything or writes under `/proc`. The one write loop here
+//! ([`write_all_with`]) serves the heartbeat and the metrics textfile, which open their
+//! own files.
 //! Every read has a byte limit, so no file (a fake `/proc` can hold `/dev/zero`) can spin
 //! or grow a scan.
 
