@@ -468,7 +468,7 @@ struct Buffers {
 }
 
 /// What `examine` needs besides the buffers: the open root and what to look for.
-struct Probe<'a> {
+struct PidReader<'a> {
     proc: &'a ProcDir,
     cfg: &'a ScanConfig,
     clk_tck: u64,
@@ -583,7 +583,7 @@ impl Scanner {
             bufs,
             ..
         } = self;
-        let probe = Probe {
+        let reader = PidReader {
             proc,
             cfg,
             clk_tck: *clk_tck,
@@ -595,7 +595,7 @@ impl Scanner {
             stat,
             cgroup,
         } = &mut **bufs;
-        let mut rest = Rest {
+        let mut bufs = PidBuffers {
             cmdline,
             stat,
             cgroup,
@@ -605,11 +605,11 @@ impl Scanner {
             if Some(pid) == *self_pid {
                 return;
             }
-            match probe.examine(pid, &mut rest) {
+            match reader.examine(pid, &mut bufs) {
                 Ok(Some(found)) => {
                     let pinned = watch.binary_search(&found.key()).is_ok();
                     if let Some(left_out) = report.insert(found, pinned) {
-                        probe.count_unstored(left_out, &mut rest, &mut report.unstored);
+                        reader.count_unstored(left_out, &mut bufs, &mut report.unstored);
                     }
                 }
                 Ok(None) | Err(Skip::Gone) => {}
@@ -619,7 +619,7 @@ impl Scanner {
         });
         listing.map_err(|e| ScanError::ProcUnreadable(e.errno()))?;
         for found in report.found.iter_mut() {
-            probe.read_lineage(found, &mut rest);
+            reader.read_lineage(found, &mut bufs);
         }
         fold_descendants(&mut report.found);
         // Listing order is the filesystem's; people and tests read pid order. In place,
@@ -630,16 +630,16 @@ impl Scanner {
 }
 
 /// The per-pid buffers (the directory buffer is busy with the listing).
-struct Rest<'a> {
+struct PidBuffers<'a> {
     cmdline: &'a mut [u8; CMDLINE_BUF],
     stat: &'a mut [u8; STAT_BUF],
     cgroup: &'a mut [u8; CGROUP_BUF],
 }
 
-impl Probe<'_> {
+impl PidReader<'_> {
     /// Reads one pid: cmdline first (the cheap test that rejects almost every process),
     /// then stat and cgroup for the ones that match.
-    fn examine(&self, pid: u32, bufs: &mut Rest<'_>) -> Result<Option<Found>, Skip> {
+    fn examine(&self, pid: u32, bufs: &mut PidBuffers<'_>) -> Result<Option<Found>, Skip> {
         let Some(cmdline) = self.match_cmdline(pid, bufs.cmdline)? else {
             return Ok(None);
         };
@@ -740,11 +740,11 @@ impl Probe<'_> {
     }
 
     /// Fills in the parent (comm and start) and why the process is an orphan, as far as
-    /// one scan can see: adopted by an init ([`Probe::adopter`]) or its session leader
-    /// gone ([`Probe::session_gone`]). Reads the parent's `stat` and `status` and the
+    /// one scan can see: adopted by an init ([`PidReader::adopter`]) or its session leader
+    /// gone ([`PidReader::session_gone`]). Reads the parent's `stat` and `status` and the
     /// session leader's `stat`: for matches only, so a host's other processes cost
     /// nothing more.
-    fn read_lineage(&self, found: &mut Found, bufs: &mut Rest<'_>) {
+    fn read_lineage(&self, found: &mut Found, bufs: &mut PidBuffers<'_>) {
         found.parent.clear();
         found.parent_start_ticks = 0;
         if let Some(parent) = read_stat(self.proc, found.ppid, bufs.stat.as_mut_slice()) {
@@ -830,7 +830,7 @@ impl Probe<'_> {
     /// Counts a match the report could not hold (handed over: nothing else keeps it). Only
     /// whether it is an orphan matters, by the same rule as a stored match (what one scan
     /// sees: init, session); a child of pid 1 needs no read at all.
-    fn count_unstored(&self, mut found: Found, bufs: &mut Rest<'_>, unstored: &mut Unstored) {
+    fn count_unstored(&self, mut found: Found, bufs: &mut PidBuffers<'_>, unstored: &mut Unstored) {
         unstored.count = unstored.count.saturating_add(1);
         if found.age_s() > self.cfg.older_than_s {
             unstored.older = unstored.older.saturating_add(1);
