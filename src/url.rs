@@ -26,7 +26,7 @@ use crate::text::{FixedBuf, CUT_MARKER};
 
 /// Longer URLs are refused: every webhook URL in use is far shorter, and the request head
 /// built from it must fit a fixed buffer.
-pub(crate) const MAX_URL_LEN: usize = 2048;
+pub const MAX_URL_LEN: usize = 2048;
 
 /// `mask_unparsed` shows at most this many bytes, then the cut marker.
 pub const MASK_UNPARSED_MAX: usize = 80;

@@ -44,7 +44,10 @@ fuzz_target!(|input: Input<'_>| {
     if let Ok(url) = config::parse_webhook_url(v) {
         // Schemes and hosts are case-insensitive: accepted in any case, kept in lowercase
         // (issue 25: `Http://…` was kept as typed). The normal form is stable.
-        assert!(url.starts_with("http://") || url.starts_with("https://"), "{url:?}");
+        assert!(
+            url.starts_with("http://") || url.starts_with("https://"),
+            "{url:?}"
+        );
         assert_eq!(config::parse_webhook_url(&url).as_ref(), Ok(&url));
     }
 
