@@ -599,6 +599,7 @@ impl Scanner {
             cmdline,
             stat,
             cgroup,
+            seen: Lineage::default(),
         };
         let listing = proc.for_each_pid(dir, |pid| {
             report.pids_seen = report.pids_seen.saturating_add(1);
@@ -629,11 +630,41 @@ impl Scanner {
     }
 }
 
-/// The per-pid buffers (the directory buffer is busy with the listing).
+/// The per-pid buffers (the directory buffer is busy with the listing), and what this
+/// scan already read of matches' parents and session leaders.
 struct PidBuffers<'a> {
     cmdline: &'a mut [u8; CMDLINE_BUF],
     stat: &'a mut [u8; STAT_BUF],
     cgroup: &'a mut [u8; CGROUP_BUF],
+    seen: Lineage,
+}
+
+/// The last parent and the last session leader a scan read. Matches share them (a
+/// wrapper's workers, a job's runs, a crowd started by one shell), so each is read once
+/// per scan, not once per match: what one scan sees of them, as if read together.
+#[derive(Default)]
+struct Lineage {
+    parent: Option<(u32, ParentFacts)>,
+    leader: Option<(u32, Leader)>,
+}
+
+/// A parent as its `stat` and `status` say.
+#[derive(Clone, Default)]
+struct ParentFacts {
+    /// Its comm and start time, when its `stat` was readable.
+    stat: Option<(Comm, u64)>,
+    /// It is the init of a PID namespace (the last `NSpid` of its `status` is 1).
+    ns_init: bool,
+}
+
+/// A session leader as its `stat` says.
+#[derive(Clone, Copy)]
+enum Leader {
+    /// No process has its pid.
+    Gone,
+    /// Its `stat` was refused or did not parse: unknown is never a reason.
+    Unknown,
+    Alive { start_ticks: u64, exited: bool },
 }
 
 impl PidReader<'_> {
@@ -745,48 +776,63 @@ impl PidReader<'_> {
     /// session leader's `stat`: for matches only, so a host's other processes cost
     /// nothing more.
     fn read_lineage(&self, found: &mut Found, bufs: &mut PidBuffers<'_>) {
+        let parent = self.parent_facts(found.ppid, bufs);
         found.parent.clear();
         found.parent_start_ticks = 0;
-        if let Some(parent) = read_stat(self.proc, found.ppid, bufs.stat.as_mut_slice()) {
-            let comm = parent
-                .comm
-                .get(..COMM_LEN.min(parent.comm.len()))
-                .unwrap_or(&[]);
+        if let Some((comm, starttime)) = &parent.stat {
             let _ = found.parent.extend_from_slice(comm);
             // A parent never starts after its child: a later one is a reused pid.
-            if parent.starttime <= found.start_ticks {
-                found.parent_start_ticks = parent.starttime;
+            if *starttime <= found.start_ticks {
+                found.parent_start_ticks = *starttime;
             }
         }
-        found.adopter = self.adopter(found, bufs.cgroup.as_mut_slice());
+        found.adopter = self.adopter(found, parent.ns_init);
         let mut why = OrphanWhy::NONE;
         if found.adopter.is_some() {
             why = why.with(OrphanWhy::INIT);
         }
-        if self.session_gone(found, bufs.stat.as_mut_slice()) {
+        if self.session_gone(found, bufs) {
             why = why.with(OrphanWhy::SESSION);
         }
         found.orphan_why = why;
     }
 
-    /// Which init adopted the process, if its parent is one: pid 1; the init of a PID
-    /// namespace, whatever its name (the last `NSpid` of the parent's `status` is 1); or a
-    /// comm in the configured names (a subreaper). Cannot tell an init's own child from
-    /// one it adopted. The status is read into 4 KiB: `NSpid` comes after `Groups`, so a
-    /// parent in more than about 600 groups is not found as an init (unknown is never a
-    /// reason).
-    fn adopter(&self, found: &Found, buf: &mut [u8]) -> Option<Adopter> {
-        if found.ppid == 1 {
-            return Some(Adopter::Pid1);
+    /// The parent's comm and start time (`stat`) and whether it is a PID namespace's init
+    /// (`status`), read once per scan for all the matches that share it. The status is
+    /// read into 4 KiB: `NSpid` comes after `Groups`, so a parent in more than about 600
+    /// groups is not found as an init (unknown is never a reason).
+    fn parent_facts(&self, ppid: u32, bufs: &mut PidBuffers<'_>) -> ParentFacts {
+        if let Some((pid, facts)) = &bufs.seen.parent {
+            if *pid == ppid {
+                return facts.clone();
+            }
         }
-        let ns_init = found.ppid != 0
-            && self
-                .proc
-                .read_pid(found.ppid, PidFile::Status, buf)
+        let stat = read_stat(self.proc, ppid, bufs.stat.as_mut_slice()).map(|p| {
+            let comm = p.comm.get(..COMM_LEN.min(p.comm.len())).unwrap_or(&[]);
+            (Comm::from_slice(comm).unwrap_or_default(), p.starttime)
+        });
+        // pid 1 is an init whatever its status says; 0 is a parent outside this /proc.
+        let ns_init = ppid > 1 && {
+            let buf = bufs.cgroup.as_mut_slice();
+            self.proc
+                .read_pid(ppid, PidFile::Status, buf)
                 .ok()
                 .and_then(|n| buf.get(..n))
                 .and_then(status::nspid_last)
-                == Some(1);
+                == Some(1)
+        };
+        let facts = ParentFacts { stat, ns_init };
+        bufs.seen.parent = Some((ppid, facts.clone()));
+        facts
+    }
+
+    /// Which init adopted the process, if its parent is one: pid 1; the init of a PID
+    /// namespace, whatever its name; or a comm in the configured names (a subreaper).
+    /// Cannot tell an init's own child from one it adopted.
+    fn adopter(&self, found: &Found, parent_is_ns_init: bool) -> Option<Adopter> {
+        if found.ppid == 1 {
+            return Some(Adopter::Pid1);
+        }
         let named = || {
             !found.parent.is_empty()
                 && self
@@ -795,7 +841,7 @@ impl PidReader<'_> {
                     .iter()
                     .any(|n| n.as_slice() == found.parent.as_slice())
         };
-        if ns_init {
+        if parent_is_ns_init {
             Some(Adopter::NamespaceInit)
         } else if named() {
             Some(Adopter::Named)
@@ -809,22 +855,44 @@ impl PidReader<'_> {
     /// it is a zombie (exited, not yet reaped). A session id of 0 (a leader outside this
     /// `/proc`'s namespace), the process leading its own session, or a refused read is
     /// not "gone": unknown is never a reason.
-    fn session_gone(&self, found: &Found, buf: &mut [u8]) -> bool {
+    fn session_gone(&self, found: &Found, bufs: &mut PidBuffers<'_>) -> bool {
         let sid = found.session;
         if sid == 0 || sid == found.pid {
             return false;
         }
-        match self.proc.read_pid(sid, PidFile::Stat, buf) {
-            Err(ReadError::Gone) | Ok(0) => true,
-            Err(_) => false,
+        match self.leader(sid, bufs) {
+            Leader::Gone => true,
+            Leader::Unknown => false,
+            Leader::Alive {
+                start_ticks,
+                exited,
+            } => start_ticks > found.start_ticks || exited,
+        }
+    }
+
+    /// The session leader `sid` as its `stat` says, read once per scan for all the
+    /// matches of its session.
+    fn leader(&self, sid: u32, bufs: &mut PidBuffers<'_>) -> Leader {
+        if let Some((pid, leader)) = bufs.seen.leader {
+            if pid == sid {
+                return leader;
+            }
+        }
+        let buf = bufs.stat.as_mut_slice();
+        let leader = match self.proc.read_pid(sid, PidFile::Stat, buf) {
+            Err(ReadError::Gone) | Ok(0) => Leader::Gone,
+            Err(_) => Leader::Unknown,
             Ok(n) => buf
                 .get(..n)
                 .and_then(|l| pid_stat::parse(l).ok())
                 .filter(|leader| leader.pid == sid)
-                .is_some_and(|leader| {
-                    leader.starttime > found.start_ticks || matches!(leader.state, b'Z' | b'X')
+                .map_or(Leader::Unknown, |leader| Leader::Alive {
+                    start_ticks: leader.starttime,
+                    exited: matches!(leader.state, b'Z' | b'X'),
                 }),
-        }
+        };
+        bufs.seen.leader = Some((sid, leader));
+        leader
     }
 
     /// Counts a match the report could not hold (handed over: nothing else keeps it). Only

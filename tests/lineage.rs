@@ -283,9 +283,20 @@ fn reused_or_zombie_session_leader_is_gone_and_a_namespace_init_is_an_init() {
         let stat = stat_in_session(pid, b'S', ppid, session, 100);
         fake.add_raw(pid, Some(&stat), Some(cmdline.as_bytes()), Some(b"0::/\n"));
     }
+    // A member of 600's session that started after the new 600: that leader is older
+    // than it, so not gone for it. The scan reads 600 once for both (per-scan memory),
+    // and judges each member by its own start.
+    let late = stat_in_session(706, b'S', 500, 600, 950);
+    fake.add_raw(706, Some(&late), Some(b"pytest\0late\0"), Some(b"0::/\n"));
     let mut scanner = Scanner::new(fake.root(), scan_config(&["pytest"], 0)).unwrap();
     let mut report = Box::<ScanReport>::default();
     scanner.scan(1_000_000, &[], &mut report).unwrap();
+    let late = report.all().iter().find(|f| f.pid == 706).unwrap();
+    assert_eq!(
+        late.orphan_why,
+        OrphanWhy::NONE,
+        "the leader started before it"
+    );
     for (pid, _, session, want) in cases {
         let f = report.all().iter().find(|f| f.pid == pid).unwrap();
         assert_eq!((f.session, f.orphan_why), (session, want), "pid {pid}");
