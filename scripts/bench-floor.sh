@@ -25,16 +25,8 @@ kill_crowd() {
 }
 trap 'kill_crowd; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
-# A crowd of sleeping processes, 1% with pytest in argv (as scripts/bench.sh's).
-spawn_crowd() {
-  crowd_dir=$(mktemp -d)
-  for i in $(seq 0 $(($1 - 1))); do
-    if [ $((i % 100)) -eq 0 ]; then name="pytest-bench-$i"; else name="worker-$i"; fi
-    ln -s /bin/sleep "$crowd_dir/$name"
-    "$crowd_dir/$name" 100000 </dev/null >/dev/null 2>&1 &
-    crowd_pids+=($!)
-  done
-}
+# shellcheck source=scripts/bench/crowd.sh
+. scripts/bench/crowd.sh
 
 floor=target/bench/floor/x86_64-unknown-linux-musl/release/lingerwatch-floor
 CARGO_TARGET_DIR=target/bench/floor cargo build --release --locked --quiet \

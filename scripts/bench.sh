@@ -55,16 +55,8 @@ BENCH_LINGERWATCH_BIN=target/bench/lingerwatch-http BENCH_FLOOR_BIN=$floor_bin \
 echo
 BENCH_LINGERWATCH_BINS="lingerwatch=target/bench/lingerwatch-http" scripts/bench-floor.sh
 
-# A crowd of sleeping processes for the daemon runs (1% with pytest in argv).
-spawn_crowd() {
-  crowd_dir=$(mktemp -d)
-  for i in $(seq 0 $(($1 - 1))); do
-    if [ $((i % 100)) -eq 0 ]; then name="pytest-bench-$i"; else name="worker-$i"; fi
-    ln -s /bin/sleep "$crowd_dir/$name"
-    "$crowd_dir/$name" 100000 </dev/null >/dev/null 2>&1 &
-    crowd_pids+=($!)
-  done
-}
+# shellcheck source=scripts/bench/crowd.sh
+. scripts/bench/crowd.sh
 kill_crowd() {
   for pid in "${crowd_pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true

@@ -22,6 +22,19 @@ fn cmd_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
     )
 }
 
+/// The patterns a set takes (the rest are refused: empty, too long, too many), as the
+/// set and as the list the naive oracle gets.
+fn pattern_set(patterns: &[Vec<u8>]) -> (PatternSet, Vec<&[u8]>) {
+    let mut set = PatternSet::new();
+    let mut kept: Vec<&[u8]> = Vec::new();
+    for p in patterns {
+        if set.push(p).is_ok() {
+            kept.push(p);
+        }
+    }
+    (set, kept)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
@@ -61,12 +74,8 @@ proptest! {
         inc in prop::collection::vec(cmd_bytes(6), 1..4),
         exc in prop::collection::vec(cmd_bytes(6), 0..2),
     ) {
-        let mut inc_set = PatternSet::new();
-        let mut inc_kept: Vec<&[u8]> = Vec::new();
-        for p in &inc { if inc_set.push(p).is_ok() { inc_kept.push(p); } }
-        let mut exc_set = PatternSet::new();
-        let mut exc_kept: Vec<&[u8]> = Vec::new();
-        for p in &exc { if exc_set.push(p).is_ok() { exc_kept.push(p); } }
+        let (inc_set, inc_kept) = pattern_set(&inc);
+        let (exc_set, exc_kept) = pattern_set(&exc);
         let want = naive_match(&cmd, &inc_kept, &exc_kept);
         for size in 1..=cmd.len().max(1) {
             let mut m = Matcher::new(&inc_set, &exc_set);
@@ -84,12 +93,8 @@ proptest! {
         exc in prop::collection::vec(cmd_bytes(20), 0..2),
         sizes in prop::collection::vec(1usize..64, 1..8),
     ) {
-        let mut inc_set = PatternSet::new();
-        let mut inc_kept: Vec<&[u8]> = Vec::new();
-        for p in &inc { if inc_set.push(p).is_ok() { inc_kept.push(p); } }
-        let mut exc_set = PatternSet::new();
-        let mut exc_kept: Vec<&[u8]> = Vec::new();
-        for p in &exc { if exc_set.push(p).is_ok() { exc_kept.push(p); } }
+        let (inc_set, inc_kept) = pattern_set(&inc);
+        let (exc_set, exc_kept) = pattern_set(&exc);
         let want = naive_match(&cmd, &inc_kept, &exc_kept);
         // Uneven chunks, cycling through the drawn sizes.
         let mut m = Matcher::new(&inc_set, &exc_set);

@@ -1,0 +1,14 @@
+# shellcheck shell=bash
+# spawn_crowd N: N sleeping processes for the benches, 1% with pytest in argv (the rest
+# worker-N), each a symlink to sleep in a fresh $crowd_dir, their pids appended to
+# $crowd_pids so the caller kills exactly those. Sourced by scripts/bench.sh and
+# scripts/bench-floor.sh.
+spawn_crowd() {
+  crowd_dir=$(mktemp -d)
+  for i in $(seq 0 $(($1 - 1))); do
+    if [ $((i % 100)) -eq 0 ]; then name="pytest-bench-$i"; else name="worker-$i"; fi
+    ln -s /bin/sleep "$crowd_dir/$name"
+    "$crowd_dir/$name" 100000 </dev/null >/dev/null 2>&1 &
+    crowd_pids+=($!)
+  done
+}
