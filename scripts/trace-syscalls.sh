@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lists the system calls lingerwatch makes on every path, by strace: what the seccomp
-# allowlist (src/sandbox/syscalls.rs) is derived from. Run it on both static builds (and
+# allowlist (src/host/sandbox/syscalls.rs) is derived from. Run it on both static builds (and
 # the glibc build the tests use) after a change that could make new calls:
 #   scripts/trace-syscalls.sh target/x86_64-unknown-linux-musl/release/lingerwatch
 # Paths: scan (table, json), health, run --once --dry-run, run --ticks, run to an http

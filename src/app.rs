@@ -6,12 +6,12 @@
 use std::io::Write;
 
 use crate::config::{help_text, Command, Config};
-use crate::health::Health;
+use crate::daemon::warnings;
+use crate::host::heartbeat::record::Health;
+use crate::host::sandbox::Plan;
 use crate::log;
-use crate::report;
-use crate::sandbox::Plan;
-use crate::scan::{ScanError, ScanReport};
-use crate::warnings;
+use crate::proc::found::{ScanError, ScanReport};
+use crate::proc::report;
 
 /// Adapts any `std::io::Write` to ufmt.
 pub(crate) struct IoWriter<W: Write>(pub W);
@@ -53,12 +53,12 @@ fn scan_once(cfg: &Config) -> u8 {
         read_trees: vec![cfg.proc_root.clone()],
         ..Plan::default()
     };
-    if let Err(code) = crate::sandbox::confine(cfg.sandbox.on(), &plan) {
+    if let Err(code) = crate::host::sandbox::confine(cfg.sandbox.on(), &plan) {
         return code;
     }
     let mut report = Box::<ScanReport>::default();
     if let Err(ScanError::ProcUnreadable(errno)) =
-        scanner.scan(crate::sys::boot_clock_ms(), &[], &mut report)
+        scanner.scan(crate::proc::sys::boot_clock_ms(), &[], &mut report)
     {
         log!(
             "cannot list {}: {}",
@@ -106,14 +106,17 @@ fn write_report(cfg: &Config, scan: &ScanReport) -> std::io::Result<()> {
 fn health(cfg: &Config) -> u8 {
     // Health reads the heartbeat and this boot's id; nothing else.
     let plan = Plan {
-        read_files: vec![cfg.heartbeat_file.clone(), crate::sys::BOOT_ID_PATH.into()],
+        read_files: vec![
+            cfg.heartbeat_file.clone(),
+            crate::proc::sys::BOOT_ID_PATH.into(),
+        ],
         ..Plan::default()
     };
-    if let Err(code) = crate::sandbox::confine(cfg.sandbox.on(), &plan) {
+    if let Err(code) = crate::host::sandbox::confine(cfg.sandbox.on(), &plan) {
         return code;
     }
     let path = cfg.heartbeat_file.display();
-    let record = match crate::heartbeat::read(&cfg.heartbeat_file) {
+    let record = match crate::host::heartbeat::read(&cfg.heartbeat_file) {
         Ok(r) => r,
         Err(e) => {
             return match print(&format!("unhealthy: cannot use {path}: {e}\n")) {
@@ -122,8 +125,8 @@ fn health(cfg: &Config) -> u8 {
             };
         }
     };
-    let boot_id = crate::sys::boot_id();
-    let (code, line) = match crate::health::judge(record.as_ref(), crate::sys::boot_clock_ms(), &boot_id) {
+    let boot_id = crate::proc::sys::boot_id();
+    let (code, line) = match crate::host::heartbeat::record::judge(record.as_ref(), crate::proc::sys::boot_clock_ms(), &boot_id) {
         Health::Healthy { age_ms, memory_low } => (
             0,
             format!(

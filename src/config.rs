@@ -9,10 +9,10 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::parse::cmdline::{PatternError, PatternSet};
-use crate::policy::Threshold;
-use crate::scan::{InitNames, ScanConfig};
-use crate::url::{Masking, Scheme, UrlError, WebhookUrl};
+use crate::alert::policy::Threshold;
+use crate::deliver::url::{Masking, Scheme, UrlError, WebhookUrl};
+use crate::proc::found::{InitNames, ScanConfig};
+use crate::proc::parse::cmdline::{PatternError, PatternSet};
 
 /// The most webhook destinations.
 pub(crate) const MAX_WEBHOOKS: usize = crate::alert::MAX_DESTINATIONS;
@@ -85,7 +85,7 @@ impl ConfigError {
 const WEBHOOK_ENV: &str = "WATCHDOG_WEBHOOK_URL";
 
 /// What an error line may show of a refused value. A webhook URL (a Slack hook, a
-/// Telegram token) is masked as [`crate::url::masked`] masks it, whatever is wrong with
+/// Telegram token) is masked as [`crate::deliver::url::masked`] masks it, whatever is wrong with
 /// it (not UTF-8: its lossy form); so is any value that looks like a URL or credentials
 /// (`://`, or `@` after something: a leading one is a Telegram channel): it may be a
 /// webhook URL given to the wrong flag.
@@ -95,7 +95,7 @@ fn shown_value(source: &str, value: &str) -> String {
         || value.contains("://")
         || value.trim().find('@').is_some_and(|at| at > 0);
     if secret {
-        crate::url::masked(value, crate::url::Masking::Chat)
+        crate::deliver::url::masked(value, crate::deliver::url::Masking::Chat)
     } else {
         value.to_owned()
     }
@@ -111,7 +111,7 @@ fn plain_word(s: &str) -> bool {
 }
 
 /// How much of a refused value an error line shows: as much as of a refused URL.
-const SHOWN_VALUE_MAX: usize = crate::url::MASK_UNPARSED_MAX;
+const SHOWN_VALUE_MAX: usize = crate::deliver::url::MASK_UNPARSED_MAX;
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -149,7 +149,7 @@ pub fn parse_bool(s: &str) -> Result<bool, Expected> {
 
 /// A whole number within `min..=max`.
 pub fn parse_u64_in(s: &str, min: u64, max: u64, expected: &'static str) -> Result<u64, Expected> {
-    let v = crate::parse::parse_u64(s.trim().as_bytes()).ok_or(Expected(expected))?;
+    let v = crate::proc::parse::parse_u64(s.trim().as_bytes()).ok_or(Expected(expected))?;
     if v < min || v > max {
         return Err(Expected(expected));
     }
@@ -299,7 +299,7 @@ pub fn parse_lang(s: &str) -> Result<Lang, Expected> {
 
 const HTTP_ONLY: &str = "an http:// URL: this build is HTTP-only (built with --no-default-features); use the default build for https://";
 
-/// A webhook URL, parsed the one way it is also sent ([`crate::url`]), in its normal form
+/// A webhook URL, parsed the one way it is also sent ([`crate::deliver::url`]), in its normal form
 /// ([`WebhookUrl::write_normalized`]: scheme and host in lowercase), which is what is
 /// connected to and logged; or the reason it was refused.
 pub fn parse_webhook_url(s: &str) -> Result<String, UrlRefusal> {
@@ -309,7 +309,7 @@ pub fn parse_webhook_url(s: &str) -> Result<String, UrlRefusal> {
     }
     // Never longer than what was parsed: lowercasing keeps the length, and the port and
     // fragment can only shrink.
-    let mut normal = crate::text::FixedBuf::<{ crate::url::MAX_URL_LEN }>::new();
+    let mut normal = crate::text::FixedBuf::<{ crate::deliver::url::MAX_URL_LEN }>::new();
     let _ = url.write_normalized(&mut normal);
     Ok(normal.as_str().to_owned())
 }
@@ -814,7 +814,7 @@ fn usage(what: String) -> ConfigError {
     let shown = if plain_word(what.trim_start_matches('-')) {
         what
     } else {
-        crate::url::masked(&what, crate::url::Masking::Chat)
+        crate::deliver::url::masked(&what, crate::deliver::url::Masking::Chat)
     };
     ConfigError {
         source: "command line".into(),
@@ -828,7 +828,10 @@ fn usage(what: String) -> ConfigError {
 fn parser_error(e: lexopt::Error) -> ConfigError {
     match e {
         lexopt::Error::UnexpectedValue { option, value } => ConfigError {
-            value: crate::url::masked(&value.to_string_lossy(), crate::url::Masking::Chat),
+            value: crate::deliver::url::masked(
+                &value.to_string_lossy(),
+                crate::deliver::url::Masking::Chat,
+            ),
             expected: format!("no value: {option} is a switch"),
             source: option,
         },
@@ -884,19 +887,19 @@ fn webhook_list(setting: ListSetting, masking: Masking) -> Result<Vec<String>, C
         for item in split_list(&list) {
             let url = parse_webhook_url(item).map_err(|e| ConfigError {
                 source: source.clone(),
-                value: crate::url::masked(item, masking),
+                value: crate::deliver::url::masked(item, masking),
                 expected: e.to_string(),
             })?;
             if urls.contains(&url) {
                 return Err(ConfigError {
                     source,
-                    value: crate::url::masked(item, masking),
+                    value: crate::deliver::url::masked(item, masking),
                     expected: "each URL once (the same after lowercasing the scheme and host and dropping a default port): a second would get every alert twice".to_owned(),
                 });
             }
             if urls.len() == MAX_WEBHOOKS {
                 let masked: Vec<String> = split_list(&list)
-                    .map(|u| crate::url::masked(u, masking))
+                    .map(|u| crate::deliver::url::masked(u, masking))
                     .collect();
                 return Err(ConfigError {
                     source,

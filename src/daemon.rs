@@ -3,7 +3,7 @@
 //! the lock-down); then threads are spawned (a courier per destination, and one that
 //! answers signals); then [`Daemon::tick`] scans and lets the alert table decide, every
 //! interval ([`Daemon::wait_next`]; a tick also marks the matches whose launcher died,
-//! [`crate::lineage`]), until a signal ends the process or `--once` /
+//! [`crate::proc::lineage`]), until a signal ends the process or `--once` /
 //! `--ticks` say it is done ([`Daemon::finish`]).
 //!
 //! Everything a tick touches is allocated in `start`: a tick itself allocates nothing
@@ -11,24 +11,25 @@
 
 use std::sync::Arc;
 
+use crate::alert::outbox::Cadence;
 use crate::alert::{AlertTable, Policy, WatchList};
 use crate::config::{Config, Format};
-use crate::courier::{Courier, RenderSettings, Shared};
-use crate::health::{Flags, Record};
-use crate::heartbeat::Heartbeat;
-use crate::lineage::Launchers;
+use crate::deliver::courier::{Courier, RenderSettings, Shared};
+use crate::host::heartbeat::record::{Flags, Record};
+use crate::host::heartbeat::Heartbeat;
+use crate::host::signals::Signals;
 use crate::log;
-use crate::outbox::Cadence;
-use crate::scan::{ScanError, ScanReport, Scanner};
-use crate::signals::Signals;
-use crate::sys::{boot_clock_ms, sleep_until_boot_ms};
-use crate::warnings;
+use crate::proc::found::{ScanError, ScanReport};
+use crate::proc::lineage::Launchers;
+use crate::proc::scan::Scanner;
+use crate::proc::sys::{boot_clock_ms, sleep_until_boot_ms};
 
 mod destinations;
-mod exposition;
-mod limit;
 mod lines;
+pub(crate) mod warnings;
 
+use crate::host::memory::limit;
+use crate::host::metrics::exposition;
 use destinations::{destinations, Destinations};
 
 /// What the log has already said, so each change is said once.
@@ -58,7 +59,7 @@ pub struct Daemon<'a> {
     /// TCP ports the destinations (or their proxies) are reached on; `None`: stdout.
     ports: Option<Vec<u16>>,
     heartbeat: Option<Heartbeat>,
-    heartbeat_error: Option<crate::heartbeat::FileError>,
+    heartbeat_error: Option<crate::host::heartbeat::FileError>,
     /// The metrics textfile, when configured.
     exposition: Option<exposition::Exposition>,
     memory: limit::MemoryLimit,
@@ -139,7 +140,7 @@ impl<'a> Daemon<'a> {
             record: Record {
                 boot_ms: 0,
                 interval_s: cfg.interval_s,
-                boot_id: crate::sys::boot_id(),
+                boot_id: crate::proc::sys::boot_id(),
                 flags: Flags::default(),
             },
             said: Said::default(),
@@ -148,15 +149,15 @@ impl<'a> Daemon<'a> {
         })
     }
 
-    /// Locks the process in (see [`crate::sandbox`]), unless the configuration says not
+    /// Locks the process in (see [`crate::host::sandbox`]), unless the configuration says not
     /// to: after every file is open, before any thread starts. The status, or `None` when
     /// it is off.
-    pub(crate) fn lock_down(&self) -> Result<Option<crate::sandbox::Status>, u8> {
-        let plan = crate::sandbox::Plan {
+    pub(crate) fn lock_down(&self) -> Result<Option<crate::host::sandbox::Status>, u8> {
+        let plan = crate::host::sandbox::Plan {
             read_trees: vec![self.cfg.proc_root.clone()],
             // The resolver's files (the memory limit is read through an fd opened
             // before).
-            read_files: crate::sandbox::RESOLVER_FILES
+            read_files: crate::host::sandbox::RESOLVER_FILES
                 .iter()
                 .map(Into::into)
                 .collect(),
@@ -164,16 +165,16 @@ impl<'a> Daemon<'a> {
                 .cfg
                 .textfile
                 .iter()
-                .map(|p| crate::textfile::dir_of(p))
+                .map(|p| crate::host::metrics::textfile::dir_of(p))
                 .collect(),
             connect_ports: self.ports.clone(),
             threads: true,
         };
-        crate::sandbox::confine(self.cfg.sandbox.on(), &plan)
+        crate::host::sandbox::confine(self.cfg.sandbox.on(), &plan)
     }
 
     /// The start-up summary, and what it could not set up.
-    pub(crate) fn announce(&mut self, confinement: Option<crate::sandbox::Status>) {
+    pub(crate) fn announce(&mut self, confinement: Option<crate::host::sandbox::Status>) {
         lines::startup(
             self.cfg,
             &self.host,
@@ -337,7 +338,7 @@ impl<'a> Daemon<'a> {
 fn render_settings(cfg: &Config, scanner: &mut Scanner) -> RenderSettings {
     let host = match cfg.host_label.as_deref() {
         Some(h) if !h.is_empty() => h.to_owned(),
-        _ => crate::sys::hostname(),
+        _ => crate::proc::sys::hostname(),
     };
     RenderSettings {
         format: cfg.format,
@@ -380,7 +381,7 @@ pub fn probe(cfg: &Config) -> u8 {
         return code;
     }
     let what = cfg.probe.as_deref().unwrap_or("");
-    let result = crate::sandbox::probe::attempt(what);
+    let result = crate::host::sandbox::probe::attempt(what);
     println!("{what}: {result}");
     0
 }

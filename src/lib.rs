@@ -1,16 +1,13 @@
 //! lingerwatch: finds processes that match a pattern and have lived too long (first of
 //! all orphaned `pytest` runs), and tells people through a webhook.
 //!
-//! The modules below are listed in the order data flows: text and log lines underneath
-//! everything; configuration; `/proc` bytes through [`sys`] (rustix, fixed buffers) and
-//! [`parse`] (pure) into a [`scan`] report, which [`lineage`] completes with each match's
-//! launcher; [`policy`] says what lingers; the [`alert`]
-//! table decides and records what each destination is owed ([`outbox`]); [`render`] makes
-//! bodies that [`courier`] threads send through [`deliver`] and [`net`] (HTTP, proxies,
-//! TLS) to destinations parsed by [`url`]; [`metrics`] go to a [`textfile`] for
-//! node_exporter; [`health`] and [`heartbeat`]
-//! stamp each tick; [`sandbox`] locks the process in after start-up; [`daemon`] runs the
-//! loop and [`app`] the commands.
+//! The folders follow the data: [`proc`] reads `/proc` (rustix, fixed buffers), parses it
+//! and scans it into records of what matched, with each match's launcher and usage;
+//! [`alert`] says what lingers and records what each destination is owed; [`deliver`]
+//! renders bodies and sends them (HTTP, proxies, TLS) to the webhooks; [`host`] is
+//! lingerwatch's own life on the machine (log, heartbeat, metrics, memory limit, signals,
+//! sandbox). [`text`] is underneath them all; [`config`] reads the settings, [`daemon`]
+//! runs the loop and [`app`] the commands.
 
 // Functions fit on a screen (clippy.toml: 60 lines); a longer one says why above it.
 #![deny(clippy::too_many_lines)]
@@ -33,20 +30,9 @@ macro_rules! tick_path_modules {
     };
 }
 
-tick_path_modules!(text);
-pub mod log;
-tick_path_modules!(url);
-pub mod config;
-tick_path_modules!(
-    parse, sys, scan, lineage, policy, memory, warnings, outbox, alert, render, report, metrics,
-    net
-);
-pub mod courier;
-pub mod deliver;
-tick_path_modules!(health, heartbeat);
-tick_path_modules!(usage);
+tick_path_modules!(text, proc, alert);
 pub mod app;
+pub mod config;
 pub mod daemon;
-pub mod sandbox;
-pub mod signals;
-pub mod textfile;
+pub mod deliver;
+pub mod host;

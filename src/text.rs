@@ -7,7 +7,7 @@ use core::convert::Infallible;
 
 /// A count and its English noun for a log line: "1 message", "2 messages", "0 messages".
 /// Formatting it allocates nothing (it writes into the log line's stack buffer). Alert
-/// texts have their own words per language ([`crate::render`]).
+/// texts have their own words per language ([`crate::deliver::render`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Count {
     n: u64,

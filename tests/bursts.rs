@@ -79,7 +79,7 @@ fn an_old_orphan_among_hundreds_of_short_lived_matches_is_never_resolved_while_a
     common::wait_until(
         60,
         "more matching processes than a scan holds",
-        || (matching(&name) > lingerwatch::scan::MAX_FOUND + 20).then_some(()),
+        || (matching(&name) > lingerwatch::proc::found::MAX_FOUND + 20).then_some(()),
         String::new,
     );
     let (orphan, _) = spawn_orphan(dir.path(), &format!("{name}-orphan"));
@@ -99,7 +99,7 @@ fn an_old_orphan_among_hundreds_of_short_lived_matches_is_never_resolved_while_a
         got.iter().any(|v| v["pid"] == orphan.pid)
     });
     // Eight more ticks of churn.
-    d.wait_tick_after(30, lingerwatch::sys::boot_clock_ms() + 8000);
+    d.wait_tick_after(30, lingerwatch::proc::sys::boot_clock_ms() + 8000);
     assert!(
         d.log()
             .contains("more matching processes than a scan holds"),
@@ -307,7 +307,7 @@ fn a_burst_of_300_gets_digests_that_count_each_process_once_and_name_the_first()
         || format!("{:?}\n{}", slack_texts(&peer), d.log()),
     );
     // A few more ticks: nothing more fires while they all stay.
-    d.wait_tick_after(10, lingerwatch::sys::boot_clock_ms() + 2000);
+    d.wait_tick_after(10, lingerwatch::proc::sys::boot_clock_ms() + 2000);
     // 14 tracked processes end: the table takes 14 of those the aggregate counted.
     for pid in 1000..1014 {
         fake.remove(pid);
@@ -318,7 +318,7 @@ fn a_burst_of_300_gets_digests_that_count_each_process_once_and_name_the_first()
         || (digest_counts(&slack_texts(&peer), "RESOLVED").0 >= 14).then_some(()),
         || format!("{:?}\n{}", slack_texts(&peer), d.log()),
     );
-    d.wait_tick_after(10, lingerwatch::sys::boot_clock_ms() + 2000);
+    d.wait_tick_after(10, lingerwatch::proc::sys::boot_clock_ms() + 2000);
     for pid in 1014..1000 + n {
         fake.remove(pid);
     }
@@ -328,13 +328,13 @@ fn a_burst_of_300_gets_digests_that_count_each_process_once_and_name_the_first()
         || (digest_counts(&slack_texts(&peer), "RESOLVED").0 >= u64::from(n)).then_some(()),
         || format!("{:?}\n{}", slack_texts(&peer), d.log()),
     );
-    d.wait_tick_after(10, lingerwatch::sys::boot_clock_ms() + 2000);
+    d.wait_tick_after(10, lingerwatch::proc::sys::boot_clock_ms() + 2000);
     let texts = slack_texts(&peer);
     for kind in ["FIRING", "RESOLVED"] {
         let (total, named) = digest_counts(&texts, kind);
         assert_eq!(total, u64::from(n), "{kind}: {texts:#?}");
         assert!(
-            named.len() >= lingerwatch::render::DIGEST_SHOWN,
+            named.len() >= lingerwatch::deliver::render::DIGEST_SHOWN,
             "{kind}: {texts:#?}"
         );
         assert!(

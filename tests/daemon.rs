@@ -143,13 +143,13 @@ fn outage_of_500s_then_refused_connections_loses_nothing_and_keeps_order() {
     // Meanwhile two processes exit; the daemon sees it while the receiver is away.
     fake.remove(1000);
     fake.remove(1002);
-    let removed_ms = lingerwatch::sys::boot_clock_ms();
+    let removed_ms = lingerwatch::proc::sys::boot_clock_ms();
     d.wait_tick_after(10, removed_ms);
     d.wait_log(20, "connection refused");
     hook.restart();
     let got = hook.wait_for(40, "all five messages", |d| d.len() >= 5);
     // Two more ticks with nothing owed: no duplicate comes later.
-    d.wait_tick_after(10, lingerwatch::sys::boot_clock_ms() + 1000);
+    d.wait_tick_after(10, lingerwatch::proc::sys::boot_clock_ms() + 1000);
     let got2 = hook.delivered();
     assert_eq!(got.len(), got2.len(), "no duplicates later");
     let seen: Vec<(String, u64)> = got2
@@ -193,7 +193,7 @@ fn a_burst_during_an_outage_loses_nothing_and_arrives_in_order() {
         fake.remove(pid);
     }
     // Two ticks later the table has seen them gone.
-    let removed_ms = lingerwatch::sys::boot_clock_ms();
+    let removed_ms = lingerwatch::proc::sys::boot_clock_ms();
     d.wait_tick_after(10, removed_ms + 1000);
     hook.restart();
     let got = hook.wait_for(60, "200 messages", |d| d.len() >= 200);

@@ -252,7 +252,7 @@ fn value_of(file: &str, key: &str) -> String {
 
 #[test]
 fn every_memory_limit_holds_twenty_thousand_host_processes_by_the_measured_rule() {
-    let needed = lingerwatch::memory::needed_bytes(20_000);
+    let needed = lingerwatch::host::memory::needed_bytes(20_000);
     let ds = read("deploy/kubernetes/daemonset.yaml");
     let ds_limit = ds
         .split("limits:")

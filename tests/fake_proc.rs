@@ -5,11 +5,12 @@
 pub mod common;
 
 use common::{scan_config, stat_line, FakeProc};
-use lingerwatch::parse::cgroup::Runtime;
-use lingerwatch::scan::{OrphanWhy, ScanConfig, ScanReport, Scanner};
+use lingerwatch::proc::found::{OrphanWhy, ScanConfig, ScanReport};
+use lingerwatch::proc::parse::cgroup::Runtime;
+use lingerwatch::proc::scan::Scanner;
 
 fn tck() -> u64 {
-    lingerwatch::sys::clock_ticks_per_second()
+    lingerwatch::proc::sys::clock_ticks_per_second()
 }
 
 fn scan(fake: &FakeProc, cfg: ScanConfig, now_ms: u64) -> Box<ScanReport> {
@@ -135,7 +136,7 @@ fn pattern_in_the_last_bytes_of_a_256_kib_cmdline_matches() {
     assert!(shown.truncated(), "shown cmdline is cut with a marker");
     assert_eq!(
         shown.as_bytes().len(),
-        lingerwatch::parse::cmdline::SHOWN_LEN
+        lingerwatch::proc::parse::cmdline::SHOWN_LEN
     );
 }
 
@@ -145,7 +146,7 @@ fn non_utf8_cmdline_is_kept_as_bytes_and_renders_as_valid_json() {
     fake.add(31, "pytest", 1, 5, b"pytest\0-k\0\"q\\\"\n\t\xff\xfe\0");
     let r = scan(&fake, scan_config(&["pytest"], 0), 10_000);
     let mut out = lingerwatch::text::FixedBuf::<2048>::new();
-    lingerwatch::report::write_json_line(&mut out, r.tops().next().unwrap(), true).unwrap();
+    lingerwatch::proc::report::write_json_line(&mut out, r.tops().next().unwrap(), true).unwrap();
     let v: serde_json::Value = serde_json::from_str(out.as_str()).unwrap();
     assert_eq!(v["cmdline"], "pytest -k \"q\\\"\n\t\u{fffd}\u{fffd}");
     assert_eq!(v["pid"], 31);
@@ -248,13 +249,13 @@ fn excludes_and_orphans_only() {
 #[test]
 fn more_matches_than_a_report_holds_keep_the_oldest_and_count_the_rest() {
     let fake = FakeProc::new();
-    let max = lingerwatch::scan::MAX_FOUND as u64;
+    let max = lingerwatch::proc::found::MAX_FOUND as u64;
     let n = max + 10;
     // The higher the pid, the older: the listing meets the youngest first.
     for i in 0..n {
         fake.add(1000 + i as u32, "pytest", 1, 1000 - i, b"pytest\0");
     }
-    let tck = lingerwatch::sys::clock_ticks_per_second();
+    let tck = lingerwatch::proc::sys::clock_ticks_per_second();
     // Now is 10 s after the youngest started, so every process is older than 5 s.
     let now_ms = (1000 * 1000 / tck) + 10_000;
     let r = scan(&fake, scan_config(&["pytest"], 5), now_ms);
@@ -268,7 +269,7 @@ fn more_matches_than_a_report_holds_keep_the_oldest_and_count_the_rest() {
 
 #[test]
 fn fake_tree_without_kernel_threads_is_not_the_host_namespace() {
-    use lingerwatch::scan::Namespace;
+    use lingerwatch::proc::found::Namespace;
     let fake = FakeProc::new();
     fake.add(1, "init", 0, 1, b"init\0");
     let mut s = Scanner::new(fake.root(), scan_config(&["x"], 0)).unwrap();

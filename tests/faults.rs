@@ -98,7 +98,7 @@ fn a_fifo_at_the_heartbeat_path_blocks_neither_the_daemon_nor_health() {
 
 #[test]
 fn the_heartbeat_is_created_0600_and_a_record_from_another_boot_or_the_future_is_unhealthy() {
-    use lingerwatch::health::{write_record, Flags, Record, RECORD_LEN};
+    use lingerwatch::host::heartbeat::record::{write_record, Flags, Record, RECORD_LEN};
     use std::os::unix::fs::PermissionsExt;
     let fake = FakeProc::new();
     let args = idle_args(&fake);
@@ -115,13 +115,13 @@ fn the_heartbeat_is_created_0600_and_a_record_from_another_boot_or_the_future_is
 
     let dir = tempfile::tempdir().unwrap();
     let hb = dir.path().join("hb");
-    let boot_id = lingerwatch::sys::boot_id();
+    let boot_id = lingerwatch::proc::sys::boot_id();
     let write = |rec: Record| {
         let mut b = lingerwatch::text::FixedBuf::<RECORD_LEN>::new();
         write_record(&mut b, &rec).unwrap();
         std::fs::write(&hb, b.as_bytes()).unwrap();
     };
-    let now = lingerwatch::sys::boot_clock_ms();
+    let now = lingerwatch::proc::sys::boot_clock_ms();
     let rec = Record {
         boot_ms: now,
         interval_s: 30,

@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 
 use common::peers::{fd_count, have, have_ipv6_loopback, peak_rss_kib, thread_count, Peer};
 use common::tinyproxy::Tinyproxy;
+use lingerwatch::alert::outbox::Outcome;
+use lingerwatch::deliver::net::proxy::{self, Proxy};
+use lingerwatch::deliver::net::resolve::DnsFailure;
+use lingerwatch::deliver::net::response::HeadError;
+use lingerwatch::deliver::net::{post, Answer, Endpoint, HttpError};
+use lingerwatch::deliver::url::{UrlError, WebhookUrl};
 use lingerwatch::deliver::{send, Attempt, Target};
-use lingerwatch::net::proxy::{self, Proxy};
-use lingerwatch::net::resolve::DnsFailure;
-use lingerwatch::net::response::HeadError;
-use lingerwatch::net::{post, Answer, Endpoint, HttpError};
-use lingerwatch::outbox::Outcome;
-use lingerwatch::url::{UrlError, WebhookUrl};
 
 const BODY: &[u8] = br#"{"status":"firing","pid":4242}"#;
 
@@ -552,8 +552,8 @@ fn missing_or_wrong_proxy_credentials_are_refused_without_showing_the_password()
 mod https {
     use super::*;
     use common::pki::{Leaf, Pki};
-    use lingerwatch::net::tls::TlsConfig;
-    use lingerwatch::net::TlsFailure;
+    use lingerwatch::deliver::net::tls::TlsConfig;
+    use lingerwatch::deliver::net::TlsFailure;
 
     fn tools(test: &str) -> bool {
         python(test) && have("openssl", &["version"], test)

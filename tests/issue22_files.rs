@@ -10,11 +10,13 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use lingerwatch::parse::cgroup::identify;
-use lingerwatch::parse::children::children;
-use lingerwatch::parse::cpu_times::{share_permille, CpuTimes, CpuTimesError, CpuTimesFinder};
-use lingerwatch::parse::pods;
-use lingerwatch::parse::pressure::some_avg60;
+use lingerwatch::proc::parse::cgroup::identify;
+use lingerwatch::proc::parse::children::children;
+use lingerwatch::proc::parse::cpu_times::{
+    share_permille, CpuTimes, CpuTimesError, CpuTimesFinder,
+};
+use lingerwatch::proc::parse::pods;
+use lingerwatch::proc::parse::pressure::some_avg60;
 
 /// Reads `stat` in 64-byte chunks until the finder is done, as a fixed buffer would.
 fn read_cpu_times(proc_root: &Path) -> Option<Result<CpuTimes, CpuTimesError>> {
@@ -178,7 +180,7 @@ fn children_of_processes_this_test_spawns() {
     };
     for &p in &pids {
         let stat = fs::read(format!("/proc/{p}/stat")).unwrap();
-        let s = lingerwatch::parse::pid_stat::parse(&stat).unwrap();
+        let s = lingerwatch::proc::parse::pid_stat::parse(&stat).unwrap();
         assert_eq!(s.ppid, pid, "each listed pid is the shell's child");
         kill(p);
     }

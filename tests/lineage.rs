@@ -13,7 +13,8 @@ use std::process::{Child, Command, Stdio};
 use common::daemon::Daemon;
 use common::webhook::Webhook;
 use common::{bin, kill, scan_config, stat_line, unique_pytest_name, FakeProc, Spawned};
-use lingerwatch::scan::{Adopter, OrphanWhy, ScanReport, Scanner};
+use lingerwatch::proc::found::{Adopter, OrphanWhy, ScanReport};
+use lingerwatch::proc::scan::Scanner;
 use serde_json::Value;
 
 /// A symlink to `sleep` named `name` (so its cmdline matches `name`), passed to the
@@ -313,7 +314,7 @@ fn matches_beyond_the_report_count_as_orphans_by_the_same_init_and_session_rule(
     fake.add(500, "bash", 1, 1, b"bash\0");
     fake.add(800, "pause", 1, 1, b"pause\0");
     std::fs::write(fake.pid_dir(800).join("status"), "NSpid:\t800\t1\n").unwrap();
-    let max = lingerwatch::scan::MAX_FOUND as u32;
+    let max = lingerwatch::proc::found::MAX_FOUND as u32;
     // The report keeps the oldest: the stored ones start at 100, the 20 left out at 200,
     // each kind of parent and session among them.
     for i in 0..max {
@@ -329,7 +330,7 @@ fn matches_beyond_the_report_count_as_orphans_by_the_same_init_and_session_rule(
             pid += 1;
         }
     }
-    let tck = lingerwatch::sys::clock_ticks_per_second();
+    let tck = lingerwatch::proc::sys::clock_ticks_per_second();
     let mut scanner = Scanner::new(fake.root(), scan_config(&["pytest"], 1)).unwrap();
     let mut report = Box::<ScanReport>::default();
     scanner

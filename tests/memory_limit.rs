@@ -146,7 +146,7 @@ fn a_limit_too_low_for_even_the_first_scan_is_said_before_it() {
     assert!(first < enough, "{log}");
 }
 
-/// The getdents64 buffer stays small (see `DIR_BUF` in src/scan.rs): what made OOM kills
+/// The getdents64 buffer stays small (see `DIR_BUF` in src/proc/scan.rs): what made OOM kills
 /// rarer under a limit just below the working set. strace shows the size of every call.
 #[test]
 fn the_listing_reads_proc_a_kibibyte_at_a_time() {

@@ -24,10 +24,11 @@ fn scans_of_the_real_proc_allocate_nothing_while_processes_come_and_go() {
     let _churn_guard = common::Spawned { pid: churn.id() };
 
     let cfg = common::scan_config(&[&name, "/bin/true"], 0);
-    let mut scanner = lingerwatch::scan::Scanner::new(std::path::Path::new("/proc"), cfg).unwrap();
-    let mut report = Box::<lingerwatch::scan::ScanReport>::default();
+    let mut scanner =
+        lingerwatch::proc::scan::Scanner::new(std::path::Path::new("/proc"), cfg).unwrap();
+    let mut report = Box::<lingerwatch::proc::found::ScanReport>::default();
     scanner
-        .scan(lingerwatch::sys::boot_clock_ms(), &[], &mut report)
+        .scan(lingerwatch::proc::sys::boot_clock_ms(), &[], &mut report)
         .unwrap();
 
     // The counter itself works: one allocation on this thread is seen.
@@ -40,7 +41,7 @@ fn scans_of_the_real_proc_allocate_nothing_while_processes_come_and_go() {
     count_on_this_thread(true);
     for _ in 0..300 {
         scanner
-            .scan(lingerwatch::sys::boot_clock_ms(), &[], &mut report)
+            .scan(lingerwatch::proc::sys::boot_clock_ms(), &[], &mut report)
             .unwrap();
         saw_orphan += report.all().iter().filter(|f| f.pid == orphan.pid).count();
     }
@@ -124,11 +125,11 @@ fn the_daemons_own_tick_allocates_nothing_with_textfile_heartbeat_and_memory_lim
     let mut daemon = lingerwatch::daemon::Daemon::start(&cfg).unwrap();
     // Over the threshold of 0 s means at least a whole second old.
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    daemon.tick(lingerwatch::sys::boot_clock_ms()); // the first tick's FIRING: start-up
+    daemon.tick(lingerwatch::proc::sys::boot_clock_ms()); // the first tick's FIRING: start-up
     take_count();
     count_on_this_thread(true);
     for _ in 0..200 {
-        daemon.tick(lingerwatch::sys::boot_clock_ms());
+        daemon.tick(lingerwatch::proc::sys::boot_clock_ms());
     }
     count_on_this_thread(false);
     common::kill(orphan.pid);
@@ -137,7 +138,7 @@ fn the_daemons_own_tick_allocates_nothing_with_textfile_heartbeat_and_memory_lim
     }
     count_on_this_thread(true);
     for _ in 0..10 {
-        daemon.tick(lingerwatch::sys::boot_clock_ms());
+        daemon.tick(lingerwatch::proc::sys::boot_clock_ms());
     }
     count_on_this_thread(false);
     assert_eq!(
@@ -147,7 +148,8 @@ fn the_daemons_own_tick_allocates_nothing_with_textfile_heartbeat_and_memory_lim
     );
     // Each part ran: the heartbeat carries the memory check's verdict, the textfile the
     // lingering orphan's count.
-    let record = lingerwatch::health::parse_record(&std::fs::read(&hb).unwrap()).unwrap();
+    let record =
+        lingerwatch::host::heartbeat::record::parse_record(&std::fs::read(&hb).unwrap()).unwrap();
     assert!(
         record.flags.memory_low,
         "the memory-limit check ran: {record:?}"

@@ -6,14 +6,14 @@
 pub mod common;
 
 use common::table_model::{Model, Step, PIDS};
+use lingerwatch::alert::outbox::Cadence;
 use lingerwatch::alert::{Kind, Message, Subject};
 use lingerwatch::config::{Format, Lang};
-use lingerwatch::outbox::Cadence;
-use lingerwatch::render::{
+use lingerwatch::deliver::render::{
     new_body, render_message, text_pointer, Now, RenderContext, Text, DISCORD_MAX_CHARS,
     TELEGRAM_MAX_CHARS,
 };
-use lingerwatch::scan::Found;
+use lingerwatch::proc::found::Found;
 use proptest::prelude::*;
 
 fn step(identities: u16) -> impl Strategy<Value = Step> {
@@ -88,7 +88,7 @@ proptest! {
         parent in prop::collection::vec(any::<u8>(), 0..20),
         kind in 0u8..3, lang in any::<bool>(), dropped in 0u32..1000,
     ) {
-        let mut f = Found { orphan_why: lingerwatch::scan::OrphanWhy::INIT, ..Found::blank(4242, 77) };
+        let mut f = Found { orphan_why: lingerwatch::proc::found::OrphanWhy::INIT, ..Found::blank(4242, 77) };
         f.cmdline.feed(&cmdline);
         let _ = f.parent.extend_from_slice(&parent[..parent.len().min(16)]);
         let kind = [Kind::Firing, Kind::Reminder, Kind::Resolved][usize::from(kind)];

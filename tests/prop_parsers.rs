@@ -2,14 +2,16 @@
 //! fuzz/ check the same with coverage guidance on nightly).
 #![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
 
-use lingerwatch::parse::cgroup::{container_id, identify, Qos, POD_UID_SEPARATORS};
+use lingerwatch::proc::parse::cgroup::{container_id, identify, Qos, POD_UID_SEPARATORS};
 #[path = "common/kubelet.rs"]
 mod kubelet;
 use kubelet::{kubelet_pod_path, QOS_CLASSES};
-use lingerwatch::parse::cmdline::{naive_match, Matcher, PatternSet, ShownCmdline, SHOWN_LEN};
-use lingerwatch::parse::pid_stat;
-use lingerwatch::parse::proc_stat::{btime, BtimeFinder};
-use lingerwatch::parse::status::nspid_last;
+use lingerwatch::proc::parse::cmdline::{
+    naive_match, Matcher, PatternSet, ShownCmdline, SHOWN_LEN,
+};
+use lingerwatch::proc::parse::pid_stat;
+use lingerwatch::proc::parse::proc_stat::{btime, BtimeFinder};
+use lingerwatch::proc::parse::status::nspid_last;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -480,10 +482,12 @@ proptest! {
 mod naive;
 
 mod issue22 {
-    use lingerwatch::parse::children::{children, children_of_prefix};
-    use lingerwatch::parse::cpu_times::{cpu_times, share_permille, CpuTimes, CpuTimesFinder};
-    use lingerwatch::parse::pods;
-    use lingerwatch::parse::pressure::{percent_hundredths, some, some_avg60};
+    use lingerwatch::proc::parse::children::{children, children_of_prefix};
+    use lingerwatch::proc::parse::cpu_times::{
+        cpu_times, share_permille, CpuTimes, CpuTimesFinder,
+    };
+    use lingerwatch::proc::parse::pods;
+    use lingerwatch::proc::parse::pressure::{percent_hundredths, some, some_avg60};
     use proptest::prelude::*;
 
     use super::naive;

@@ -4,12 +4,12 @@
 
 use lingerwatch::alert::{End, Kind, Message, Subject};
 use lingerwatch::config::{Format, Lang};
-use lingerwatch::parse::cgroup::Runtime;
-use lingerwatch::render::{
+use lingerwatch::deliver::render::{
     new_body, render_message, text_pointer, Now, RenderContext, Text, DISCORD_MAX_CHARS,
     TELEGRAM_MAX_CHARS,
 };
-use lingerwatch::scan::{Container, Found};
+use lingerwatch::proc::found::{Container, Found};
+use lingerwatch::proc::parse::cgroup::Runtime;
 use serde_json::Value;
 
 const HOSTILE: &[u8] =
@@ -20,7 +20,7 @@ fn found(cmdline: &[u8]) -> Found {
         ppid: 812,
         age_ms: 3 * 86_400_000 + 4 * 3_600_000,
         cpu_centis: 551_240,
-        orphan_why: lingerwatch::scan::OrphanWhy::INIT,
+        orphan_why: lingerwatch::proc::found::OrphanWhy::INIT,
         descendants: 2,
         container: Some(Container {
             runtime: Runtime::Docker,
@@ -230,14 +230,14 @@ fn messages_table() -> lingerwatch::alert::AlertTable {
     use lingerwatch::alert::{AlertTable, Policy};
     AlertTable::new(
         Policy {
-            threshold: lingerwatch::policy::Threshold {
+            threshold: lingerwatch::alert::policy::Threshold {
                 age_s: 60,
                 orphans_only: false,
             },
             cooldown_ms: 1_800_000,
             tick_ms: 30_000,
         },
-        &[lingerwatch::outbox::Cadence::Messages],
+        &[lingerwatch::alert::outbox::Cadence::Messages],
     )
 }
 
@@ -245,7 +245,7 @@ fn messages_table() -> lingerwatch::alert::AlertTable {
 fn batch_of(n: u32, cmdline: &[u8]) -> Box<lingerwatch::alert::Batch> {
     use lingerwatch::alert::BATCH_MAX;
     let mut table = messages_table();
-    let mut report = Box::<lingerwatch::scan::ScanReport>::default();
+    let mut report = Box::<lingerwatch::proc::found::ScanReport>::default();
     for pid in 0..n {
         let mut f = found(cmdline);
         f.pid = 1000 + pid;
@@ -259,7 +259,7 @@ fn batch_of(n: u32, cmdline: &[u8]) -> Box<lingerwatch::alert::Batch> {
 
 #[test]
 fn a_burst_to_a_chat_destination_is_one_digest_that_counts_them_all() {
-    use lingerwatch::render::{render_batch, DIGEST_AFTER, DIGEST_SHOWN};
+    use lingerwatch::deliver::render::{render_batch, DIGEST_AFTER, DIGEST_SHOWN};
     for format in [Format::Slack, Format::Discord, Format::Telegram] {
         for lang in [Lang::En, Lang::Ru] {
             let batch = batch_of(37, b"/usr/bin/pytest\0-x\0");
@@ -303,7 +303,7 @@ fn a_burst_to_a_chat_destination_is_one_digest_that_counts_them_all() {
 
 #[test]
 fn an_alertmanager_batch_carries_every_alert_that_fits_as_one_array() {
-    use lingerwatch::render::render_batch;
+    use lingerwatch::deliver::render::render_batch;
     let batch = batch_of(64, HOSTILE);
     let mut text = Box::new(Text::new());
     let mut body = new_body();
@@ -338,7 +338,7 @@ fn the_largest_alertmanager_alert_fits_many_times_in_a_body() {
     let mut f = found(&cmdline);
     f.parent.clear();
     f.parent.extend_from_slice(&[b'"'; 63]).unwrap();
-    let host = "\"".repeat(lingerwatch::render::HOST_LABEL_MAX);
+    let host = "\"".repeat(lingerwatch::deliver::render::HOST_LABEL_MAX);
     let mut text = Box::new(Text::new());
     let mut body = new_body();
     let mut worst = 0;
@@ -364,7 +364,7 @@ fn the_largest_alertmanager_alert_fits_many_times_in_a_body() {
     // The body holds a batch of 64 alerts of the usual size; even at the worst a batch
     // carries several.
     assert!(
-        worst * 8 < lingerwatch::render::BODY_CAP,
+        worst * 8 < lingerwatch::deliver::render::BODY_CAP,
         "worst alert {worst} bytes"
     );
 }
@@ -386,7 +386,7 @@ fn a_resolved_alert_says_whether_the_process_is_gone_or_still_running() {
 
 #[test]
 fn a_pod_process_names_its_pod_and_the_commands_that_find_it() {
-    use lingerwatch::parse::cgroup::identify;
+    use lingerwatch::proc::parse::cgroup::identify;
     let mut f = found(b"pytest\0");
     let cg = b"0::/kubepods/besteffort/pod1c6b5a2e-4b8d-4f5e-9a1b-0c2d3e4f5a6b/4f1e9c0c2b7d3a8e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f7a8b9c0\n";
     f.pod = identify(cg).pod;
@@ -415,7 +415,7 @@ fn a_pod_process_names_its_pod_and_the_commands_that_find_it() {
 /// text in both languages and the `scan` table.
 #[test]
 fn orphan_reasons_show_in_json_labels_text_and_table() {
-    use lingerwatch::scan::{Adopter, Launcher, OrphanWhy};
+    use lingerwatch::proc::found::{Adopter, Launcher, OrphanWhy};
     let mut f = found(b"pytest\0");
     f.parent.clear();
     f.parent.extend_from_slice(b"bash").unwrap();
@@ -424,7 +424,7 @@ fn orphan_reasons_show_in_json_labels_text_and_table() {
         .with(OrphanWhy::LAUNCHER);
     f.adopter = Some(Adopter::NamespaceInit);
     f.session = 4711;
-    let mut comm = lingerwatch::scan::ShortComm::new();
+    let mut comm = lingerwatch::proc::found::ShortComm::new();
     comm.extend_from_slice(b"bash").unwrap();
     f.launcher = Some(Launcher {
         pid: 4712,
@@ -459,7 +459,7 @@ fn orphan_reasons_show_in_json_labels_text_and_table() {
     assert_eq!(v[0]["labels"]["orphan_why"], "init,session,launcher");
 
     let mut row = lingerwatch::text::FixedBuf::<512>::new();
-    lingerwatch::report::write_table_row(&mut row, &f, true).unwrap();
+    lingerwatch::proc::report::write_table_row(&mut row, &f, true).unwrap();
     assert!(
         row.as_str().contains(" init,sess,lnch bash "),
         "{}",
@@ -483,7 +483,7 @@ fn orphan_reasons_show_in_json_labels_text_and_table() {
     let v = render(Format::Alertmanager, Lang::En, &m, 0);
     assert!(v[0]["labels"].get("orphan_why").is_none(), "{v}");
     let mut row = lingerwatch::text::FixedBuf::<512>::new();
-    lingerwatch::report::write_table_row(&mut row, &alive, false).unwrap();
+    lingerwatch::proc::report::write_table_row(&mut row, &alive, false).unwrap();
     assert!(
         row.as_str().contains(" -              tini "),
         "{}",
@@ -498,7 +498,7 @@ const MENTIONS: &[u8] =
 
 /// The body of a digest of 37 processes with `cmdline`, in `format`.
 fn digest_body(format: Format, cmdline: &[u8]) -> Value {
-    use lingerwatch::render::render_batch;
+    use lingerwatch::deliver::render::render_batch;
     let batch = batch_of(37, cmdline);
     let mut text = Box::new(Text::new());
     let mut body = new_body();
@@ -572,7 +572,10 @@ fn a_slack_text_cut_to_its_limit_counts_the_escaped_text_and_keeps_entities_whol
         cmdline.push(0);
         let t = the_text(Format::Slack, &digest_body(Format::Slack, &cmdline));
         let chars = t.chars().count();
-        assert!(chars <= lingerwatch::render::SLACK_MAX_CHARS, "{chars}");
+        assert!(
+            chars <= lingerwatch::deliver::render::SLACK_MAX_CHARS,
+            "{chars}"
+        );
         let Some(kept) = t.strip_suffix('\u{2026}') else {
             panic!(
                 "the cut is not marked: {chars} characters: {:?}",
@@ -626,12 +629,12 @@ fn format_characters_in_a_cmdline_are_shown_escaped_in_every_text() {
 fn a_digest_names_the_first_of_each_kind_however_many_messages_come_before() {
     // Issue 19: "14 processes started lingering …, and 14 more" named none: a digest named
     // only from the first 64 messages owed, and 70 RESOLVED came before the FIRINGs.
+    use lingerwatch::alert::outbox::Outcome;
     use lingerwatch::alert::BATCH_MAX;
-    use lingerwatch::outbox::Outcome;
-    use lingerwatch::render::render_batch;
+    use lingerwatch::deliver::render::render_batch;
     let mut table = messages_table();
     let report_of = |pids: &mut dyn Iterator<Item = u32>| {
-        let mut report = Box::<lingerwatch::scan::ScanReport>::default();
+        let mut report = Box::<lingerwatch::proc::found::ScanReport>::default();
         for pid in pids {
             let mut f = found(b"pytest\0");
             f.pid = pid;
@@ -676,7 +679,9 @@ fn a_digest_names_the_first_of_each_kind_however_many_messages_come_before() {
 /// alert, and the courier cannot be left owing something that renders to nothing.
 #[test]
 fn the_largest_alert_fits_the_body_in_every_format() {
-    use lingerwatch::render::{ALERT_MAX_LEN, BODY_CAP, HOST_LABEL_MAX, TELEGRAM_CHAT_ID_MAX};
+    use lingerwatch::deliver::render::{
+        ALERT_MAX_LEN, BODY_CAP, HOST_LABEL_MAX, TELEGRAM_CHAT_ID_MAX,
+    };
     let host = "\u{1}".repeat(HOST_LABEL_MAX);
     let chat_id = "\u{1}".repeat(TELEGRAM_CHAT_ID_MAX);
     let mut f = found(&[1u8; 4096]);

@@ -191,16 +191,16 @@ fn the_daemon_says_what_is_enforced_and_its_status_shows_seccomp_and_no_new_priv
 
 #[test]
 fn the_allowlist_is_exactly_the_committed_one() {
-    let plan = lingerwatch::sandbox::Plan {
+    let plan = lingerwatch::host::sandbox::Plan {
         connect_ports: Some(vec![443]),
         threads: true,
         ..Default::default()
     };
-    let listed = lingerwatch::sandbox::describe(&plan).join("\n") + "\n";
+    let listed = lingerwatch::host::sandbox::describe(&plan).join("\n") + "\n";
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/seccomp-allowlist.txt");
     if std::env::var("LINGERWATCH_BLESS").is_ok() {
         // Rewrites the committed list after a deliberate change; review shows the diff.
-        let header = "# The seccomp filters of `lingerwatch run` (src/sandbox/syscalls.rs): the allowlist, one\n# call per line with its argument rule; the calls answered with an errno; the kill list\n# (these kill the process with SIGSYS); and what any other call gets (EPERM: it fails,\n# the process lives). tests/sandbox.rs compares it with the code: a change to either\n# list changes this file too. LINGERWATCH_BLESS=1 cargo test --test sandbox rewrites it.\n";
+        let header = "# The seccomp filters of `lingerwatch run` (src/host/sandbox/syscalls.rs): the allowlist, one\n# call per line with its argument rule; the calls answered with an errno; the kill list\n# (these kill the process with SIGSYS); and what any other call gets (EPERM: it fails,\n# the process lives). tests/sandbox.rs compares it with the code: a change to either\n# list changes this file too. LINGERWATCH_BLESS=1 cargo test --test sandbox rewrites it.\n";
         std::fs::write(path, format!("{header}{listed}")).unwrap();
     }
     let committed = std::fs::read_to_string(path).unwrap();

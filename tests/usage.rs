@@ -9,10 +9,10 @@ pub mod alloc_count;
 use std::collections::HashMap;
 
 use alloc_count::{count_on_this_thread, take_count, Counting};
-use lingerwatch::parse::{children, cpu_times, pods, pressure};
-use lingerwatch::scan::ProcessKey;
-use lingerwatch::usage::tree::TreeWalk;
-use lingerwatch::usage::{
+use lingerwatch::proc::found::ProcessKey;
+use lingerwatch::proc::parse::{children, cpu_times, pods, pressure};
+use lingerwatch::proc::usage::tree::TreeWalk;
+use lingerwatch::proc::usage::{
     MilliCores, RateTracker, Severity, SeverityCounter, SeverityRule, Transition, RATES_MAX,
 };
 use proptest::prelude::*;
@@ -213,7 +213,7 @@ proptest! {
         lists in prop::collection::vec(prop::collection::vec(0u32..40, 0..6), 40),
         top in 0u32..40,
     ) {
-        use lingerwatch::usage::tree::{Cut, TreeWalk, TREE_DEPTH_MAX};
+        use lingerwatch::proc::usage::tree::{Cut, TreeWalk, TREE_DEPTH_MAX};
         use std::collections::{HashMap, VecDeque};
         // The naive walk: breadth-first with a HashMap of depths.
         let mut depth_of: HashMap<u32, u8> = HashMap::from([(top, 0)]);

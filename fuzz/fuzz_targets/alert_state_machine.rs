@@ -10,7 +10,7 @@ mod table_model;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use lingerwatch::outbox::Cadence;
+use lingerwatch::alert::outbox::Cadence;
 use table_model::{Model, Step, PIDS};
 
 #[derive(Arbitrary, Debug)]

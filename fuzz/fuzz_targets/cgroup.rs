@@ -7,7 +7,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use lingerwatch::parse::cgroup::{
+use lingerwatch::proc::parse::cgroup::{
     container_id, identify, Pod, Qos, Runtime, POD_UID_LEN, POD_UID_SEPARATORS,
 };
 

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lingerwatch::parse::children::{children, children_of_prefix};
+use lingerwatch::proc::parse::children::{children, children_of_prefix};
 
 #[path = "../../tests/common/naive.rs"]
 mod naive;

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lingerwatch::parse::cmdline::{naive_match, Matcher, PatternSet, ShownCmdline, SHOWN_LEN};
+use lingerwatch::proc::parse::cmdline::{naive_match, Matcher, PatternSet, ShownCmdline, SHOWN_LEN};
 
 /// The input is the raw cmdline (the seeds are real ones); patterns are drawn from it:
 /// "pytest", and slices of the cmdline chosen by its first bytes, so matches happen.

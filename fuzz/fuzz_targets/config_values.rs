@@ -27,7 +27,7 @@ fuzz_target!(|input: Input<'_>| {
     for item in config::split_list(v) {
         assert!(!item.is_empty() && item.trim() == item);
     }
-    let mut set = lingerwatch::parse::cmdline::PatternSet::new();
+    let mut set = lingerwatch::proc::parse::cmdline::PatternSet::new();
     if config::push_patterns(&mut set, v).is_ok() {
         assert_eq!(set.len(), config::split_list(v).count());
     }

@@ -6,7 +6,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use lingerwatch::parse::cpu_times::{cpu_times, share_permille, CpuTimes, CpuTimesFinder};
+use lingerwatch::proc::parse::cpu_times::{cpu_times, share_permille, CpuTimes, CpuTimesFinder};
 
 #[path = "../../tests/common/naive.rs"]
 mod naive;

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lingerwatch::health::{parse_record, write_record, Flags, Record, BOOT_ID_LEN, RECORD_LEN};
+use lingerwatch::host::heartbeat::record::{parse_record, write_record, Flags, Record, BOOT_ID_LEN, RECORD_LEN};
 use lingerwatch::text::FixedBuf;
 
 fuzz_target!(|input: (&[u8], u64, u64, [u8; BOOT_ID_LEN], bool, bool)| {
@@ -15,7 +15,7 @@ fuzz_target!(|input: (&[u8], u64, u64, [u8; BOOT_ID_LEN], bool, bool)| {
         // Ids are kept as read, so a parsed record writes back the same bytes.
         assert_eq!(out.as_bytes(), bytes);
     }
-    let boot_id = lingerwatch::health::boot_id_from(&id);
+    let boot_id = lingerwatch::host::heartbeat::record::boot_id_from(&id);
     let rec = Record {
         boot_ms,
         interval_s: interval_s % 10_000_000_000,

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lingerwatch::parse::mountinfo::{proc_mount, ProcMountFinder, LINE_CAP};
+use lingerwatch::proc::parse::mountinfo::{proc_mount, ProcMountFinder, LINE_CAP};
 
 fuzz_target!(|input: (&[u8], u8, u8, u8)| {
     let (text, major, minor, chunk) = input;

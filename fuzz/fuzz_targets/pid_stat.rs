@@ -4,7 +4,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use lingerwatch::parse::pid_stat::parse;
+use lingerwatch::proc::parse::pid_stat::parse;
 
 #[derive(Arbitrary, Debug)]
 struct Line<'a> {

@@ -6,8 +6,8 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use lingerwatch::parse::cgroup::identify;
-use lingerwatch::parse::pods::parse;
+use lingerwatch::proc::parse::cgroup::identify;
+use lingerwatch::proc::parse::pods::parse;
 
 #[path = "../../tests/common/naive.rs"]
 mod naive;

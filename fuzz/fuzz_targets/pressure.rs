@@ -5,7 +5,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use lingerwatch::parse::pressure::{percent_hundredths, some, some_avg60};
+use lingerwatch::proc::parse::pressure::{percent_hundredths, some, some_avg60};
 
 #[path = "../../tests/common/naive.rs"]
 mod naive;

@@ -4,7 +4,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use lingerwatch::parse::proc_stat::{btime, BtimeFinder};
+use lingerwatch::proc::parse::proc_stat::{btime, BtimeFinder};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {

@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lingerwatch::net::response::{parse_head, ChunkDecoder, HeadError, MAX_HEAD};
+use lingerwatch::deliver::net::response::{parse_head, ChunkDecoder, HeadError, MAX_HEAD};
 
 fn check_head(data: &[u8]) {
     let full = parse_head(data);

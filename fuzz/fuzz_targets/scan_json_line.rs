@@ -2,13 +2,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lingerwatch::scan::Found;
+use lingerwatch::proc::found::Found;
 use lingerwatch::text::FixedBuf;
 
 fuzz_target!(|input: (Found, bool)| {
     let (f, lingers) = input;
     let mut line = FixedBuf::<8192>::new();
-    let _ = lingerwatch::report::write_json_line(&mut line, &f, lingers);
+    let _ = lingerwatch::proc::report::write_json_line(&mut line, &f, lingers);
     assert!(!line.overflowed());
     let v: serde_json::Value = serde_json::from_str(line.as_str()).expect("valid JSON");
     assert_eq!(v["pid"].as_u64(), Some(u64::from(f.pid)));
@@ -37,7 +37,7 @@ fuzz_target!(|input: (Found, bool)| {
     assert_eq!(v["cmdline"].as_str(), Some(cmd.as_str()));
     // The table row never carries a control character (no forged rows).
     let mut row = FixedBuf::<8192>::new();
-    let _ = lingerwatch::report::write_table_row(&mut row, &f, lingers);
+    let _ = lingerwatch::proc::report::write_table_row(&mut row, &f, lingers);
     let row = row.as_str();
     assert!(row.ends_with('\n') || row.len() > 4000);
     assert!(

@@ -5,7 +5,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use lingerwatch::parse::status::nspid_last;
+use lingerwatch::proc::parse::status::nspid_last;
 
 #[derive(Arbitrary, Debug)]
 struct Built<'a> {

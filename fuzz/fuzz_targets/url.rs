@@ -14,7 +14,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use lingerwatch::text::FixedBuf;
-use lingerwatch::url::{
+use lingerwatch::deliver::url::{
     mask_unparsed, HostKind, Masking, UrlError, WebhookUrl, MASK_UNPARSED_MAX, MAX_URL_LEN,
 };
 

@@ -3,11 +3,11 @@
 use arbitrary::Arbitrary;
 use lingerwatch::alert::{End, Kind, Message, Subject};
 use lingerwatch::config::Format;
-use lingerwatch::render::{
+use lingerwatch::deliver::render::{
     new_body, render_message, text_pointer, Now, RenderContext, Text, DISCORD_MAX_CHARS,
     SLACK_MAX_CHARS, TELEGRAM_MAX_CHARS,
 };
-use lingerwatch::scan::Found;
+use lingerwatch::proc::found::Found;
 
 /// One message to render: a process (or the untracked count), what kind, the context.
 #[derive(Arbitrary, Debug)]
@@ -43,7 +43,7 @@ pub fn check_render(format: Format, input: &RenderInput<'_>) {
     // Host labels are bounded and printable, as configuration makes them.
     let raw = input.ctx.host;
     let host =
-        if raw.len() > lingerwatch::render::HOST_LABEL_MAX || raw.chars().any(char::is_control) {
+        if raw.len() > lingerwatch::deliver::render::HOST_LABEL_MAX || raw.chars().any(char::is_control) {
             ""
         } else {
             raw

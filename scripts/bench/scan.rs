@@ -25,7 +25,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use alloc_count::{count_on_this_thread, take_count, Counting, TickRig};
-use lingerwatch::scan::{ScanReport, Scanner};
+use lingerwatch::proc::found::ScanReport;
+use lingerwatch::proc::scan::Scanner;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -223,7 +224,7 @@ fn main() {
         for r in 0..rounds {
             let t = Instant::now();
             scanner
-                .scan(lingerwatch::sys::boot_clock_ms(), &[], &mut report)
+                .scan(lingerwatch::proc::sys::boot_clock_ms(), &[], &mut report)
                 .unwrap();
             lw.push(t.elapsed().as_secs_f64());
             pids = report.pids_seen;
@@ -285,7 +286,7 @@ fn main() {
     let ticks = env_u64("BENCH_ALLOC_TICKS", 10_000);
     let mut scan_cfg = cfg.scan.clone();
     scan_cfg.older_than_s = 0;
-    let threshold = lingerwatch::policy::Threshold {
+    let threshold = lingerwatch::alert::policy::Threshold {
         age_s: 0,
         orphans_only: false,
     };

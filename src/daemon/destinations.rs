@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::courier::{Courier, RenderSettings};
+use crate::deliver::courier::{Courier, RenderSettings};
 use crate::deliver::Target;
 use crate::log;
 
@@ -67,7 +67,7 @@ fn webhooks(cfg: &Config, settings: &Arc<RenderSettings>) -> Result<Destinations
     warn_unusable_no_proxy();
     for (i, url) in cfg.webhook_urls.iter().enumerate() {
         let masking = cfg.format.masking();
-        let name = crate::url::masked(url, masking);
+        let name = crate::deliver::url::masked(url, masking);
         let endpoint = crate::deliver::endpoint(
             url,
             cfg.timeout_s,
@@ -100,19 +100,20 @@ fn webhooks(cfg: &Config, settings: &Arc<RenderSettings>) -> Result<Destinations
 /// of the list applies. An entry is shown when it looks like a host or range, else masked
 /// (it may hold credentials). A list that is not UTF-8 is left to the endpoint's error.
 fn warn_unusable_no_proxy() {
-    let Ok(Some((var, list))) = crate::net::proxy::no_proxy(&|var: &str| std::env::var_os(var))
+    let Ok(Some((var, list))) =
+        crate::deliver::net::proxy::no_proxy(&|var: &str| std::env::var_os(var))
     else {
         return;
     };
-    for entry in crate::net::proxy::unusable_no_proxy_entries(&list) {
-        let host_like = entry.len() <= crate::url::MASK_UNPARSED_MAX
+    for entry in crate::deliver::net::proxy::unusable_no_proxy_entries(&list) {
+        let host_like = entry.len() <= crate::deliver::url::MASK_UNPARSED_MAX
             && entry
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-_.:*/[]".contains(&b));
         let shown = if host_like {
             entry.to_owned()
         } else {
-            crate::url::masked(entry, crate::url::Masking::Chat)
+            crate::deliver::url::masked(entry, crate::deliver::url::Masking::Chat)
         };
         log!(
             "warning: ignoring the {var} entry {shown:?}: expected a name (example.com, .example.com), an IP address, a range (10.0.0.0/8, fd00::/8) or *; the rest of {var} applies"
@@ -122,11 +123,11 @@ fn warn_unusable_no_proxy() {
 
 /// The bundled roots and, when set, the private CA file's certificates.
 #[cfg(feature = "https")]
-fn trusted_roots(cfg: &Config) -> Result<Option<crate::net::tls::TlsConfig>, u8> {
+fn trusted_roots(cfg: &Config) -> Result<Option<crate::deliver::net::tls::TlsConfig>, u8> {
     let Some(path) = &cfg.ca_file else {
         return Ok(None);
     };
-    crate::net::tls::TlsConfig::new(Some(path))
+    crate::deliver::net::tls::TlsConfig::new(Some(path))
         .map(Some)
         .map_err(|e| {
             log!(

@@ -3,16 +3,16 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::alert::policy::Threshold;
 use crate::alert::{AlertView, End, Subject, TickSummary, ALERT_CAPACITY};
 use crate::config::Config;
-use crate::courier::Shared;
-use crate::heartbeat::FileError;
+use crate::deliver::courier::Shared;
+use crate::host::heartbeat::FileError;
+use crate::host::signals::{Signal, Signals};
 use crate::log;
-use crate::parse::cmdline::PatternSet;
-use crate::policy::Threshold;
-use crate::scan::ScanReport;
-use crate::signals::{Signal, Signals};
-use crate::sys::boot_clock_ms;
+use crate::proc::found::ScanReport;
+use crate::proc::parse::cmdline::PatternSet;
+use crate::proc::sys::boot_clock_ms;
 use crate::text::{count, duration};
 
 fn patterns(set: &PatternSet) -> String {
@@ -33,7 +33,7 @@ pub(super) fn startup(
     host: &str,
     destinations: &[String],
     memory: &str,
-    confinement: Option<crate::sandbox::Status>,
+    confinement: Option<crate::host::sandbox::Status>,
 ) {
     let watching = if cfg.enabled {
         "watching"

@@ -7,12 +7,15 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use lingerwatch::alert::outbox::{Cadence, Outcome};
+use lingerwatch::alert::policy::Threshold;
 use lingerwatch::alert::{AlertTable, Batch, Kind, Policy, WatchList};
 use lingerwatch::config::{Format, Lang};
-use lingerwatch::outbox::{Cadence, Outcome};
-use lingerwatch::policy::Threshold;
-use lingerwatch::render::{batch_max, new_body, render_batch, Body, Now, RenderContext, Text};
-use lingerwatch::scan::{ScanConfig, ScanReport, Scanner};
+use lingerwatch::deliver::render::{
+    batch_max, new_body, render_batch, Body, Now, RenderContext, Text,
+};
+use lingerwatch::proc::found::{ScanConfig, ScanReport};
+use lingerwatch::proc::scan::Scanner;
 
 /// Install with `#[global_allocator] static GLOBAL: Counting = Counting;` in the crate.
 pub struct Counting;
@@ -65,7 +68,7 @@ pub struct TickRig {
     text: Box<Text>,
     body: Body,
     /// The metrics textfile, rewritten every tick as the daemon does.
-    textfile: lingerwatch::textfile::Textfile,
+    textfile: lingerwatch::host::metrics::textfile::Textfile,
     _textfile_dir: tempfile::TempDir,
     /// Bodies rendered, and RESOLVED messages among what they carried.
     pub rendered: u64,
@@ -82,8 +85,10 @@ impl TickRig {
             tick_ms: 1000,
         };
         let textfile_dir = tempfile::tempdir().unwrap();
-        let textfile =
-            lingerwatch::textfile::Textfile::open(&textfile_dir.path().join("lw.prom")).unwrap();
+        let textfile = lingerwatch::host::metrics::textfile::Textfile::open(
+            &textfile_dir.path().join("lw.prom"),
+        )
+        .unwrap();
         TickRig {
             scanner: Scanner::new(std::path::Path::new("/proc"), cfg).unwrap(),
             report: Box::default(),
@@ -102,13 +107,13 @@ impl TickRig {
     /// One tick as the daemon does it; `round` picks the format and language, so every
     /// renderer runs. Delivery is taken as done.
     pub fn tick(&mut self, round: u64) {
-        let now_ms = lingerwatch::sys::boot_clock_ms();
+        let now_ms = lingerwatch::proc::sys::boot_clock_ms();
         self.table.watch_list(&mut self.watch);
         self.scanner
             .scan(now_ms, &self.watch, &mut self.report)
             .unwrap();
         let summary = self.table.tick(now_ms, &self.report);
-        let snapshot = lingerwatch::metrics::Snapshot {
+        let snapshot = lingerwatch::host::metrics::Snapshot {
             matching: self.report.all().len() as u32,
             untracked: summary.untracked,
             alerts_total: lingerwatch::alert::PerKind {

@@ -1,7 +1,7 @@
 //! Cgroup paths as the kubelet names pods, for the property tests
 //! (`tests/prop_parsers.rs`) and the cgroup fuzz target, which include this file.
 
-use lingerwatch::parse::cgroup::Qos;
+use lingerwatch::proc::parse::cgroup::Qos;
 
 /// Each QoS class with the path component the kubelet gives it (none for Guaranteed).
 pub const QOS_CLASSES: [(Qos, Option<&str>); 3] = [

@@ -188,7 +188,7 @@ pub fn kill(pid: u32) {
 /// The ppid of a live process, read straight from /proc.
 pub fn ppid_of(pid: u32) -> Option<u32> {
     let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
-    let s = lingerwatch::parse::pid_stat::parse(&stat).ok()?;
+    let s = lingerwatch::proc::parse::pid_stat::parse(&stat).ok()?;
     Some(s.ppid)
 }
 
@@ -241,14 +241,14 @@ pub fn term(pid: u32) {
 
 /// A scan configuration with these include patterns and the default init names;
 /// matches the scan cannot store are counted apart from `age_s` on.
-pub fn scan_config(patterns: &[&str], age_s: u64) -> lingerwatch::scan::ScanConfig {
-    let mut include = lingerwatch::parse::cmdline::PatternSet::new();
+pub fn scan_config(patterns: &[&str], age_s: u64) -> lingerwatch::proc::found::ScanConfig {
+    let mut include = lingerwatch::proc::parse::cmdline::PatternSet::new();
     for p in patterns {
         include.push(p.as_bytes()).unwrap();
     }
-    lingerwatch::scan::ScanConfig {
+    lingerwatch::proc::found::ScanConfig {
         include,
-        exclude: lingerwatch::parse::cmdline::PatternSet::new(),
+        exclude: lingerwatch::proc::parse::cmdline::PatternSet::new(),
         init_names: lingerwatch::config::parse_init_names(lingerwatch::config::DEFAULT_INIT_NAMES)
             .unwrap(),
         older_than_s: age_s,
@@ -256,8 +256,8 @@ pub fn scan_config(patterns: &[&str], age_s: u64) -> lingerwatch::scan::ScanConf
 }
 
 /// The threshold: older than `age_s`, any process or orphans only.
-pub fn threshold(age_s: u64, orphans_only: bool) -> lingerwatch::policy::Threshold {
-    lingerwatch::policy::Threshold {
+pub fn threshold(age_s: u64, orphans_only: bool) -> lingerwatch::alert::policy::Threshold {
+    lingerwatch::alert::policy::Threshold {
         age_s,
         orphans_only,
     }
@@ -266,7 +266,7 @@ pub fn threshold(age_s: u64, orphans_only: bool) -> lingerwatch::policy::Thresho
 /// The boot-clock time of the daemon's last tick, from its heartbeat file.
 pub fn heartbeat_ms(path: &Path) -> Option<u64> {
     let bytes = fs::read(path).ok()?;
-    lingerwatch::health::parse_record(&bytes).map(|r| r.boot_ms)
+    lingerwatch::host::heartbeat::record::parse_record(&bytes).map(|r| r.boot_ms)
 }
 
 /// Whether `tool` (a command on PATH) can be run. When it cannot: under `CI=true` this

@@ -13,10 +13,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use lingerwatch::alert::outbox::{backoff_ticks, Cadence, Outcome, Seq};
+use lingerwatch::alert::policy::Threshold;
 use lingerwatch::alert::{AlertTable, Batch, Kind, Policy, Subject, BATCH_MAX};
-use lingerwatch::outbox::{backoff_ticks, Cadence, Outcome, Seq};
-use lingerwatch::policy::Threshold;
-use lingerwatch::scan::{Found, ProcessKey, ScanReport};
+use lingerwatch::proc::found::{Found, ProcessKey, ScanReport};
 
 /// The threshold of the model: older than 5 s, any process.
 const THRESHOLD: Threshold = Threshold {
@@ -142,7 +142,7 @@ impl Model {
             }
             let found = Found {
                 age_ms: if lingers { 60_000 } else { 1_000 },
-                orphan_why: lingerwatch::scan::OrphanWhy::INIT,
+                orphan_why: lingerwatch::proc::found::OrphanWhy::INIT,
                 ppid: 1,
                 ..Found::blank(key.pid, key.start_ticks)
             };
