@@ -38,17 +38,26 @@ fn scans_of_the_real_proc_allocate_nothing_while_processes_come_and_go() {
     assert_eq!(take_count(), 1);
 
     let mut saw_orphan = 0;
+    let (mut measured, mut rated) = (0, 0);
     count_on_this_thread(true);
     for _ in 0..300 {
         scanner
             .scan(lingerwatch::proc::sys::boot_clock_ms(), &[], &mut report)
             .unwrap();
         saw_orphan += report.all().iter().filter(|f| f.pid == orphan.pid).count();
+        // The usage reads ran too (issue 22): a tree walk, and a rate once the clock
+        // moved between two scans.
+        for f in report.all().iter().filter(|f| f.pid == orphan.pid) {
+            measured += usize::from(f.tree.processes == 1 && f.rss_bytes > 0);
+            rated += usize::from(f.cpu_millicores.is_some() && f.tree.cpu_millicores.is_some());
+        }
     }
     count_on_this_thread(false);
     let allocs = take_count();
     assert_eq!(allocs, 0, "heap allocations during 300 scans");
     assert_eq!(saw_orphan, 300, "every scan saw the orphan");
+    assert_eq!(measured, 300, "every scan walked the orphan's tree");
+    assert!(rated > 0, "scans a millisecond or more apart gave rates");
     assert!(report.pids_seen > 1);
     let _ = churn.kill();
     let _ = churn.wait();

@@ -6,6 +6,8 @@ use heapless::Vec;
 
 use crate::proc::parse::cgroup::{Pod, Runtime, ID_LEN};
 use crate::proc::parse::cmdline::{PatternSet, ShownCmdline};
+use crate::proc::usage::tree::Cut;
+use crate::proc::usage::{MilliCores, Severity};
 
 /// The most matching processes one report holds (tops and their matching descendants).
 /// The rest are counted in [`ScanReport::unstored`].
@@ -135,6 +137,20 @@ pub struct Launcher {
     pub gone_for_s: u64,
 }
 
+/// What a process's whole tree (it and every descendant) costs, from one bounded walk
+/// ([`crate::proc::usage::tree`]). Set for the matches that are lines of their own; all
+/// zero for a folded one (its top's tree holds it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TreeUsage {
+    /// CPU over the last interval, in milli-cores; `None` until two scans saw the tree.
+    pub cpu_millicores: Option<MilliCores>,
+    pub rss_bytes: u64,
+    /// Members read, the top included.
+    pub processes: u32,
+    /// The bound that cut the walk, if one did: the totals are then a lower bound.
+    pub cut: Option<Cut>,
+}
+
 /// One matching process, as observed.
 #[derive(Clone, Debug)]
 pub struct Found {
@@ -148,6 +164,16 @@ pub struct Found {
     pub state: u8,
     pub num_threads: u64,
     pub rss_pages: u64,
+    /// Resident memory in bytes (`rss_pages` times the page size).
+    pub rss_bytes: u64,
+    /// CPU over the last interval, in milli-cores; `None` until two scans of the same
+    /// (pid, start) saw it (issue 22).
+    pub cpu_millicores: Option<MilliCores>,
+    /// The process and its descendants.
+    pub tree: TreeUsage,
+    /// The alert table's verdict on the tree's rate ([`crate::proc::usage::SeverityCounter`]);
+    /// a scan alone leaves it [`Severity::Warning`].
+    pub severity: Severity,
     /// Why it is an orphan (none: it is not one).
     pub orphan_why: OrphanWhy,
     /// Which init adopted it, when [`OrphanWhy::INIT`] holds.
@@ -183,6 +209,15 @@ impl Found {
             state: b'S',
             num_threads: 1,
             rss_pages: 0,
+            rss_bytes: 0,
+            cpu_millicores: None,
+            tree: TreeUsage {
+                cpu_millicores: None,
+                rss_bytes: 0,
+                processes: 0,
+                cut: None,
+            },
+            severity: Severity::Warning,
             orphan_why: OrphanWhy::NONE,
             adopter: None,
             session: 0,

@@ -6,6 +6,7 @@
 use ufmt::{uWrite, uwrite};
 
 use crate::proc::found::{Found, OrphanWhy};
+use crate::proc::usage::write_cores;
 use crate::text::{
     write_centis, write_cut, write_duration, write_json_escaped, write_printable, FixedBuf,
 };
@@ -22,6 +23,7 @@ pub(crate) fn write_process_fields<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> 
         f.age_s()
     )?;
     write_centis(w, f.cpu_centis)?;
+    write_usage_fields(w, f)?;
     w.write_str(",\"state\":\"")?;
     write_json_escaped(w, &[f.state])?;
     w.write_str("\",\"orphan\":")?;
@@ -56,6 +58,36 @@ pub(crate) fn write_process_fields<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> 
         write_json_escaped,
     )?;
     w.write_str("\"")
+}
+
+/// A rate in cores, or `null` when there is none yet.
+fn write_cores_or_null<W: uWrite + ?Sized>(w: &mut W, rate: Option<u32>) -> Result<(), W::Error> {
+    match rate {
+        Some(m) => write_cores(w, m),
+        None => w.write_str("null"),
+    }
+}
+
+/// What the process and its tree cost (issue 22), as JSON members each with a leading
+/// comma: `"cpu_cores"`, `"rss_bytes"`, `"threads"`, the `"tree_…"` totals and
+/// `"severity"`.
+fn write_usage_fields<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W::Error> {
+    w.write_str(",\"cpu_cores\":")?;
+    write_cores_or_null(w, f.cpu_millicores)?;
+    uwrite!(w, ",\"rss_bytes\":{},\"threads\":{}", f.rss_bytes, f.num_threads)?;
+    w.write_str(",\"tree_cpu_cores\":")?;
+    write_cores_or_null(w, f.tree.cpu_millicores)?;
+    uwrite!(
+        w,
+        ",\"tree_rss_bytes\":{},\"tree_processes\":{},\"tree_cut\":",
+        f.tree.rss_bytes,
+        f.tree.processes
+    )?;
+    match f.tree.cut {
+        Some(cut) => uwrite!(w, "\"{}\"", cut.name())?,
+        None => w.write_str("null")?,
+    }
+    uwrite!(w, ",\"severity\":\"{}\"", f.severity.name())
 }
 
 /// Writes the reasons a process is an orphan, abbreviated (`init`, `sess`, `lnch`) and

@@ -16,6 +16,7 @@ use core::mem::MaybeUninit;
 use std::path::Path;
 
 use crate::proc::parse::cgroup::{self, Pod, ID_LEN};
+use crate::proc::parse::children::{children, children_of_prefix};
 use crate::proc::parse::cmdline::{Matcher, ShownCmdline};
 use crate::proc::parse::mountinfo::{ProcMount, ProcMountFinder};
 use crate::proc::parse::pid_stat::{self, PidStat};
@@ -23,9 +24,11 @@ use crate::proc::parse::proc_stat::BtimeFinder;
 use crate::proc::parse::status;
 use crate::proc::found::{
     Adopter, Blindness, Comm, Container, Found, Namespace, OrphanWhy, ProcessKey, ScanConfig,
-    ScanError, ScanReport, Unstored, COMM_LEN, MAX_FOUND,
+    ScanError, ScanReport, TreeUsage, Unstored, COMM_LEN, MAX_FOUND,
 };
 use crate::proc::sys::{PidFile, ProcDir, ReadError};
+use crate::proc::usage::tree::{TreeTotals, TreeWalk};
+use crate::proc::usage::RateTracker;
 
 /// How much of a cmdline is read: a pattern past the first MiB is not seen. Linux allows
 /// longer argument lists, but none that a test runner is started with.
@@ -82,13 +85,22 @@ struct PidReader<'a> {
     now_ms: u64,
 }
 
+/// The CPU counters of the last scans, for rates (issue 22): per match, in hundredths of
+/// a second ([`Found::cpu_centis`]), and per tree, in clock ticks.
+struct Rates {
+    process: RateTracker,
+    tree: RateTracker,
+}
+
 pub struct Scanner {
     proc: ProcDir,
     self_pid: Option<u32>,
     clk_tck: u64,
+    page_size: u64,
     cfg: ScanConfig,
     mount: Option<ProcMount>,
     bufs: Box<Buffers>,
+    rates: Box<Rates>,
 }
 
 impl Scanner {
@@ -113,13 +125,19 @@ impl Scanner {
             .ok()?;
             finder.finish()
         });
+        let clk_tck = crate::proc::sys::clock_ticks_per_second().max(1);
         Ok(Scanner {
             proc,
             self_pid,
-            clk_tck: crate::proc::sys::clock_ticks_per_second().max(1),
+            clk_tck,
+            page_size: crate::proc::sys::page_size(),
             cfg,
             mount,
             bufs,
+            rates: Box::new(Rates {
+                process: RateTracker::new(100),
+                tree: RateTracker::new(clk_tck),
+            }),
         })
     }
 
@@ -186,8 +204,10 @@ impl Scanner {
             proc,
             self_pid,
             clk_tck,
+            page_size,
             cfg,
             bufs,
+            rates,
             ..
         } = self;
         let reader = PidReader {
@@ -233,8 +253,77 @@ impl Scanner {
         // Listing order is the filesystem's; people and tests read pid order. In place,
         // no allocation.
         report.found.sort_unstable_by_key(|f| f.pid);
+        let mut tree_bufs = TreeBuffers {
+            dir,
+            stat: bufs.stat,
+            children: bufs.cmdline,
+        };
+        measure(proc, &mut tree_bufs, rates, *page_size, report);
         Ok(())
     }
+}
+
+/// The buffers a tree walk reads with (the listing is over, so its buffer is free).
+struct TreeBuffers<'a> {
+    dir: &'a mut [MaybeUninit<u8>; DIR_BUF],
+    stat: &'a mut [u8; STAT_BUF],
+    children: &'a mut [u8; CMDLINE_BUF],
+}
+
+/// What matches cost (issue 22): each one's resident memory and CPU rate, and for each
+/// line of its own, its tree's totals and rate. Reads only for matches and their
+/// descendants; the trackers forget every process this scan did not see.
+fn measure(
+    proc: &ProcDir,
+    bufs: &mut TreeBuffers<'_>,
+    rates: &mut Rates,
+    page_size: u64,
+    report: &mut ScanReport,
+) {
+    rates.process.begin_scan(report.now_ms);
+    rates.tree.begin_scan(report.now_ms);
+    for f in report.found.iter_mut() {
+        f.rss_bytes = f.rss_pages.saturating_mul(page_size);
+        f.cpu_millicores = rates.process.observe(f.key(), f.cpu_centis);
+        if f.folded {
+            continue;
+        }
+        let totals = walk_tree(proc, bufs, f.pid, f.start_ticks);
+        f.tree = TreeUsage {
+            cpu_millicores: rates.tree.observe(f.key(), totals.cpu_ticks),
+            rss_bytes: totals.rss_pages.saturating_mul(page_size),
+            processes: totals.processes,
+            cut: totals.cut,
+        };
+    }
+    rates.process.end_scan();
+    rates.tree.end_scan();
+}
+
+/// Adds up the tree below `top` (started at `start_ticks`): each member's `stat`, and its
+/// children from every `task/<tid>/children`, breadth-first within the walk's bounds. A
+/// top whose pid now holds another process counts nothing.
+fn walk_tree(proc: &ProcDir, bufs: &mut TreeBuffers<'_>, top: u32, start_ticks: u64) -> TreeTotals {
+    let mut walk = TreeWalk::new(top);
+    let mut totals = TreeTotals::default();
+    while let Some(visit) = walk.next_visit() {
+        let Some(s) = read_stat(proc, visit.pid, bufs.stat.as_mut_slice()) else {
+            continue;
+        };
+        if visit.depth == 0 && s.starttime != start_ticks {
+            return totals;
+        }
+        totals.add(s.utime.saturating_add(s.stime), s.rss_pages, s.num_threads);
+        let dir = bufs.dir.as_mut_slice();
+        let _ = proc.for_each_task_children(visit.pid, dir, bufs.children.as_mut_slice(), |file, full| {
+            let pids = if full { children_of_prefix(file) } else { children(file) };
+            for pid in pids {
+                walk.push_child(visit, pid);
+            }
+        });
+    }
+    totals.cut = walk.cut();
+    totals
 }
 
 /// The per-pid buffers (the directory buffer is busy with the listing), and what this

@@ -4,7 +4,8 @@
 //! Every `/proc` file is opened with `openat` relative to that fd, read-only, with paths
 //! built in stack buffers, and read into caller-owned arrays: nothing here allocates
 //! after [`ProcDir::open`]. It opens `/proc`, `/proc/stat` and, per pid, `stat`,
-//! `cmdline`, `cgroup` and (a match's parent only) `status` — never `environ` — and never
+//! `cmdline`, `cgroup`, (a match's parent only) `status` and (a lingering tree's members
+//! only, issue 22) the `task` listing and each `task/<tid>/children` — never `environ` — and never
 //! signals anything or writes under `/proc`. The one write loop here
 //! ([`write_all_with`]) serves the heartbeat and the metrics textfile, which open their
 //! own files.
@@ -84,6 +85,30 @@ fn pid_path(buf: &mut [u8; PATH_BUF], pid: u32, file: PidFile) -> Option<&CStr> 
     let end = digits.len().checked_add(name.len())?;
     buf.get_mut(..digits.len())?.copy_from_slice(digits);
     buf.get_mut(digits.len()..end)?.copy_from_slice(name);
+    *buf.get_mut(end)? = 0;
+    CStr::from_bytes_with_nul(buf.get(..=end)?).ok()
+}
+
+/// `<pid>/task/<tid>/children\0`: 10 + 6 + 10 + 9 + 1 bytes.
+const TASK_PATH_BUF: usize = 40;
+
+/// Builds `<pid>/task` or, with a tid, `<pid>/task/<tid>/children`, NUL-terminated in
+/// `buf`, without allocating.
+fn task_path(buf: &mut [u8; TASK_PATH_BUF], pid: u32, tid: Option<u32>) -> Option<&CStr> {
+    let mut end = 0usize;
+    let mut put = |bytes: &[u8]| -> Option<()> {
+        let next = end.checked_add(bytes.len())?;
+        buf.get_mut(end..next)?.copy_from_slice(bytes);
+        end = next;
+        Some(())
+    };
+    put(DecInt::new(pid).as_bytes())?;
+    put(b"/task")?;
+    if let Some(tid) = tid {
+        put(b"/")?;
+        put(DecInt::new(tid).as_bytes())?;
+        put(b"/children")?;
+    }
     *buf.get_mut(end)? = 0;
     CStr::from_bytes_with_nul(buf.get(..=end)?).ok()
 }
@@ -184,6 +209,41 @@ impl ProcDir {
         let mut path = [0u8; PATH_BUF];
         let path = pid_path(&mut path, pid, file).ok_or(ReadError::Gone)?;
         self.read(path, buf)
+    }
+
+    /// Calls `f` with the contents of each `<pid>/task/<tid>/children` file (as much as
+    /// fits in `buf`, and whether the read filled it, so the caller drops a cut last pid).
+    /// `dirbuf` holds the `task` listing's records. A thread that ends between listing
+    /// and reading is skipped; a process that is gone is [`ReadError::Gone`].
+    pub(crate) fn for_each_task_children(
+        &self,
+        pid: u32,
+        dirbuf: &mut [MaybeUninit<u8>],
+        buf: &mut [u8],
+        mut f: impl FnMut(&[u8], bool),
+    ) -> Result<(), ReadError> {
+        let mut path = [0u8; TASK_PATH_BUF];
+        let task = task_path(&mut path, pid, None).ok_or(ReadError::Gone)?;
+        let dir = open_read(&self.fd, task, OFlags::DIRECTORY)?;
+        let mut listing = RawDir::new(&dir, dirbuf);
+        while let Some(entry) = listing.next() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(ReadError::from_errno(e)),
+            };
+            let tid = crate::proc::parse::parse_u64(entry.file_name().to_bytes())
+                .and_then(|t| u32::try_from(t).ok());
+            let Some(tid) = tid else { continue };
+            let mut path = [0u8; TASK_PATH_BUF];
+            let Some(children) = task_path(&mut path, pid, Some(tid)) else {
+                continue;
+            };
+            if let Ok(n) = self.read(children, buf) {
+                f(buf.get(..n).unwrap_or(&[]), n == buf.len());
+            }
+        }
+        Ok(())
     }
 
     /// Streams one per-pid file, as [`ProcDir::stream`].
@@ -358,6 +418,11 @@ pub fn clock_ticks_per_second() -> u64 {
     rustix::param::clock_ticks_per_second()
 }
 
+/// The size of a memory page, the unit of `rss` in `/proc/<pid>/stat`.
+pub fn page_size() -> u64 {
+    u64::try_from(rustix::param::page_size()).unwrap_or(4096)
+}
+
 /// Now on the wall clock, in seconds since the epoch: only to show dates to people.
 pub(crate) fn wall_clock_s() -> u64 {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
@@ -394,6 +459,16 @@ mod tests {
         assert_eq!(
             pid_path(&mut buf, 4294967295, PidFile::Status).unwrap(),
             c"4294967295/status"
+        );
+    }
+
+    #[test]
+    fn task_paths_are_built_without_allocating() {
+        let mut buf = [0u8; TASK_PATH_BUF];
+        assert_eq!(task_path(&mut buf, 7, None).unwrap(), c"7/task");
+        assert_eq!(
+            task_path(&mut buf, 4294967295, Some(4294967295)).unwrap(),
+            c"4294967295/task/4294967295/children"
         );
     }
 

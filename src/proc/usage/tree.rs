@@ -46,6 +46,16 @@ pub enum Cut {
     Depth,
 }
 
+impl Cut {
+    /// As JSON bodies spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cut::Count => "count",
+            Cut::Depth => "depth",
+        }
+    }
+}
+
 /// One process to read: its pid and how many levels below the top it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Visit {
