@@ -13,6 +13,7 @@ use crate::alert::policy::Threshold;
 use crate::deliver::url::{Masking, Scheme, UrlError, WebhookUrl};
 use crate::proc::found::{InitNames, ScanConfig};
 use crate::proc::parse::cmdline::{PatternError, PatternSet};
+use crate::proc::usage::{millicores_from_decimal, MilliCores, SeverityRule};
 
 /// The most webhook destinations.
 pub(crate) const MAX_WEBHOOKS: usize = crate::alert::MAX_DESTINATIONS;
@@ -45,6 +46,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "WATCHDOG_PROC_ROOT", flag: "--proc-root", default: "/proc", help: "where the host's /proc is mounted" },
     Setting { env: "WATCHDOG_PROC_INTERVAL_S", flag: "--interval-s", default: "30", help: "seconds between scans" },
     Setting { env: "WATCHDOG_PROC_COOLDOWN_S", flag: "--cooldown-s", default: "1800", help: "seconds between repeated alerts about one process" },
+    Setting { env: "WATCHDOG_PROC_CRITICAL_CORES", flag: "--critical-cores", default: "0.5", help: "a lingering tree (the process and its descendants) using at least this many CPU cores is critical (decimal, at most 3 places)" },
+    Setting { env: "WATCHDOG_PROC_CRITICAL_SCANS", flag: "--critical-scans", default: "3", help: "for this many scans in a row; becoming critical is told at once, even within the cooldown" },
     Setting { env: "WATCHDOG_WEBHOOK_URL", flag: "--webhook-url", default: "", help: "where alerts go: http:// or https:// URLs, comma-separated, at most 4, each gets every alert (flag repeatable); unset prints them to stdout as JSON lines" },
     Setting { env: "WATCHDOG_WEBHOOK_FORMAT", flag: "--format", default: "json", help: "json, slack, discord, telegram or alertmanager" },
     Setting { env: "WATCHDOG_WEBHOOK_CA_FILE", flag: "--webhook-ca-file", default: "", help: "PEM file of CA certificates trusted for https webhooks besides the bundled roots (a private CA); not in the HTTP-only build" },
@@ -413,6 +416,8 @@ pub struct Config {
     pub enabled: bool,
     pub interval_s: u64,
     pub cooldown_s: u64,
+    /// When a lingering tree is critical (issue 22).
+    pub severity: SeverityRule,
     /// Where alerts go; empty: stdout.
     pub webhook_urls: Vec<String>,
     pub format: Format,
@@ -461,6 +466,10 @@ impl Config {
             enabled: false,
             interval_s: 0,
             cooldown_s: 0,
+            severity: SeverityRule {
+                critical_millicores: 0,
+                critical_scans: 0,
+            },
             webhook_urls: Vec::new(),
             format: Format::Json,
             ca_file: None,
@@ -484,10 +493,17 @@ const AGE_MIN_EXPECTED: &str = "a whole number of minutes, 0 to 525600 (e.g. 60)
 const AGE_S_EXPECTED: &str = "a whole number of seconds, 0 to 31536000 (e.g. 3600)";
 const INTERVAL_EXPECTED: &str = "a whole number of seconds, 1 to 86400 (e.g. 30)";
 const COOLDOWN_EXPECTED: &str = "a whole number of seconds, 0 to 31536000 (e.g. 1800)";
+const CORES_EXPECTED: &str = "a number of CPU cores, at most 3 decimals (e.g. 0.5)";
+const SCANS_EXPECTED: &str = "a whole number of scans, 1 to 1000 (e.g. 3)";
 const TIMEOUT_EXPECTED: &str = "a whole number of seconds, 1 to 300 (e.g. 5)";
 const HOST_LABEL_EXPECTED: &str =
     "at most 253 bytes of printable text (no control characters), e.g. ci-runner-07";
 const WEBHOOKS_EXPECTED: &str = "at most 4 comma-separated http:// or https:// URLs";
+
+/// CPU cores as a decimal (`0.5`, `2`, `1.25`), in milli-cores.
+pub(crate) fn parse_cores(s: &str) -> Result<MilliCores, Expected> {
+    millicores_from_decimal(s.trim().as_bytes()).ok_or(Expected(CORES_EXPECTED))
+}
 
 /// The host label: bounded, so every body field is, and printable.
 pub(crate) fn parse_host_label(s: &str) -> Result<String, Expected> {
@@ -589,6 +605,14 @@ impl Builder {
             }
             "WATCHDOG_PROC_COOLDOWN_S" => {
                 c.cooldown_s = parse_u64_in(v, 0, 31_536_000, COOLDOWN_EXPECTED)?
+            }
+            "WATCHDOG_PROC_CRITICAL_CORES" => {
+                c.severity.critical_millicores = parse_cores(v)?;
+            }
+            "WATCHDOG_PROC_CRITICAL_SCANS" => {
+                let n = parse_u64_in(v, 1, 1000, SCANS_EXPECTED)?;
+                c.severity.critical_scans =
+                    u16::try_from(n).map_err(|_| Expected(SCANS_EXPECTED))?;
             }
             "WATCHDOG_WEBHOOK_FORMAT" => c.format = parse_format(v)?,
             "WATCHDOG_WEBHOOK_CA_FILE" => c.ca_file = Some(parse_ca_file(v)?),

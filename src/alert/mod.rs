@@ -15,6 +15,11 @@
 //!   longer lingers;
 //! - nothing for a process that never lingered.
 //!
+//! Each alert also keeps its tree's severity ([`crate::proc::usage::SeverityCounter`],
+//! issue 22): when it becomes critical, a REMINDER is owed at once, within the cooldown
+//! (the escalation), and the cooldown restarts from it; when it falls back to warning,
+//! the next regular message (REMINDER or RESOLVED) says so ([`Message::fell_back`]).
+//!
 //! A process whose FIRING is still owed to a destination when it ends still gets its
 //! FIRING there, then its RESOLVED: nothing promised is dropped. An alert stays in the
 //! table until every destination has been told it ended. Lingering processes beyond
@@ -31,6 +36,7 @@ pub use crate::alert::outbox::{Kind, PerKind};
 use crate::alert::outbox::{Cadence, Outbox, Outcome, Owed, Seq};
 use crate::alert::policy::Threshold;
 use crate::proc::found::{Found, ProcessKey, ScanReport, MAX_FOUND};
+use crate::proc::usage::{SeverityCounter, SeverityRule, Transition};
 
 /// Processes tracked at once while they linger.
 pub const ALERT_CAPACITY: usize = MAX_FOUND;
@@ -98,6 +104,9 @@ pub struct Message {
     /// The process was counted by the aggregate before the table took it (a slot freed):
     /// see [`Alert::promoted`].
     pub promoted: bool,
+    /// The tree was critical and is a warning again: the first regular message after the
+    /// fall says so.
+    pub fell_back: bool,
 }
 
 impl Message {
@@ -125,6 +134,12 @@ struct Alert {
     /// aggregate's count had it: a digest after the aggregate's FIRING tells it moved,
     /// not that it started, so the counts add up (issue 19).
     promoted: bool,
+    /// The tree's severity and the streak behind it (processes only).
+    severity: SeverityCounter,
+    /// Fell back to warning; no regular message has said so yet.
+    fall_unsaid: bool,
+    /// The decision that says it fell back.
+    fell_back_seq: Option<Seq>,
     owed: [Owed; MAX_DESTINATIONS],
 }
 
@@ -138,6 +153,9 @@ impl Alert {
             end: None,
             superseded: false,
             promoted: false,
+            severity: SeverityCounter::default(),
+            fall_unsaid: false,
+            fell_back_seq: None,
             owed: [Owed::default(); MAX_DESTINATIONS],
         }
     }
@@ -151,6 +169,27 @@ impl Alert {
 
     fn is_active(&self) -> bool {
         self.end.is_none()
+    }
+
+    /// Feeds the tree's rate of this scan to the severity and copies the verdict into the
+    /// subject; the transition, if any.
+    fn follow_severity(&mut self, rule: &SeverityRule) -> Option<Transition> {
+        let Subject::Process(found) = &mut self.subject else {
+            return None;
+        };
+        let transition = self.severity.update(found.tree.cpu_millicores, rule);
+        found.severity = self.severity.severity();
+        if transition == Some(Transition::FellBack) {
+            self.fall_unsaid = true;
+        }
+        transition
+    }
+
+    /// A regular message (`seq`) is owed: it says the fall back, if one is unsaid.
+    fn say_fall(&mut self, seq: Seq) {
+        if core::mem::take(&mut self.fall_unsaid) {
+            self.fell_back_seq = Some(seq);
+        }
     }
 }
 
@@ -196,6 +235,7 @@ pub struct AlertTable {
     aggregate: Option<Alert>,
     outboxes: Vec<Outbox, MAX_DESTINATIONS>,
     next_seq: Seq,
+    severity_rule: SeverityRule,
 }
 
 impl AlertTable {
@@ -212,7 +252,16 @@ impl AlertTable {
             aggregate: None,
             outboxes,
             next_seq: 1,
+            severity_rule: SeverityRule::DEFAULT,
         }
+    }
+
+    /// The same table with another rule for when a tree is critical (the default is
+    /// [`SeverityRule::DEFAULT`]).
+    #[must_use]
+    pub fn with_severity_rule(mut self, rule: SeverityRule) -> Self {
+        self.severity_rule = rule;
+        self
     }
 
     pub fn policy(&self) -> &Policy {
@@ -303,8 +352,17 @@ fn remind_if_due(
         return false;
     }
     alert.notified_ms = now_ms;
-    owe(alert, outboxes, Kind::Reminder, take_seq(next_seq), Some(Cadence::Messages));
+    let seq = take_seq(next_seq);
+    alert.say_fall(seq);
+    owe(alert, outboxes, Kind::Reminder, seq, Some(Cadence::Messages));
     true
+}
+
+/// The escalation: a REMINDER to the message destinations now, whatever the cooldown
+/// (which restarts from it).
+fn escalate(alert: &mut Alert, outboxes: &[Outbox], now_ms: u64, next_seq: &mut Seq) {
+    alert.notified_ms = now_ms;
+    owe(alert, outboxes, Kind::Reminder, take_seq(next_seq), Some(Cadence::Messages));
 }
 
 /// Records that `alert` owes `kind` (decision `seq`) to every destination, or only to
@@ -347,6 +405,7 @@ impl AlertTable {
     fn follow_tracked(&mut self, now_ms: u64, report: &ScanReport, sum: &mut TickSummary) {
         let threshold = self.policy.threshold;
         let cooldown_ms = self.policy.cooldown_ms;
+        let rule = self.severity_rule;
         for alert in self.alerts.iter_mut().filter(|a| a.is_active()) {
             let Some(key) = alert.key() else {
                 continue;
@@ -354,10 +413,17 @@ impl AlertTable {
             let seen = report.get(key);
             if let (Subject::Process(found), Some(f)) = (&mut alert.subject, seen) {
                 found.clone_from(f);
+                found.severity = alert.severity.severity();
             }
             let end = match seen {
                 Some(f) if threshold.lingers(f) => {
-                    if remind_if_due(alert, &self.outboxes, cooldown_ms, now_ms, &mut self.next_seq) {
+                    let escalated = alert.follow_severity(&rule) == Some(Transition::BecameCritical);
+                    if escalated {
+                        escalate(alert, &self.outboxes, now_ms, &mut self.next_seq);
+                    }
+                    if escalated
+                        || remind_if_due(alert, &self.outboxes, cooldown_ms, now_ms, &mut self.next_seq)
+                    {
                         sum.reminded = sum.reminded.saturating_add(1);
                     }
                     continue;
@@ -367,6 +433,7 @@ impl AlertTable {
             };
             alert.end = Some(end);
             let seq = take_seq(&mut self.next_seq);
+            alert.say_fall(seq);
             owe(alert, &self.outboxes, Kind::Resolved, seq, None);
             sum.resolved = sum.resolved.saturating_add(1);
         }
@@ -398,6 +465,8 @@ impl AlertTable {
                 continue;
             }
             let mut alert = Alert::new(Subject::Process(f.clone()), now_ms);
+            // Its first rate counts: the FIRING says critical when one scan is enough.
+            let _ = alert.follow_severity(&self.severity_rule);
             alert.promoted = counted && f.age_s() > lingered_s;
             promoted = promoted.saturating_add(u32::from(alert.promoted));
             for old in self.alerts.iter_mut().filter(|a| a.key() == key) {
@@ -744,6 +813,7 @@ impl AlertTable {
             fired_ms: alert.fired_ms,
             end: alert.end,
             promoted: alert.promoted,
+            fell_back: alert.fell_back_seq == Some(seq),
         })
     }
 
@@ -875,6 +945,65 @@ mod tests {
     fn tick(t: &mut AlertTable, now_s: u64, procs: &[(u32, u64, bool)]) -> std::vec::Vec<(Kind, u32, u64)> {
         t.tick(now_s * 1000, &report(procs));
         drain(t, 0, now_s)
+    }
+
+    /// One lingering process whose tree uses `millicores` (None: no rate yet).
+    fn busy(millicores: Option<u32>) -> ScanReport {
+        let mut r = ScanReport::default();
+        let mut f = Found {
+            ppid: 1,
+            orphan_why: crate::proc::found::OrphanWhy::INIT,
+            age_ms: 120_000,
+            ..Found::blank(7, 70)
+        };
+        f.tree.cpu_millicores = millicores;
+        r.insert(f, false);
+        r
+    }
+
+    /// Messages due at `now_s` after a tick, as (kind, severity, fell back).
+    fn severities(t: &mut AlertTable, now_s: u64, rate: Option<u32>) -> std::vec::Vec<(Kind, &'static str, bool)> {
+        t.tick(now_s * 1000, &busy(rate));
+        let mut batch = Box::<Batch>::default();
+        let mut out = std::vec::Vec::new();
+        while t.take_due(0, now_s * 1000, BATCH_MAX, &mut batch) {
+            for m in batch.messages() {
+                if let Subject::Process(f) = &m.subject {
+                    out.push((m.kind, f.severity.name(), m.fell_back));
+                }
+            }
+            let last = batch.messages().last().unwrap().seq;
+            t.settle(0, last, Outcome::Delivered, 0, now_s * 1000);
+        }
+        out
+    }
+
+    #[test]
+    fn becoming_critical_is_sent_at_once_within_the_cooldown_and_the_fall_in_the_next_message() {
+        let mut t = AlertTable::new(policy(1800), &[Cadence::Messages]);
+        assert_eq!(severities(&mut t, 100, None), [(Firing, "warning", false)]);
+        assert_eq!(severities(&mut t, 130, Some(900)), []);
+        assert_eq!(severities(&mut t, 160, None), [], "no rate: the streak holds");
+        assert_eq!(severities(&mut t, 190, Some(500)), []);
+        // The third scan at or above 0.5 cores: the escalation, 90 s into a 30 min cooldown.
+        assert_eq!(severities(&mut t, 220, Some(1000)), [(Reminder, "critical", false)]);
+        assert_eq!(severities(&mut t, 250, Some(1000)), []);
+        // Falls back: nothing at once, said in the next regular message (the cooldown
+        // restarted at the escalation).
+        assert_eq!(severities(&mut t, 280, Some(100)), []);
+        assert_eq!(severities(&mut t, 2019, Some(100)), []);
+        assert_eq!(severities(&mut t, 2020, Some(100)), [(Reminder, "warning", true)]);
+        assert_eq!(severities(&mut t, 3820, Some(100)), [(Reminder, "warning", false)]);
+        // Critical again, then gone: the RESOLVED keeps the last severity.
+        let rule = SeverityRule { critical_millicores: 500, critical_scans: 1 };
+        let mut t = AlertTable::new(policy(1800), &[Cadence::Messages]).with_severity_rule(rule);
+        assert_eq!(severities(&mut t, 100, Some(2000)), [(Firing, "critical", false)]);
+        t.tick(130_000, &ScanReport::default());
+        let mut batch = Box::<Batch>::default();
+        assert!(t.take_due(0, 130_000, BATCH_MAX, &mut batch));
+        let m = &batch.messages()[0];
+        let Subject::Process(f) = &m.subject else { panic!("a process") };
+        assert_eq!((m.kind, f.severity.name()), (Resolved, "critical"));
     }
 
     #[test]

@@ -323,6 +323,7 @@ fn write_alertmanager_alert<W: uWrite + ?Sized>(
                 f.pid,
                 f.start_ticks
             )?;
+            uwrite!(w, ",\"severity\":\"{}\"", f.severity.name())?;
             if let Some(c) = &f.container {
                 w.write_str(",\"container\":")?;
                 json_str(w, c.id_str().as_bytes())?;
@@ -342,6 +343,7 @@ fn write_alertmanager_alert<W: uWrite + ?Sized>(
         Subject::Untracked(_) => {
             w.write_str("\"LingeringProcessesUntracked\",\"host\":")?;
             json_str(w, ctx.host.as_bytes())?;
+            w.write_str(",\"severity\":\"warning\"")?;
         }
     }
     w.write_str("},\"annotations\":{\"summary\":")?;

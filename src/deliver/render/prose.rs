@@ -10,6 +10,7 @@ use super::words::{kind_word, words, Words};
 use super::RenderContext;
 use crate::alert::{Batch, End, Kind, Message, Subject, ALERT_CAPACITY};
 use crate::proc::found::{Adopter, Found, OrphanWhy};
+use crate::proc::usage::{write_cores, Severity};
 use crate::text::{write_centis, write_cut, write_duration, write_printable, write_rfc3339};
 
 /// How many processes of each kind a digest names before it only counts.
@@ -22,7 +23,13 @@ fn write_headline<W: uWrite + ?Sized>(
     msg: &Message,
 ) -> Result<(), W::Error> {
     let t = words(ctx.lang);
-    uwrite!(w, "{} lingerwatch {} ", kind_word(t, msg.kind), t.on)?;
+    w.write_str(kind_word(t, msg.kind))?;
+    if let Subject::Process(f) = &msg.subject {
+        if f.severity == Severity::Critical && msg.kind != Kind::Resolved {
+            uwrite!(w, " {}", t.critical_tag)?;
+        }
+    }
+    uwrite!(w, " lingerwatch {} ", t.on)?;
     write_printable(w, ctx.host.as_bytes())?;
     w.write_str(": ")?;
     match &msg.subject {
@@ -71,10 +78,58 @@ pub(crate) fn write_text<W: uWrite + ?Sized>(
     let t = words(ctx.lang);
     write_headline(w, ctx, msg)?;
     match &msg.subject {
-        Subject::Process(f) => write_details(w, ctx, t, f)?,
+        Subject::Process(f) => {
+            write_usage(w, t, f, msg.fell_back)?;
+            write_details(w, ctx, t, f)?;
+        }
         Subject::Untracked(_) => uwrite!(w, "\n{}", t.untracked_hint)?,
     }
     write_dropped(w, t, dropped)
+}
+
+/// What the process and its tree use now, and the severity (issue 22): "CPU now: 1.02
+/// cores, 2 MiB; with its descendants: 1.05 cores, 2 processes, 210 MiB" and "severity:
+/// critical".
+fn write_usage<W: uWrite + ?Sized>(
+    w: &mut W,
+    t: &Words,
+    f: &Found,
+    fell_back: bool,
+) -> Result<(), W::Error> {
+    uwrite!(w, "\n{}: ", t.cpu_now)?;
+    write_rate(w, t, f.cpu_millicores)?;
+    uwrite!(w, ", {} MiB; {}: ", f.rss_bytes >> 20, t.its_tree)?;
+    write_rate(w, t, f.tree.cpu_millicores)?;
+    uwrite!(
+        w,
+        ", {} {}, {} MiB",
+        f.tree.processes,
+        t.processes,
+        f.tree.rss_bytes >> 20
+    )?;
+    if f.tree.cut.is_some() {
+        uwrite!(w, " ({})", t.tree_cut)?;
+    }
+    let severity = match f.severity {
+        Severity::Critical => t.critical,
+        Severity::Warning => t.warning,
+    };
+    uwrite!(w, "\n{}: {}", t.severity, severity)?;
+    if fell_back && f.severity == Severity::Warning {
+        uwrite!(w, " ({})", t.fell_back)?;
+    }
+    Ok(())
+}
+
+/// A rate in cores ("1.02 cores"), or why there is none yet.
+fn write_rate<W: uWrite + ?Sized>(w: &mut W, t: &Words, rate: Option<u32>) -> Result<(), W::Error> {
+    match rate {
+        Some(m) => {
+            write_cores(w, m)?;
+            uwrite!(w, " {}", t.cores)
+        }
+        None => w.write_str(t.not_measured),
+    }
 }
 
 fn write_dropped<W: uWrite + ?Sized>(w: &mut W, t: &Words, dropped: u32) -> Result<(), W::Error> {

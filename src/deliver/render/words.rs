@@ -52,6 +52,17 @@ pub(super) struct Words {
     pub digest_moved: &'static str,
     pub and_more: &'static str,
     pub more: &'static str,
+    pub critical_tag: &'static str,
+    pub cpu_now: &'static str,
+    pub cores: &'static str,
+    pub not_measured: &'static str,
+    pub its_tree: &'static str,
+    pub processes: &'static str,
+    pub tree_cut: &'static str,
+    pub severity: &'static str,
+    pub critical: &'static str,
+    pub warning: &'static str,
+    pub fell_back: &'static str,
 }
 
 const EN: Words = Words {
@@ -103,6 +114,17 @@ const EN: Words = Words {
     digest_moved: "processes that lingered beyond the alert table are now tracked one by one on",
     and_more: "and",
     more: "more",
+    critical_tag: "CRITICAL:",
+    cpu_now: "CPU now",
+    cores: "cores",
+    not_measured: "not measured yet (two scans needed)",
+    its_tree: "with its descendants",
+    processes: "processes",
+    tree_cut: "at least: the tree is larger than the walk's bound",
+    severity: "severity",
+    critical: "critical",
+    warning: "warning",
+    fell_back: "no longer critical",
 };
 
 const RU: Words = Words {
@@ -154,6 +176,17 @@ const RU: Words = Words {
     digest_moved: "процессов, зависших сверх таблицы оповещений, теперь отслеживаются по одному на",
     and_more: "и ещё",
     more: "",
+    critical_tag: "КРИТИЧНО:",
+    cpu_now: "CPU сейчас",
+    cores: "ядра",
+    not_measured: "ещё не измерено (нужно два сканирования)",
+    its_tree: "вместе с потомками",
+    processes: "процессов",
+    tree_cut: "не меньше: дерево больше предела обхода",
+    severity: "важность",
+    critical: "критично",
+    warning: "предупреждение",
+    fell_back: "больше не критично",
 };
 
 pub(super) fn words(lang: Lang) -> &'static Words {
