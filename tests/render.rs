@@ -69,6 +69,7 @@ fn msg(kind: Kind, subject: Subject) -> Message {
         end: (kind == Kind::Resolved).then_some(End::Gone { at_ms: NOW.boot_ms }),
         promoted: false,
         fell_back: false,
+        host: Default::default(),
     }
 }
 

@@ -40,6 +40,7 @@ pub fn check_render(format: Format, input: &RenderInput<'_>) {
         end: (kind == Kind::Resolved).then_some(End::Gone { at_ms: now.boot_ms }),
         promoted: false,
         fell_back: false,
+        host: Default::default(),
     };
     // Host labels are bounded and printable, as configuration makes them.
     let raw = input.ctx.host;

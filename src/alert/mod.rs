@@ -36,7 +36,7 @@ pub use crate::alert::outbox::{Kind, PerKind};
 use crate::alert::outbox::{Cadence, Outbox, Outcome, Owed, Seq};
 use crate::alert::policy::Threshold;
 use crate::proc::found::{Found, ProcessKey, ScanReport, MAX_FOUND};
-use crate::proc::usage::{SeverityCounter, SeverityRule, Transition};
+use crate::proc::usage::{MilliCores, SeverityCounter, SeverityRule, Transition};
 
 /// Processes tracked at once while they linger.
 pub const ALERT_CAPACITY: usize = MAX_FOUND;
@@ -92,6 +92,18 @@ pub enum Subject {
     Untracked(u32),
 }
 
+/// What the lingering trees cost the host at the last tick (issue 22).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HostShare {
+    /// The tracked lingering trees' CPU over the last interval, summed (those without a
+    /// rate yet count 0; those beyond the table are not counted).
+    pub lingering_millicores: MilliCores,
+    /// Their share of all the host's CPUs, in per-mille; `None` until two scans.
+    pub share_permille: Option<u16>,
+    /// `/proc/pressure/cpu` `some avg60`, hundredths of a percent, where readable.
+    pub pressure_some_avg60: Option<u16>,
+}
+
 /// One message, copied out of the table to be rendered and sent.
 #[derive(Clone, Debug)]
 pub struct Message {
@@ -107,6 +119,8 @@ pub struct Message {
     /// The tree was critical and is a warning again: the first regular message after the
     /// fall says so.
     pub fell_back: bool,
+    /// The host's side at the last tick.
+    pub host: HostShare,
 }
 
 impl Message {
@@ -236,6 +250,7 @@ pub struct AlertTable {
     outboxes: Vec<Outbox, MAX_DESTINATIONS>,
     next_seq: Seq,
     severity_rule: SeverityRule,
+    host: HostShare,
 }
 
 impl AlertTable {
@@ -253,6 +268,7 @@ impl AlertTable {
             outboxes,
             next_seq: 1,
             severity_rule: SeverityRule::DEFAULT,
+            host: HostShare::default(),
         }
     }
 
@@ -398,7 +414,34 @@ impl AlertTable {
         self.follow_aggregate(now_ms, sum.untracked, promoted, &mut sum);
         self.refresh(now_ms);
         self.collect_garbage(now_ms);
+        self.host = self.host_share(report);
         sum
+    }
+
+    /// What the tracked lingering trees cost the host over the last interval.
+    fn host_share(&self, report: &ScanReport) -> HostShare {
+        let lingering_millicores = self
+            .alerts
+            .iter()
+            .filter(|a| a.is_active())
+            .filter_map(|a| match &a.subject {
+                Subject::Process(f) => f.tree.cpu_millicores,
+                Subject::Untracked(_) => None,
+            })
+            .fold(0, MilliCores::saturating_add);
+        let share_permille = report.host.capacity_millicores.and_then(|whole| {
+            crate::proc::parse::cpu_times::permille(u64::from(lingering_millicores), u64::from(whole))
+        });
+        HostShare {
+            lingering_millicores,
+            share_permille,
+            pressure_some_avg60: report.host.pressure_some_avg60,
+        }
+    }
+
+    /// What the lingering trees cost the host at the last tick.
+    pub fn host(&self) -> HostShare {
+        self.host
     }
 
     /// Active alerts: still lingering (updated, reminded when due), or ended.
@@ -814,6 +857,7 @@ impl AlertTable {
             end: alert.end,
             promoted: alert.promoted,
             fell_back: alert.fell_back_seq == Some(seq),
+            host: self.host,
         })
     }
 

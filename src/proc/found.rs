@@ -315,6 +315,19 @@ pub struct Unstored {
     pub older_orphans: u32,
 }
 
+/// The host's CPU over the last interval (issue 22): what the lingering trees' share is
+/// a share of, and how much tasks waited for a CPU.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HostCpu {
+    /// All CPUs' time from the previous scan to this one, in milli-cores (about the
+    /// number of online CPUs times 1000), from `/proc/stat`'s `cpu` line; `None` on the
+    /// first scan, or when the line is unreadable or did not advance.
+    pub capacity_millicores: Option<MilliCores>,
+    /// `/proc/pressure/cpu`, `some avg60`, in hundredths of a percent; `None` where the
+    /// kernel has no PSI or the file is unreadable.
+    pub pressure_some_avg60: Option<u16>,
+}
+
 /// The result of one scan. Allocate once, reuse every tick.
 ///
 /// The matches are reserved for [`MAX_FOUND`] at start-up and [`ScanReport::insert`] is the
@@ -334,6 +347,8 @@ pub struct ScanReport {
     pub errors: u32,
     /// The boot-clock time the scan used, in milliseconds.
     pub now_ms: u64,
+    /// The host's CPU over the interval since the previous scan.
+    pub host: HostCpu,
 }
 
 impl Default for ScanReport {
@@ -346,6 +361,7 @@ impl Default for ScanReport {
             denied: 0,
             errors: 0,
             now_ms: 0,
+            host: HostCpu::default(),
         }
     }
 }
@@ -408,6 +424,7 @@ impl ScanReport {
         self.denied = 0;
         self.errors = 0;
         self.now_ms = now_ms;
+        self.host = HostCpu::default();
     }
 }
 

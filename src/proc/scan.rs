@@ -20,11 +20,13 @@ use crate::proc::parse::children::{children, children_of_prefix};
 use crate::proc::parse::cmdline::{Matcher, ShownCmdline};
 use crate::proc::parse::mountinfo::{ProcMount, ProcMountFinder};
 use crate::proc::parse::pid_stat::{self, PidStat};
+use crate::proc::parse::cpu_times::{CpuTimes, CpuTimesFinder};
+use crate::proc::parse::pressure;
 use crate::proc::parse::proc_stat::BtimeFinder;
 use crate::proc::parse::status;
 use crate::proc::found::{
     Adopter, Blindness, Comm, Container, Found, Namespace, OrphanWhy, ProcessKey, ScanConfig,
-    ScanError, ScanReport, TreeUsage, Unstored, COMM_LEN, MAX_FOUND,
+    HostCpu, ScanError, ScanReport, TreeUsage, Unstored, COMM_LEN, MAX_FOUND,
 };
 use crate::proc::sys::{PidFile, ProcDir, ReadError};
 use crate::proc::usage::tree::{TreeTotals, TreeWalk};
@@ -90,6 +92,8 @@ struct PidReader<'a> {
 struct Rates {
     process: RateTracker,
     tree: RateTracker,
+    /// The host's `cpu` line at the previous scan, and when.
+    host: Option<(CpuTimes, u64)>,
 }
 
 pub struct Scanner {
@@ -137,6 +141,7 @@ impl Scanner {
             rates: Box::new(Rates {
                 process: RateTracker::new(100),
                 tree: RateTracker::new(clk_tck),
+                host: None,
             }),
         })
     }
@@ -259,6 +264,7 @@ impl Scanner {
             children: bufs.cmdline,
         };
         measure(proc, &mut tree_bufs, rates, *page_size, report);
+        report.host = read_host(proc, tree_bufs.children, &mut rates.host, *clk_tck, now_ms);
         Ok(())
     }
 }
@@ -298,6 +304,39 @@ fn measure(
     }
     rates.process.end_scan();
     rates.tree.end_scan();
+}
+
+/// The host's CPU capacity over the interval since the previous scan (`/proc/stat`'s
+/// first line only) and its CPU pressure (`/proc/pressure/cpu`, where the kernel has it).
+fn read_host(
+    proc: &ProcDir,
+    buf: &mut [u8],
+    previous: &mut Option<(CpuTimes, u64)>,
+    clk_tck: u64,
+    now_ms: u64,
+) -> HostCpu {
+    let mut finder = CpuTimesFinder::default();
+    let read = proc.stream(c"stat", buf, PROC_STAT_READ_MAX, |chunk| {
+        finder.feed(chunk);
+        !finder.done()
+    });
+    let now = read.ok().and_then(|_| finder.finish().ok());
+    let capacity_millicores = match (now, *previous) {
+        (Some(now), Some((before, at_ms))) => now.ticks_since(before).and_then(|ticks| {
+            crate::proc::usage::millicores(ticks, clk_tck, now_ms.checked_sub(at_ms)?)
+        }),
+        _ => None,
+    };
+    *previous = now.map(|t| (t, now_ms));
+    let pressure_some_avg60 = proc
+        .read(c"pressure/cpu", buf)
+        .ok()
+        .and_then(|n| buf.get(..n))
+        .and_then(pressure::some_avg60);
+    HostCpu {
+        capacity_millicores,
+        pressure_some_avg60,
+    }
 }
 
 /// Adds up the tree below `top` (started at `start_ticks`): each member's `stat`, and its

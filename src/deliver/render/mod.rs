@@ -14,7 +14,7 @@ use ufmt::{uWrite, uwrite};
 pub use prose::DIGEST_SHOWN;
 pub(crate) use prose::{write_digest, write_text};
 
-use crate::alert::{Batch, Kind, Message, Subject, BATCH_MAX};
+use crate::alert::{Batch, HostShare, Kind, Message, Subject, BATCH_MAX};
 use crate::config::{Format, Lang};
 use crate::alert::outbox::Seq;
 use crate::text::{
@@ -270,9 +270,58 @@ fn write_json<W: uWrite + ?Sized>(
         }
         Subject::Untracked(n) => uwrite!(w, ",\"kind\":\"untracked\",\"untracked\":{}", *n)?,
     }
+    write_host_fields(w, &msg.host)?;
     uwrite!(w, ",\"dropped\":{},\"text\":", dropped)?;
     json_str(w, text.as_bytes())?;
     w.write_str("}")
+}
+
+/// The host's side as JSON members, each with a leading comma (issue 22):
+/// `"lingering_cpu_cores"`, `"host_cpu_share_percent"` (one decimal) and
+/// `"cpu_pressure_percent"` (`some avg60`, two decimals), `null` when unknown.
+fn write_host_fields<W: uWrite + ?Sized>(w: &mut W, host: &HostShare) -> Result<(), W::Error> {
+    w.write_str(",\"lingering_cpu_cores\":")?;
+    crate::proc::usage::write_cores(w, host.lingering_millicores)?;
+    w.write_str(",\"host_cpu_share_percent\":")?;
+    match host.share_permille {
+        Some(p) => write_share_percent(w, p)?,
+        None => w.write_str("null")?,
+    }
+    w.write_str(",\"cpu_pressure_percent\":")?;
+    match host.pressure_some_avg60 {
+        Some(h) => write_pressure_percent(w, h)?,
+        None => w.write_str("null")?,
+    }
+    Ok(())
+}
+
+/// Per-mille as a percent with one decimal: `631` is `63.1`.
+fn write_share_percent<W: uWrite + ?Sized>(w: &mut W, permille: u16) -> Result<(), W::Error> {
+    uwrite!(w, "{}.{}", permille / 10, permille % 10)
+}
+
+/// Hundredths of a percent as a percent with two decimals: `4105` is `41.05`.
+fn write_pressure_percent<W: uWrite + ?Sized>(w: &mut W, hundredths: u16) -> Result<(), W::Error> {
+    let zero = if hundredths % 100 < 10 { "0" } else { "" };
+    uwrite!(w, "{}.{}{}", hundredths / 100, zero, hundredths % 100)
+}
+
+/// The host's side as Alertmanager annotations (strings), those that are known.
+fn write_host_annotations<W: uWrite + ?Sized>(w: &mut W, host: &HostShare) -> Result<(), W::Error> {
+    w.write_str(",\"lingering_cpu_cores\":\"")?;
+    crate::proc::usage::write_cores(w, host.lingering_millicores)?;
+    w.write_str("\"")?;
+    if let Some(p) = host.share_permille {
+        w.write_str(",\"host_cpu_share_percent\":\"")?;
+        write_share_percent(w, p)?;
+        w.write_str("\"")?;
+    }
+    if let Some(h) = host.pressure_some_avg60 {
+        w.write_str(",\"cpu_pressure_percent\":\"")?;
+        write_pressure_percent(w, h)?;
+        w.write_str("\"")?;
+    }
+    Ok(())
 }
 
 /// As many of `messages` as fit the body, in order, as one Alertmanager array; the
@@ -348,6 +397,7 @@ fn write_alertmanager_alert<W: uWrite + ?Sized>(
     }
     w.write_str("},\"annotations\":{\"summary\":")?;
     json_str(w, summary.as_bytes())?;
+    write_host_annotations(w, &msg.host)?;
     w.write_str(",\"description\":")?;
     json_str(w, text.as_bytes())?;
     w.write_str("},\"startsAt\":\"")?;

@@ -8,7 +8,7 @@ use ufmt::{uWrite, uwrite};
 
 use super::words::{kind_word, words, Words};
 use super::RenderContext;
-use crate::alert::{Batch, End, Kind, Message, Subject, ALERT_CAPACITY};
+use crate::alert::{Batch, End, HostShare, Kind, Message, Subject, ALERT_CAPACITY};
 use crate::proc::found::{Adopter, Found, OrphanWhy};
 use crate::proc::usage::{write_cores, Severity};
 use crate::text::{write_centis, write_cut, write_duration, write_printable, write_rfc3339};
@@ -77,6 +77,7 @@ pub(crate) fn write_text<W: uWrite + ?Sized>(
 ) -> Result<(), W::Error> {
     let t = words(ctx.lang);
     write_headline(w, ctx, msg)?;
+    write_host(w, t, &msg.host)?;
     match &msg.subject {
         Subject::Process(f) => {
             write_usage(w, t, f, msg.fell_back)?;
@@ -117,6 +118,19 @@ fn write_usage<W: uWrite + ?Sized>(
     uwrite!(w, "\n{}: {}", t.severity, severity)?;
     if fell_back && f.severity == Severity::Warning {
         uwrite!(w, " ({})", t.fell_back)?;
+    }
+    Ok(())
+}
+
+/// The host's side, when known: "lingering processes use 63% of this host's CPU; CPU
+/// pressure 41%" (either half alone when the other is unknown).
+fn write_host<W: uWrite + ?Sized>(w: &mut W, t: &Words, host: &HostShare) -> Result<(), W::Error> {
+    if let Some(share) = host.share_permille {
+        uwrite!(w, "\n{} {}% {}", t.host_share, share / 10, t.of_host_cpu)?;
+    }
+    if let Some(pressure) = host.pressure_some_avg60 {
+        let sep = if host.share_permille.is_some() { "; " } else { "\n" };
+        uwrite!(w, "{}{} {}%", sep, t.cpu_pressure, pressure / 100)?;
     }
     Ok(())
 }
@@ -284,6 +298,9 @@ pub(crate) fn write_digest<W: uWrite + ?Sized>(
         write_printable(w, ctx.host.as_bytes())?;
         w.write_str(":")?;
         write_digest_items(w, t, batch, Kind::Firing, true, batch.moved())?;
+    }
+    if let Some(first) = batch.messages().first() {
+        write_host(w, t, &first.host)?;
     }
     uwrite!(w, "\n{}", t.untracked_hint)?;
     write_dropped(w, t, batch.dropped)

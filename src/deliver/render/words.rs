@@ -63,6 +63,9 @@ pub(super) struct Words {
     pub critical: &'static str,
     pub warning: &'static str,
     pub fell_back: &'static str,
+    pub host_share: &'static str,
+    pub of_host_cpu: &'static str,
+    pub cpu_pressure: &'static str,
 }
 
 const EN: Words = Words {
@@ -125,6 +128,9 @@ const EN: Words = Words {
     critical: "critical",
     warning: "warning",
     fell_back: "no longer critical",
+    host_share: "lingering processes use",
+    of_host_cpu: "of this host's CPU",
+    cpu_pressure: "CPU pressure",
 };
 
 const RU: Words = Words {
@@ -187,6 +193,9 @@ const RU: Words = Words {
     critical: "критично",
     warning: "предупреждение",
     fell_back: "больше не критично",
+    host_share: "зависшие процессы используют",
+    of_host_cpu: "CPU этого хоста",
+    cpu_pressure: "давление на CPU",
 };
 
 pub(super) fn words(lang: Lang) -> &'static Words {

@@ -1,0 +1,169 @@
+//! Issue 22 on fake `/proc` trees, through the real scanner and alert table: the host's
+//! share and CPU pressure (present, absent, malformed), tree walks cut by their bounds,
+//! and a reused pid that never inherits a rate.
+#![allow(clippy::unwrap_used)] // a test may panic: that is how it fails
+
+pub mod common;
+
+use common::{scan_config, stat_line, FakeProc};
+use lingerwatch::alert::outbox::Cadence;
+use lingerwatch::alert::{AlertTable, Policy};
+use lingerwatch::proc::found::ScanReport;
+use lingerwatch::proc::scan::Scanner;
+use lingerwatch::proc::usage::tree::{Cut, TREE_DEPTH_MAX, TREE_MAX};
+
+fn tck() -> u64 {
+    lingerwatch::proc::sys::clock_ticks_per_second()
+}
+
+/// A process with `ticks` of CPU so far (all user time).
+fn process(fake: &FakeProc, pid: u32, ppid: u32, start: u64, ticks: u64, cmdline: &[u8]) {
+    let stat = stat_line(pid, b"pytest", b'R', ppid, ticks, 0, start);
+    fake.add_raw(pid, Some(&stat), Some(cmdline), Some(b"0::/\n"));
+}
+
+fn set_children(fake: &FakeProc, pid: u32, children: &[u32]) {
+    let task = fake.pid_dir(pid).join("task").join(pid.to_string());
+    std::fs::create_dir_all(&task).unwrap();
+    let list: String = children.iter().map(|c| format!("{c} ")).collect();
+    std::fs::write(task.join("children"), list).unwrap();
+}
+
+fn set_cpu_line(fake: &FakeProc, total_ticks: u64) {
+    let line = format!("cpu  {total_ticks} 0 0 0 0 0 0 0 0 0\nbtime 1764340110\n");
+    std::fs::write(fake.root().join("stat"), line).unwrap();
+}
+
+fn table() -> AlertTable {
+    let policy = Policy {
+        threshold: common::threshold(60, false),
+        cooldown_ms: 1_800_000,
+        tick_ms: 1000,
+    };
+    AlertTable::new(policy, &[Cadence::Messages])
+}
+
+#[test]
+fn the_host_share_is_the_lingering_trees_rate_over_all_cpus_and_pressure_is_read_where_present() {
+    let fake = FakeProc::new();
+    process(&fake, 100, 1, 0, 0, b"pytest\0");
+    set_cpu_line(&fake, 10_000);
+    let psi = fake.root().join("pressure");
+    std::fs::create_dir_all(&psi).unwrap();
+    std::fs::write(
+        psi.join("cpu"),
+        "some avg10=1.00 avg60=41.23 avg300=3.10 total=81234\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+    )
+    .unwrap();
+    let mut scanner = Scanner::new(fake.root(), scan_config(&["pytest"], 60)).unwrap();
+    let mut report = Box::<ScanReport>::default();
+    let mut t = table();
+    scanner.scan(100_000, &[], &mut report).unwrap();
+    t.tick(100_000, &report);
+    assert_eq!(
+        report.host.capacity_millicores, None,
+        "one scan has no interval"
+    );
+    assert_eq!(report.host.pressure_some_avg60, Some(4123));
+    assert_eq!(t.host().share_permille, None);
+    // One second later: the host's CPUs ran 4 s (four CPUs), the pytest 1 s.
+    set_cpu_line(&fake, 10_000 + 4 * tck());
+    process(&fake, 100, 1, 0, tck(), b"pytest\0");
+    scanner.scan(101_000, &[], &mut report).unwrap();
+    t.tick(101_000, &report);
+    assert_eq!(report.host.capacity_millicores, Some(4000));
+    let f = report.tops().next().unwrap();
+    assert_eq!(
+        (f.cpu_millicores, f.tree.cpu_millicores),
+        (Some(1000), Some(1000))
+    );
+    let host = t.host();
+    assert_eq!(
+        (host.lingering_millicores, host.share_permille),
+        (1000, Some(250))
+    );
+    assert_eq!(host.pressure_some_avg60, Some(4123));
+    // Malformed: no pressure, and a cpu line that is not one gives no share (and no
+    // panic); the line coming back starts a new interval.
+    std::fs::write(psi.join("cpu"), "some avg10=x\n").unwrap();
+    std::fs::write(fake.root().join("stat"), "cpu0 1 2 3 4\n").unwrap();
+    scanner.scan(102_000, &[], &mut report).unwrap();
+    assert_eq!(report.host, Default::default());
+    // Absent: a kernel without PSI.
+    std::fs::remove_dir_all(&psi).unwrap();
+    set_cpu_line(&fake, 20_000);
+    scanner.scan(103_000, &[], &mut report).unwrap();
+    assert_eq!(report.host, Default::default());
+    set_cpu_line(&fake, 20_000 + 2 * tck());
+    scanner.scan(104_000, &[], &mut report).unwrap();
+    assert_eq!(report.host.capacity_millicores, Some(2000));
+    assert_eq!(report.host.pressure_some_avg60, None);
+}
+
+#[test]
+fn a_tree_wider_than_the_bound_says_it_was_cut_by_count() {
+    let fake = FakeProc::new();
+    process(&fake, 100, 1, 0, 10, b"pytest\0");
+    let kids: Vec<u32> = (1000..1000 + TREE_MAX as u32 + 40).collect();
+    for &k in &kids {
+        process(&fake, k, 100, 5, 1, b"worker\0");
+    }
+    set_children(&fake, 100, &kids);
+    let mut scanner = Scanner::new(fake.root(), scan_config(&["pytest"], 60)).unwrap();
+    let mut report = Box::<ScanReport>::default();
+    scanner.scan(100_000, &[], &mut report).unwrap();
+    let f = report.tops().next().unwrap();
+    assert_eq!(f.tree.processes as usize, TREE_MAX);
+    assert_eq!(f.tree.cut, Some(Cut::Count));
+    let mut json = lingerwatch::text::FixedBuf::<2048>::new();
+    lingerwatch::proc::report::write_json_line(&mut json, f, true).unwrap();
+    let v: serde_json::Value = serde_json::from_str(json.as_str()).unwrap();
+    assert_eq!(v["tree_cut"], "count");
+    assert_eq!(v["tree_processes"], TREE_MAX);
+}
+
+#[test]
+fn a_tree_deeper_than_the_bound_says_it_was_cut_by_depth() {
+    let fake = FakeProc::new();
+    let chain: Vec<u32> = (100..100 + u32::from(TREE_DEPTH_MAX) + 5).collect();
+    for (i, &pid) in chain.iter().enumerate() {
+        let cmdline: &[u8] = if i == 0 { b"pytest\0" } else { b"sh\0" };
+        process(&fake, pid, pid.saturating_sub(1).max(1), 0, 1, cmdline);
+        if let Some(&child) = chain.get(i + 1) {
+            set_children(&fake, pid, &[child]);
+        }
+    }
+    let mut scanner = Scanner::new(fake.root(), scan_config(&["pytest"], 60)).unwrap();
+    let mut report = Box::<ScanReport>::default();
+    scanner.scan(100_000, &[], &mut report).unwrap();
+    let f = report.tops().next().unwrap();
+    assert_eq!(f.tree.processes, u32::from(TREE_DEPTH_MAX) + 1);
+    assert_eq!(f.tree.cut, Some(Cut::Depth));
+    // Within the bound: no cut.
+    set_children(&fake, 100, &[]);
+    scanner.scan(101_000, &[], &mut report).unwrap();
+    let f = report.tops().next().unwrap();
+    assert_eq!((f.tree.processes, f.tree.cut), (1, None));
+}
+
+#[test]
+fn a_pid_reused_between_two_scans_never_yields_a_rate_from_the_old_counters() {
+    let fake = FakeProc::new();
+    process(&fake, 77, 1, 100, 50_000, b"pytest\0");
+    let mut scanner = Scanner::new(fake.root(), scan_config(&["pytest"], 60)).unwrap();
+    let mut report = Box::<ScanReport>::default();
+    scanner.scan(100_000, &[], &mut report).unwrap();
+    // The old process exits; a new one gets pid 77 and has used 10 ticks.
+    process(&fake, 77, 1, 180, 10, b"pytest\0");
+    scanner.scan(101_000, &[], &mut report).unwrap();
+    let f = report.tops().next().unwrap();
+    assert_eq!(f.start_ticks, 180);
+    assert_eq!((f.cpu_millicores, f.tree.cpu_millicores), (None, None));
+    process(&fake, 77, 1, 180, 10 + tck() / 2, b"pytest\0");
+    scanner.scan(102_000, &[], &mut report).unwrap();
+    let f = report.tops().next().unwrap();
+    assert_eq!(
+        (f.cpu_millicores, f.tree.cpu_millicores),
+        (Some(500), Some(500))
+    );
+}
