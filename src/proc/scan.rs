@@ -87,8 +87,8 @@ struct PidReader<'a> {
     now_ms: u64,
 }
 
-/// The CPU counters of the last scans, for rates (issue 22): per match, in hundredths of
-/// a second ([`Found::cpu_centis`]), and per tree, in clock ticks.
+/// The CPU counters of the last scans, for rates (issue 22): per match and per tree, in
+/// clock ticks (`utime + stime`, read again after the listing).
 struct Rates {
     process: RateTracker,
     tree: RateTracker,
@@ -139,7 +139,7 @@ impl Scanner {
             mount,
             bufs,
             rates: Box::new(Rates {
-                process: RateTracker::new(100),
+                process: RateTracker::new(clk_tck),
                 tree: RateTracker::new(clk_tck),
                 host: None,
             }),
@@ -204,6 +204,7 @@ impl Scanner {
         watch: &[ProcessKey],
         report: &mut ScanReport,
     ) -> Result<(), ScanError> {
+        let started_ms = crate::proc::sys::boot_clock_ms();
         report.clear(now_ms);
         let Scanner {
             proc,
@@ -258,13 +259,14 @@ impl Scanner {
         // Listing order is the filesystem's; people and tests read pid order. In place,
         // no allocation.
         report.found.sort_unstable_by_key(|f| f.pid);
-        let mut tree_bufs = TreeBuffers {
-            dir,
-            stat: bufs.stat,
-            children: bufs.cmdline,
-        };
-        measure(proc, &mut tree_bufs, rates, *page_size, report);
-        report.host = read_host(proc, tree_bufs.children, &mut rates.host, *clk_tck, now_ms);
+        // Rates are counters over time: the counters are read again after the listing
+        // (which can take seconds on a loaded host) and dated then on the caller's
+        // clock, so every rate and the host's share span the same interval.
+        let at_ms = now_ms.saturating_add(crate::proc::sys::boot_clock_ms().saturating_sub(started_ms));
+        let (stat, children) = (bufs.stat, bufs.cmdline);
+        report.host = read_host(proc, children, &mut rates.host, *clk_tck, at_ms);
+        let mut tree_bufs = TreeBuffers { dir, stat, children };
+        measure(proc, &mut tree_bufs, rates, *page_size, at_ms, report);
         Ok(())
     }
 }
@@ -276,25 +278,31 @@ struct TreeBuffers<'a> {
     children: &'a mut [u8; CMDLINE_BUF],
 }
 
-/// What matches cost (issue 22): each one's resident memory and CPU rate, and for each
-/// line of its own, its tree's totals and rate. Reads only for matches and their
-/// descendants; the trackers forget every process this scan did not see.
+/// What matches cost (issue 22), as read at `at_ms`: each one's resident memory and CPU
+/// rate, and for each line of its own, its tree's totals and rate. Reads only for matches
+/// and their descendants; the trackers forget every process this scan did not see.
 fn measure(
     proc: &ProcDir,
     bufs: &mut TreeBuffers<'_>,
     rates: &mut Rates,
     page_size: u64,
+    at_ms: u64,
     report: &mut ScanReport,
 ) {
-    rates.process.begin_scan(report.now_ms);
-    rates.tree.begin_scan(report.now_ms);
+    rates.process.begin_scan(at_ms);
+    rates.tree.begin_scan(at_ms);
     for f in report.found.iter_mut() {
         f.rss_bytes = f.rss_pages.saturating_mul(page_size);
-        f.cpu_millicores = rates.process.observe(f.key(), f.cpu_centis);
         if f.folded {
+            // Its top's walk reads it too, but adds it into the tree's sum.
+            let own = read_stat(proc, f.pid, bufs.stat.as_mut_slice())
+                .filter(|s| s.starttime == f.start_ticks)
+                .map(|s| s.utime.saturating_add(s.stime));
+            f.cpu_millicores = own.and_then(|t| rates.process.observe(f.key(), t));
             continue;
         }
-        let totals = walk_tree(proc, bufs, f.pid, f.start_ticks);
+        let (totals, own) = walk_tree(proc, bufs, f.pid, f.start_ticks);
+        f.cpu_millicores = own.and_then(|t| rates.process.observe(f.key(), t));
         f.tree = TreeUsage {
             cpu_millicores: rates.tree.observe(f.key(), totals.cpu_ticks),
             rss_bytes: totals.rss_pages.saturating_mul(page_size),
@@ -340,17 +348,30 @@ fn read_host(
 }
 
 /// Adds up the tree below `top` (started at `start_ticks`): each member's `stat`, and its
-/// children from every `task/<tid>/children`, breadth-first within the walk's bounds. A
-/// top whose pid now holds another process counts nothing.
-fn walk_tree(proc: &ProcDir, bufs: &mut TreeBuffers<'_>, top: u32, start_ticks: u64) -> TreeTotals {
+/// children from every `task/<tid>/children`, breadth-first within the walk's bounds.
+/// Also the top's own CPU ticks. A top whose pid now holds another process (or is gone)
+/// counts nothing.
+fn walk_tree(
+    proc: &ProcDir,
+    bufs: &mut TreeBuffers<'_>,
+    top: u32,
+    start_ticks: u64,
+) -> (TreeTotals, Option<u64>) {
     let mut walk = TreeWalk::new(top);
     let mut totals = TreeTotals::default();
+    let mut own = None;
     while let Some(visit) = walk.next_visit() {
         let Some(s) = read_stat(proc, visit.pid, bufs.stat.as_mut_slice()) else {
+            if visit.depth == 0 {
+                return (totals, None);
+            }
             continue;
         };
-        if visit.depth == 0 && s.starttime != start_ticks {
-            return totals;
+        if visit.depth == 0 {
+            if s.starttime != start_ticks {
+                return (totals, None);
+            }
+            own = Some(s.utime.saturating_add(s.stime));
         }
         totals.add(s.utime.saturating_add(s.stime), s.rss_pages, s.num_threads);
         let dir = bufs.dir.as_mut_slice();
@@ -362,7 +383,7 @@ fn walk_tree(proc: &ProcDir, bufs: &mut TreeBuffers<'_>, top: u32, start_ticks: 
         });
     }
     totals.cut = walk.cut();
-    totals
+    (totals, own)
 }
 
 /// The per-pid buffers (the directory buffer is busy with the listing), and what this
