@@ -45,7 +45,7 @@ fn print(text: &str) -> u8 {
 
 fn scan_once(cfg: &Config) -> u8 {
     let mut scanner = match warnings::open_scanner(&cfg.proc_root, cfg.scan.clone()) {
-        Ok(s) => s,
+        Ok(s) => s.with_pods_dir(&cfg.kubelet_pods_dir),
         Err(code) => return code,
     };
     // A scan needs no network, no thread and nothing but the /proc it reads.

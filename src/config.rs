@@ -44,6 +44,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "WATCHDOG_PROC_ORPHANS_ONLY", flag: "--orphans-only", default: "false", help: "only orphans (adopted by an init, session leader gone, or launcher dead) qualify" },
     Setting { env: "WATCHDOG_PROC_INIT_NAMES", flag: "--init-names", default: DEFAULT_INIT_NAMES, help: "comms of inits and subreapers that adopt orphans, at least one (a PID namespace's init is found without a name)" },
     Setting { env: "WATCHDOG_PROC_ROOT", flag: "--proc-root", default: "/proc", help: "where the host's /proc is mounted" },
+    Setting { env: "WATCHDOG_KUBELET_PODS_DIR", flag: "--kubelet-pods-dir", default: "/var/log/pods", help: "the kubelet's pod log directory (<namespace>_<pod>_<uid>), read to name the pod of a process; missing is fine (not a Kubernetes node)" },
     Setting { env: "WATCHDOG_PROC_INTERVAL_S", flag: "--interval-s", default: "30", help: "seconds between scans" },
     Setting { env: "WATCHDOG_PROC_COOLDOWN_S", flag: "--cooldown-s", default: "1800", help: "seconds between repeated alerts about one process" },
     Setting { env: "WATCHDOG_PROC_CRITICAL_CORES", flag: "--critical-cores", default: "0.5", help: "a lingering tree (the process and its descendants) using at least this many CPU cores is critical (decimal, at most 3 places)" },
@@ -413,6 +414,8 @@ pub struct Config {
     pub scan: ScanConfig,
     pub threshold: Threshold,
     pub proc_root: PathBuf,
+    /// The kubelet's pod log directory, to name pods (issue 22).
+    pub kubelet_pods_dir: PathBuf,
     pub enabled: bool,
     pub interval_s: u64,
     pub cooldown_s: u64,
@@ -463,6 +466,7 @@ impl Config {
                 orphans_only: false,
             },
             proc_root: PathBuf::new(),
+            kubelet_pods_dir: PathBuf::new(),
             enabled: false,
             interval_s: 0,
             cooldown_s: 0,
@@ -600,6 +604,7 @@ impl Builder {
             "WATCHDOG_PROC_ORPHANS_ONLY" => c.threshold.orphans_only = parse_bool(v)?,
             "WATCHDOG_PROC_INIT_NAMES" => c.scan.init_names = parse_init_names(v)?,
             "WATCHDOG_PROC_ROOT" => c.proc_root = PathBuf::from(v),
+            "WATCHDOG_KUBELET_PODS_DIR" => c.kubelet_pods_dir = PathBuf::from(v.trim()),
             "WATCHDOG_PROC_INTERVAL_S" => {
                 c.interval_s = parse_u64_in(v, 1, 86_400, INTERVAL_EXPECTED)?
             }

@@ -104,7 +104,8 @@ impl<'a> Daemon<'a> {
     /// Reads the configuration into a ready daemon: `/proc` open, destinations built,
     /// heartbeat file open. No thread yet.
     pub fn start(cfg: &'a Config) -> Result<Self, u8> {
-        let mut scanner = warnings::open_scanner(&cfg.proc_root, cfg.scan.clone())?;
+        let mut scanner = warnings::open_scanner(&cfg.proc_root, cfg.scan.clone())?
+            .with_pods_dir(&cfg.kubelet_pods_dir);
         let settings = Arc::new(render_settings(cfg, &mut scanner));
         let Destinations {
             couriers,

@@ -162,6 +162,8 @@ fn daemonset_runs_unprivileged_with_host_pid_and_the_webhook_from_a_secret() {
         "value: alertmanager",
         "operator: Exists",
         "medium: Memory",
+        "mountPath: /var/log/pods\n              readOnly: true",
+        "path: /var/log/pods",
     ] {
         assert!(ds.contains(want), "{want}");
     }

@@ -179,3 +179,78 @@ fn a_pid_reused_between_two_scans_never_yields_a_rate_from_the_old_counters() {
         "{f:?}"
     );
 }
+
+const UID: &str = "2f1e3c4d-5b6a-4789-9abc-def012345678";
+
+/// `lingerwatch scan --json` on `fake` with the pods directory `pods`, sandbox on (the
+/// default): the lines it prints, parsed.
+fn scan_json(fake: &FakeProc, pods: &std::path::Path) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new(common::bin())
+        .args([
+            "scan",
+            "--json",
+            "--pattern",
+            "pytest",
+            "--age-s",
+            "1",
+            "--proc-root",
+        ])
+        .arg(fake.root())
+        .arg("--kubelet-pods-dir")
+        .arg(pods)
+        .env_clear()
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("sandbox"), "{stderr}");
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn the_kubelets_pod_directory_names_the_pod_under_the_sandbox_and_odd_entries_name_nothing() {
+    let fake = FakeProc::new();
+    process(&fake, 100, 1, 0, 10, b"pytest\0-x\0");
+    let systemd = format!("kubepods-besteffort-pod{}.slice", UID.replace('-', "_"));
+    fake.set_cgroup(
+        100,
+        &format!(
+            "0::/kubepods.slice/kubepods-besteffort.slice/{systemd}/cri-containerd-abc.scope\n"
+        ),
+    );
+    process(&fake, 200, 1, 0, 10, b"pytest\0-y\0");
+    let other = "0b8e4c1a-3f2d-4e5f-8a9b-0c1d2e3f4a5b";
+    fake.set_cgroup(200, &format!("0::/kubepods/besteffort/pod{other}/abc\n"));
+    let pods = tempfile::tempdir().unwrap();
+    for odd in [
+        "not-a-pod".to_owned(),
+        format!("Upper_case_{UID}"),
+        format!("a_b_c_{UID}"),
+        "kube-system_etcd-node_6f4cbf3a3bd0a9d7d2f4c8d1e0b7a6c5".to_owned(),
+    ] {
+        std::fs::create_dir(pods.path().join(odd)).unwrap();
+    }
+    std::fs::create_dir(pods.path().join(format!("ci_merge-gate-7f9c4-x2kqz_{UID}"))).unwrap();
+    let lines = scan_json(&fake, pods.path());
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let named = lines.iter().find(|v| v["pid"] == 100).unwrap();
+    assert_eq!(named["pod_uid"], UID);
+    assert_eq!(
+        (named["pod_namespace"].as_str(), named["pod_name"].as_str()),
+        (Some("ci"), Some("merge-gate-7f9c4-x2kqz"))
+    );
+    // A uid with no directory: its uid, no names.
+    let unnamed = lines.iter().find(|v| v["pid"] == 200).unwrap();
+    assert_eq!(unnamed["pod_uid"], other);
+    assert!(
+        unnamed["pod_namespace"].is_null() && unnamed["pod_name"].is_null(),
+        "{unnamed}"
+    );
+    // No such directory (not a Kubernetes node): fine, nothing named.
+    let lines = scan_json(&fake, &pods.path().join("missing"));
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|v| v["pod_name"].is_null()), "{lines:?}");
+}

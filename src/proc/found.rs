@@ -6,6 +6,7 @@ use heapless::Vec;
 
 use crate::proc::parse::cgroup::{Pod, Runtime, ID_LEN};
 use crate::proc::parse::cmdline::{PatternSet, ShownCmdline};
+use crate::proc::parse::pods::PodNames;
 use crate::proc::usage::tree::Cut;
 use crate::proc::usage::{MilliCores, Severity};
 
@@ -190,6 +191,8 @@ pub struct Found {
     pub container: Option<Container>,
     /// The Kubernetes pod, from the same cgroup path.
     pub pod: Option<Pod>,
+    /// The pod's namespace and name, from the kubelet's pod log directory (issue 22).
+    pub pod_names: Option<PodNames>,
     pub cmdline: ShownCmdline,
     /// Matching processes below this one (a wrapper's pytest, xdist workers).
     pub descendants: u32,
@@ -226,6 +229,7 @@ impl Found {
             launcher: None,
             container: None,
             pod: None,
+            pod_names: None,
             cmdline: ShownCmdline::default(),
             descendants: 0,
             folded: false,

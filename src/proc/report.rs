@@ -50,6 +50,15 @@ pub(crate) fn write_process_fields<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> 
         )?,
         None => w.write_str(",\"pod_uid\":null,\"pod_qos\":null")?,
     }
+    match &f.pod_names {
+        Some(n) => uwrite!(
+            w,
+            ",\"pod_namespace\":\"{}\",\"pod_name\":\"{}\"",
+            n.namespace.as_str(),
+            n.name.as_str()
+        )?,
+        None => w.write_str(",\"pod_namespace\":null,\"pod_name\":null")?,
+    }
     uwrite!(w, ",\"descendants\":{},\"cmdline\":\"", f.descendants)?;
     write_cut(
         w,
@@ -153,6 +162,23 @@ fn cell<W: uWrite + ?Sized>(
     }
 }
 
+/// The POD column: `namespace/name` where the kubelet's directory named it (both are
+/// DNS names: printable), else the uid's short form, else `-`.
+fn write_pod_cell<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W::Error> {
+    match (&f.pod_names, &f.pod) {
+        (Some(n), _) => {
+            uwrite!(w, "{}/{}", n.namespace.as_str(), n.name.as_str())?;
+            let len = n.namespace.len().saturating_add(n.name.len()).saturating_add(1);
+            for _ in len..8 {
+                w.write_str(" ")?;
+            }
+            Ok(())
+        }
+        (None, Some(p)) => cell(w, p.uid.short(), 8, false),
+        (None, None) => cell(w, "-", 8, false),
+    }
+}
+
 /// Writes one match as a table row, newline included; `lingers` marks its age with `!`.
 /// Control characters in the cmdline or comm are replaced, so a process cannot forge
 /// rows.
@@ -193,7 +219,7 @@ pub fn write_table_row<W: uWrite + ?Sized>(
         false,
     )?;
     w.write_str(" ")?;
-    cell(w, f.pod.as_ref().map_or("-", |p| p.uid.short()), 8, false)?;
+    write_pod_cell(w, f)?;
     b.clear();
     let _ = uwrite!(b, "{}", f.descendants);
     w.write_str(" ")?;

@@ -28,7 +28,7 @@ use crate::proc::found::{
     Adopter, Blindness, Comm, Container, Found, Namespace, OrphanWhy, ProcessKey, ScanConfig,
     HostCpu, ScanError, ScanReport, TreeUsage, Unstored, COMM_LEN, MAX_FOUND,
 };
-use crate::proc::sys::{PidFile, ProcDir, ReadError};
+use crate::proc::sys::{ListedDir, PidFile, ProcDir, ReadError};
 use crate::proc::usage::tree::{TreeTotals, TreeWalk};
 use crate::proc::usage::RateTracker;
 
@@ -105,6 +105,8 @@ pub struct Scanner {
     mount: Option<ProcMount>,
     bufs: Box<Buffers>,
     rates: Box<Rates>,
+    /// The kubelet's pod log directory, where this is a Kubernetes node.
+    pods: Option<ListedDir>,
 }
 
 impl Scanner {
@@ -143,7 +145,18 @@ impl Scanner {
                 tree: RateTracker::new(clk_tck),
                 host: None,
             }),
+            pods: None,
         })
+    }
+
+    /// Names pods from the kubelet's pod log directory at `path`
+    /// (`<namespace>_<name>_<uid>`, [`crate::proc::parse::pods`]). Opened now (start-up,
+    /// before any lock-down) and listed again at each scan that found a pod; a missing
+    /// directory names nothing.
+    #[must_use]
+    pub fn with_pods_dir(mut self, path: &Path) -> Self {
+        self.pods = ListedDir::open(path);
+        self
     }
 
     pub fn clk_tck(&self) -> u64 {
@@ -267,6 +280,7 @@ impl Scanner {
         report.host = read_host(proc, children, &mut rates.host, *clk_tck, at_ms);
         let mut tree_bufs = TreeBuffers { dir, stat, children };
         measure(proc, &mut tree_bufs, rates, *page_size, at_ms, report);
+        name_pods(self.pods.as_ref(), tree_bufs.dir, report);
         Ok(())
     }
 }
@@ -312,6 +326,24 @@ fn measure(
     }
     rates.process.end_scan();
     rates.tree.end_scan();
+}
+
+/// Gives each match in a pod its pod's namespace and name: one listing of the pods
+/// directory, only when some match is in a pod.
+fn name_pods(pods: Option<&ListedDir>, dirbuf: &mut [MaybeUninit<u8>], report: &mut ScanReport) {
+    let Some(pods) = pods.filter(|_| report.found.iter().any(|f| f.pod.is_some())) else {
+        return;
+    };
+    pods.for_each_name(dirbuf, |entry| {
+        let Some(dir) = crate::proc::parse::pods::parse(entry) else {
+            return;
+        };
+        for f in report.found.iter_mut() {
+            if f.pod.as_ref().is_some_and(|p| dir.is_pod(&p.uid)) {
+                f.pod_names = Some(dir.into());
+            }
+        }
+    });
 }
 
 /// The host's CPU capacity over the interval since the previous scan (`/proc/stat`'s

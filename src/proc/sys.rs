@@ -261,6 +261,37 @@ impl ProcDir {
     }
 }
 
+/// A directory opened once at start-up and listed again at each use (the kubelet's pod
+/// log directory, issue 22): the listing needs no path, so it needs no Landlock rule
+/// after the lock-down.
+pub(crate) struct ListedDir {
+    fd: OwnedFd,
+}
+
+impl ListedDir {
+    /// Opens `path` as a directory; `None` when it cannot be (missing is fine: not a
+    /// Kubernetes node).
+    pub(crate) fn open(path: &Path) -> Option<Self> {
+        let fd = open_read(CWD, path, OFlags::DIRECTORY).ok()?;
+        Some(ListedDir { fd })
+    }
+
+    /// Calls `f` with each entry's name, from the start. An error ends the listing.
+    pub(crate) fn for_each_name(&self, dirbuf: &mut [MaybeUninit<u8>], mut f: impl FnMut(&[u8])) {
+        if rustix::fs::seek(&self.fd, SeekFrom::Start(0)).is_err() {
+            return;
+        }
+        let mut dir = RawDir::new(&self.fd, dirbuf);
+        while let Some(entry) = dir.next() {
+            match entry {
+                Ok(entry) => f(entry.file_name().to_bytes()),
+                Err(Errno::INTR) => continue,
+                Err(_) => return,
+            }
+        }
+    }
+}
+
 /// Opens `path` (relative to `dir`) to read it, never as a controlling terminal, with
 /// `extra` flags on top.
 fn open_read<P: rustix::path::Arg + Copy>(

@@ -353,6 +353,48 @@ fn write_alertmanager_batch(
     last
 }
 
+/// An alert's labels about one process: what identifies it, its severity, where it runs
+/// and why it is an orphan.
+fn write_process_labels<W: uWrite + ?Sized>(
+    w: &mut W,
+    ctx: &RenderContext<'_>,
+    f: &crate::proc::found::Found,
+) -> Result<(), W::Error> {
+    w.write_str("\"LingeringProcess\",\"host\":")?;
+    json_str(w, ctx.host.as_bytes())?;
+    uwrite!(
+        w,
+        ",\"pid\":\"{}\",\"start_ticks\":\"{}\"",
+        f.pid,
+        f.start_ticks
+    )?;
+    uwrite!(w, ",\"severity\":\"{}\"", f.severity.name())?;
+    if let Some(c) = &f.container {
+        w.write_str(",\"container\":")?;
+        json_str(w, c.id_str().as_bytes())?;
+    }
+    if let Some(p) = &f.pod {
+        uwrite!(w, ",\"pod_uid\":\"{}\"", p.uid.as_str())?;
+    }
+    if let Some(n) = &f.pod_names {
+        uwrite!(
+            w,
+            ",\"pod_namespace\":\"{}\",\"pod_name\":\"{}\"",
+            n.namespace.as_str(),
+            n.name.as_str()
+        )?;
+    }
+    if f.orphan_why.any() {
+        w.write_str(",\"orphan_why\":\"")?;
+        for (i, name) in f.orphan_why.names().enumerate() {
+            w.write_str(if i == 0 { "" } else { "," })?;
+            w.write_str(name)?;
+        }
+        w.write_str("\"")?;
+    }
+    Ok(())
+}
+
 fn write_alertmanager_alert<W: uWrite + ?Sized>(
     w: &mut W,
     ctx: &RenderContext<'_>,
@@ -363,32 +405,7 @@ fn write_alertmanager_alert<W: uWrite + ?Sized>(
     let summary = text.split('\n').next().unwrap_or("");
     w.write_str("{\"labels\":{\"alertname\":")?;
     match &msg.subject {
-        Subject::Process(f) => {
-            w.write_str("\"LingeringProcess\",\"host\":")?;
-            json_str(w, ctx.host.as_bytes())?;
-            uwrite!(
-                w,
-                ",\"pid\":\"{}\",\"start_ticks\":\"{}\"",
-                f.pid,
-                f.start_ticks
-            )?;
-            uwrite!(w, ",\"severity\":\"{}\"", f.severity.name())?;
-            if let Some(c) = &f.container {
-                w.write_str(",\"container\":")?;
-                json_str(w, c.id_str().as_bytes())?;
-            }
-            if let Some(p) = &f.pod {
-                uwrite!(w, ",\"pod_uid\":\"{}\"", p.uid.as_str())?;
-            }
-            if f.orphan_why.any() {
-                w.write_str(",\"orphan_why\":\"")?;
-                for (i, name) in f.orphan_why.names().enumerate() {
-                    w.write_str(if i == 0 { "" } else { "," })?;
-                    w.write_str(name)?;
-                }
-                w.write_str("\"")?;
-            }
-        }
+        Subject::Process(f) => write_process_labels(w, ctx, f)?,
         Subject::Untracked(_) => {
             w.write_str("\"LingeringProcessesUntracked\",\"host\":")?;
             json_str(w, ctx.host.as_bytes())?;

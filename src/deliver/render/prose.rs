@@ -184,7 +184,7 @@ fn write_details<W: uWrite + ?Sized>(
         None => w.write_str(t.no_container)?,
     }
     if let Some(pod) = &f.pod {
-        write_pod(w, t, pod, f.container.as_ref())?;
+        write_pod(w, t, pod, f.pod_names.as_ref(), f.container.as_ref())?;
     }
     if f.descendants > 0 {
         uwrite!(w, "\n{}: {}", t.descendants, f.descendants)?;
@@ -235,22 +235,33 @@ fn write_orphan_why<W: uWrite + ?Sized>(w: &mut W, t: &Words, f: &Found) -> Resu
     Ok(())
 }
 
-/// The pod, and the commands that name it: `kubectl get pods --field-selector
+/// The pod, and the command that finds it: by namespace and name where the kubelet's
+/// directory named it (issue 22); else `kubectl get pods --field-selector
 /// metadata.uid=` does not exist, so the one that works lists every pod's uid.
 fn write_pod<W: uWrite + ?Sized>(
     w: &mut W,
     t: &Words,
     pod: &crate::proc::parse::cgroup::Pod,
+    names: Option<&crate::proc::parse::pods::PodNames>,
     container: Option<&crate::proc::found::Container>,
 ) -> Result<(), W::Error> {
     let uid = pod.uid.as_str();
-    uwrite!(w, "\n{}: {} ({})", t.pod, uid, pod.qos.name())?;
-    uwrite!(
-        w,
-        "\n{}: kubectl get pods -A -o custom-columns=NS:.metadata.namespace,NAME:.metadata.name,UID:.metadata.uid | grep {}",
-        t.find_pod,
-        uid
-    )?;
+    match names {
+        Some(n) => {
+            let (ns, name) = (n.namespace.as_str(), n.name.as_str());
+            uwrite!(w, "\n{}: {}/{} (uid {}, {})", t.pod, ns, name, uid, pod.qos.name())?;
+            uwrite!(w, "\n{}: kubectl -n {} describe pod {}", t.find_pod, ns, name)?;
+        }
+        None => {
+            uwrite!(w, "\n{}: {} ({})", t.pod, uid, pod.qos.name())?;
+            uwrite!(
+                w,
+                "\n{}: kubectl get pods -A -o custom-columns=NS:.metadata.namespace,NAME:.metadata.name,UID:.metadata.uid | grep {}",
+                t.find_pod,
+                uid
+            )?;
+        }
+    }
     if let Some(c) = container {
         uwrite!(w, "\n{}: crictl inspect {}", t.on_node, c.id_str())?;
     }
