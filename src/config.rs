@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use crate::alert::policy::Threshold;
 use crate::deliver::url::{Masking, Scheme, UrlError, WebhookUrl};
+use crate::host::metrics::TOP_MAX;
 use crate::proc::found::{InitNames, ScanConfig};
 use crate::proc::parse::cmdline::{PatternError, PatternSet};
 use crate::proc::usage::{millicores_from_decimal, MilliCores, SeverityRule};
@@ -58,6 +59,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "WATCHDOG_HOST_LABEL", flag: "--host-label", default: "", help: "the host's name in alerts, at most 253 bytes; empty uses the kernel hostname" },
     Setting { env: "WATCHDOG_CGROUP_ROOT", flag: "--cgroup-root", default: "/sys/fs/cgroup", help: "where the cgroup filesystem is mounted, to read this container's memory limit and warn when it is too low for the host" },
     Setting { env: "WATCHDOG_TEXTFILE", flag: "--textfile", default: "", help: "a *.prom file for node_exporter's textfile collector, rewritten after every tick; with no webhook URL the daemon only writes metrics" },
+    Setting { env: "WATCHDOG_TEXTFILE_TOP", flag: "--textfile-top", default: "5", help: "how many lingering process trees the textfile shows one by one (labels pid, container, pod_namespace, pod_name), those using most CPU; 0 to 20" },
     Setting { env: "WATCHDOG_SANDBOX", flag: "", default: "true", help: "false (or --no-sandbox) turns off the self-confinement (Landlock and seccomp) after start-up, for debugging" },
     Setting { env: "WATCHDOG_HEARTBEAT_FILE", flag: "--heartbeat-file", default: "/tmp/lingerwatch.heartbeat", help: "file the daemon stamps after each tick; `lingerwatch health` reads it" },
 ];
@@ -435,6 +437,8 @@ pub struct Config {
     pub sandbox: Sandbox,
     /// Where the metrics go for node_exporter.
     pub textfile: Option<PathBuf>,
+    /// Lingering trees the textfile shows one by one.
+    pub textfile_top: usize,
     /// Where the cgroup filesystem is mounted.
     pub cgroup_root: PathBuf,
     pub json: bool,
@@ -484,6 +488,7 @@ impl Config {
             heartbeat_file: PathBuf::new(),
             sandbox: Sandbox::On,
             textfile: None,
+            textfile_top: 0,
             cgroup_root: PathBuf::new(),
             json: false,
             once: false,
@@ -499,6 +504,7 @@ const INTERVAL_EXPECTED: &str = "a whole number of seconds, 1 to 86400 (e.g. 30)
 const COOLDOWN_EXPECTED: &str = "a whole number of seconds, 0 to 31536000 (e.g. 1800)";
 const CORES_EXPECTED: &str = "a number of CPU cores, at most 3 decimals (e.g. 0.5)";
 const SCANS_EXPECTED: &str = "a whole number of scans, 1 to 1000 (e.g. 3)";
+const TOP_EXPECTED: &str = "a whole number of process trees, 0 to 20 (e.g. 5)";
 const TIMEOUT_EXPECTED: &str = "a whole number of seconds, 1 to 300 (e.g. 5)";
 const HOST_LABEL_EXPECTED: &str =
     "at most 253 bytes of printable text (no control characters), e.g. ci-runner-07";
@@ -636,6 +642,10 @@ impl Builder {
                 }
             }
             "WATCHDOG_TEXTFILE" => c.textfile = Some(parse_textfile(v)?),
+            "WATCHDOG_TEXTFILE_TOP" => {
+                let n = parse_u64_in(v, 0, TOP_MAX as u64, TOP_EXPECTED)?;
+                c.textfile_top = usize::try_from(n).map_err(|_| Expected(TOP_EXPECTED))?;
+            }
             "WATCHDOG_CGROUP_ROOT" => c.cgroup_root = PathBuf::from(v.trim()),
             _ => return Err(Expected("a known setting")),
         }

@@ -115,7 +115,7 @@ impl<'a> Daemon<'a> {
         } = destinations(cfg, &settings)?;
         let table = alert_table(cfg, couriers.len());
         let exposition = match &cfg.textfile {
-            Some(path) => Some(exposition::Exposition::open(path)?),
+            Some(path) => Some(exposition::Exposition::open(path, cfg.textfile_top)?),
             None => None,
         };
         let (heartbeat, heartbeat_error) = match Heartbeat::create(&cfg.heartbeat_file) {

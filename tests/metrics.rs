@@ -76,6 +76,69 @@ fn node_exporter_shows_the_gauges_of_a_real_orphan_and_they_follow_it() {
     }
 }
 
+/// Issue 22: what lingering trees cost, and the top trees one by one (labels pid,
+/// container, pod_namespace, pod_name only), a series gone when its process is.
+#[test]
+fn node_exporter_shows_the_lingering_trees_cost_and_the_top_tree_by_pid_until_it_ends() {
+    let textfiles = tempfile::tempdir().unwrap();
+    let Some(node) = NodeExporter::start(textfiles.path()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique_pytest_name("usage");
+    let (orphan, _) = spawn_orphan(dir.path(), &name);
+    let _d = metrics_daemon(textfiles.path(), &name);
+    let series = format!(
+        "lingerwatch_lingering_tree_rss_bytes{{container=\"\",pid=\"{}\",pod_name=\"\",pod_namespace=\"\"}}",
+        orphan.pid
+    );
+    let text = common::wait_until(
+        15,
+        "the top tree's series",
+        || Some(node.scrape()).filter(|t| sample(t, &series).is_some_and(|v| v > 0.0)),
+        || node.scrape(),
+    );
+    assert_eq!(
+        sample(&text, "node_textfile_scrape_error"),
+        Some(0.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "lingerwatch_lingering_rss_bytes").unwrap() > 0.0,
+        "{text}"
+    );
+    assert_eq!(sample(&text, "lingerwatch_lingering_critical"), Some(0.0));
+    // A sleeper: next to no CPU, once two scans gave a rate.
+    let text = common::wait_until(
+        15,
+        "a host share",
+        || {
+            Some(node.scrape())
+                .filter(|t| sample(t, "lingerwatch_lingering_host_cpu_ratio").is_some())
+        },
+        || node.scrape(),
+    );
+    assert!(
+        sample(&text, "lingerwatch_lingering_cpu_cores").unwrap() < 0.05,
+        "{text}"
+    );
+    assert!(
+        sample(&text, "lingerwatch_lingering_host_cpu_ratio").unwrap() < 0.05,
+        "{text}"
+    );
+    if common::require_or_skip(PROMTOOL) {
+        let file = std::fs::read_to_string(textfiles.path().join("lingerwatch.prom")).unwrap();
+        promtool_check_metrics(&file).unwrap();
+    }
+    common::kill(orphan.pid);
+    let text = node.wait_sample("lingerwatch_lingering_processes{orphan=\"true\"}", 0.0);
+    assert!(
+        !text.contains(&format!("pid=\"{}\"", orphan.pid)),
+        "the series vanished: {text}"
+    );
+    assert_eq!(sample(&text, "lingerwatch_lingering_rss_bytes"), Some(0.0));
+}
+
 #[test]
 fn scraped_in_a_tight_loop_the_file_is_never_seen_half_written() {
     let textfiles = tempfile::tempdir().unwrap();

@@ -7,9 +7,10 @@ use crate::alert::policy::Threshold;
 use crate::alert::{AlertTable, PerKind, TickSummary};
 use crate::host::heartbeat::FileError;
 use crate::host::metrics::textfile::Textfile;
-use crate::host::metrics::Snapshot;
+use crate::host::metrics::{Snapshot, TopTree, TOP_MAX};
 use crate::log;
-use crate::proc::found::ScanReport;
+use crate::proc::found::{Found, ScanReport};
+use crate::proc::usage::Severity;
 
 pub(crate) struct Exposition {
     textfile: Textfile,
@@ -18,11 +19,14 @@ pub(crate) struct Exposition {
     proc_read_errors: u64,
     /// Why the last write failed, so it is logged once.
     failing: Option<FileError>,
+    /// How many lingering trees are shown one by one (at most [`TOP_MAX`]).
+    top: usize,
 }
 
 impl Exposition {
-    /// Start-up: the textfile's directory opened.
-    pub(crate) fn open(path: &Path) -> Result<Self, u8> {
+    /// Start-up: the textfile's directory opened; the `top` lingering trees by CPU are
+    /// shown one by one.
+    pub(crate) fn open(path: &Path, top: usize) -> Result<Self, u8> {
         let textfile = Textfile::open(path).map_err(|e| {
             log!(
                 "cannot write metrics to {} (WATCHDOG_TEXTFILE): {e}",
@@ -35,6 +39,7 @@ impl Exposition {
             alerts: PerKind::default(),
             proc_read_errors: 0,
             failing: None,
+            top: top.min(TOP_MAX),
         })
     }
 
@@ -96,7 +101,20 @@ impl Exposition {
                 s.lingering_others = s.lingering_others.saturating_add(1);
             }
             s.oldest_lingering_s = s.oldest_lingering_s.max(f.age_s());
+            s.lingering_cpu_millicores = s
+                .lingering_cpu_millicores
+                .saturating_add(f.tree.cpu_millicores.unwrap_or(0));
+            s.lingering_rss_bytes = s.lingering_rss_bytes.saturating_add(f.tree.rss_bytes);
+            rank(&mut s.top, self.top, f);
         }
+        s.lingering_critical = table
+            .alerts()
+            .filter(|a| a.end.is_none())
+            .filter(|a| matches!(a.subject, crate::alert::Subject::Process(f) if f.severity == Severity::Critical))
+            .count()
+            .try_into()
+            .unwrap_or(u32::MAX);
+        s.host_share_permille = table.host().share_permille;
         // Those the scan could not store are all younger than those it did.
         let unstored = &report.unstored;
         let others = threshold
@@ -114,4 +132,33 @@ impl Exposition {
         s.outbox_messages = table.owed_total() as u64;
         s
     }
+}
+
+/// Puts `f` among the `n` lingering trees using most CPU (then most memory), most first;
+/// the least drops off the end. No allocation: the list is fixed.
+fn rank(top: &mut heapless::Vec<TopTree, TOP_MAX>, n: usize, f: &Found) {
+    let key = |cpu: u32, rss: u64| (cpu, rss);
+    let cpu = f.tree.cpu_millicores.unwrap_or(0);
+    let at = top
+        .iter()
+        .position(|t| key(t.cpu_millicores, t.rss_bytes) < key(cpu, f.tree.rss_bytes))
+        .unwrap_or(top.len());
+    if at >= n {
+        return;
+    }
+    if top.len() >= n {
+        top.pop();
+    }
+    let mut container = heapless::String::new();
+    if let Some(c) = &f.container {
+        let _ = container.push_str(c.id_str());
+    }
+    let entry = TopTree {
+        pid: f.pid,
+        cpu_millicores: cpu,
+        rss_bytes: f.tree.rss_bytes,
+        container,
+        pod: f.pod_names.clone(),
+    };
+    let _ = top.insert(at, entry);
 }

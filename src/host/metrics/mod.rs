@@ -4,7 +4,9 @@
 //! Pure; never panics; writes through ufmt, no allocation. Names follow Prometheus's
 //! rules (`lingerwatch_` prefix, `_total` counters, base units in the name), every family
 //! has `# HELP` and `# TYPE`, no sample has a timestamp, and no label has unbounded values
-//! (no pid, cmdline or user: those are the alerts' business).
+//! (no cmdline or user: those are the alerts' business). The one place a pid is a label
+//! is the top [`TOP_MAX`] at most lingering trees by CPU (issue 22): a bounded number of
+//! series, each gone when its process is.
 
 pub(crate) mod exposition;
 pub mod textfile;
@@ -12,9 +14,26 @@ pub mod textfile;
 use ufmt::{uWrite, uwrite};
 
 use crate::alert::PerKind;
+use crate::proc::parse::pods::PodNames;
+use crate::proc::usage::MilliCores;
+
+/// The most lingering trees the textfile shows one by one (`WATCHDOG_TEXTFILE_TOP`).
+pub const TOP_MAX: usize = 20;
+
+/// One lingering tree shown one by one: what it costs and where it runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TopTree {
+    pub pid: u32,
+    /// Its tree's CPU over the last interval (0 until two scans).
+    pub cpu_millicores: MilliCores,
+    pub rss_bytes: u64,
+    /// The container id (hex), empty when none.
+    pub container: heapless::String<64>,
+    pub pod: Option<PodNames>,
+}
 
 /// What one tick leaves for the textfile.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
     /// Lingering processes now, orphans and not (tracked or not).
     pub lingering_orphans: u32,
@@ -37,6 +56,17 @@ pub struct Snapshot {
     pub deliveries_dropped: u64,
     /// Messages owed to the destinations now.
     pub outbox_messages: u64,
+    /// The lingering trees' CPU over the last interval and memory, summed (those the scan
+    /// stored; issue 22).
+    pub lingering_cpu_millicores: MilliCores,
+    pub lingering_rss_bytes: u64,
+    /// Tracked lingering trees that are critical now.
+    pub lingering_critical: u32,
+    /// The tracked lingering trees' share of all the host's CPU, per-mille (`None`: not
+    /// known yet).
+    pub host_share_permille: Option<u16>,
+    /// The lingering trees using most CPU, most first.
+    pub top: heapless::Vec<TopTree, TOP_MAX>,
 }
 
 fn family<W: uWrite + ?Sized>(w: &mut W, name: &str, kind: &str, help: &str) -> Result<(), W::Error> {
@@ -78,8 +108,58 @@ pub fn write<W: uWrite + ?Sized>(w: &mut W, s: &Snapshot) -> Result<(), W::Error
     uwrite!(w, "lingerwatch_deliveries_total{{result=\"dropped\"}} {}\n", s.deliveries_dropped)?;
     family(w, "lingerwatch_outbox_messages", "gauge", "Messages owed to the destinations now.")?;
     uwrite!(w, "lingerwatch_outbox_messages {}\n", s.outbox_messages)?;
+    write_usage(w, s)?;
     family(w, "lingerwatch_build_info", "gauge", "The running version.")?;
     uwrite!(w, "lingerwatch_build_info{{version=\"{}\"}} 1\n", env!("CARGO_PKG_VERSION"))
+}
+
+/// The families of issue 22: what the lingering trees cost, and the top few one by one.
+fn write_usage<W: uWrite + ?Sized>(w: &mut W, s: &Snapshot) -> Result<(), W::Error> {
+    use crate::proc::usage::write_cores;
+    family(w, "lingerwatch_lingering_cpu_cores", "gauge", "CPU the lingering process trees used over the last scan interval, in cores.")?;
+    w.write_str("lingerwatch_lingering_cpu_cores ")?;
+    write_cores(w, s.lingering_cpu_millicores)?;
+    w.write_str("\n")?;
+    family(w, "lingerwatch_lingering_rss_bytes", "gauge", "Resident memory of the lingering process trees.")?;
+    uwrite!(w, "lingerwatch_lingering_rss_bytes {}\n", s.lingering_rss_bytes)?;
+    family(w, "lingerwatch_lingering_critical", "gauge", "Lingering process trees that are critical (WATCHDOG_PROC_CRITICAL_CORES for WATCHDOG_PROC_CRITICAL_SCANS scans).")?;
+    uwrite!(w, "lingerwatch_lingering_critical {}\n", s.lingering_critical)?;
+    if let Some(share) = s.host_share_permille {
+        family(w, "lingerwatch_lingering_host_cpu_ratio", "gauge", "Share of all the host's CPU the lingering process trees used over the last scan interval (0 to 1).")?;
+        w.write_str("lingerwatch_lingering_host_cpu_ratio ")?;
+        write_cores(w, u32::from(share))?;
+        w.write_str("\n")?;
+    }
+    if s.top.is_empty() {
+        return Ok(());
+    }
+    family(w, "lingerwatch_lingering_tree_cpu_cores", "gauge", "CPU of the lingering process trees that use most, one series each (WATCHDOG_TEXTFILE_TOP), in cores.")?;
+    for t in &s.top {
+        write_top_series(w, "lingerwatch_lingering_tree_cpu_cores", t)?;
+        write_cores(w, t.cpu_millicores)?;
+        w.write_str("\n")?;
+    }
+    family(w, "lingerwatch_lingering_tree_rss_bytes", "gauge", "Resident memory of the same trees.")?;
+    for t in &s.top {
+        write_top_series(w, "lingerwatch_lingering_tree_rss_bytes", t)?;
+        uwrite!(w, "{}\n", t.rss_bytes)?;
+    }
+    Ok(())
+}
+
+/// A top tree's series name and labels, then a space. Every label value is a number, hex
+/// or a DNS name: nothing to escape.
+fn write_top_series<W: uWrite + ?Sized>(w: &mut W, name: &str, t: &TopTree) -> Result<(), W::Error> {
+    let (ns, pod) = t.pod.as_ref().map_or(("", ""), |p| (p.namespace.as_str(), p.name.as_str()));
+    uwrite!(
+        w,
+        "{}{{pid=\"{}\",container=\"{}\",pod_namespace=\"{}\",pod_name=\"{}\"}} ",
+        name,
+        t.pid,
+        t.container.as_str(),
+        ns,
+        pod
+    )
 }
 
 #[cfg(test)]
@@ -98,9 +178,23 @@ mod tests {
                 reminder: 1,
                 resolved: 2,
             },
+            lingering_cpu_millicores: 1250,
+            host_share_permille: Some(625),
+            top: heapless::Vec::from_slice(&[TopTree {
+                pid: 4242,
+                cpu_millicores: 1250,
+                rss_bytes: 7,
+                ..TopTree::default()
+            }])
+            .unwrap(),
             ..Snapshot::default()
         };
         write(&mut b, &s).unwrap();
+        assert!(b.as_str().contains("lingerwatch_lingering_cpu_cores 1.25\n"));
+        assert!(b.as_str().contains("lingerwatch_lingering_host_cpu_ratio 0.625\n"));
+        assert!(b.as_str().contains(
+            "lingerwatch_lingering_tree_cpu_cores{pid=\"4242\",container=\"\",pod_namespace=\"\",pod_name=\"\"} 1.25\n"
+        ));
         assert!(!b.overflowed());
         let text = b.as_str();
         assert!(text.contains("lingerwatch_lingering_processes{orphan=\"true\"} 2\n"));

@@ -16,8 +16,9 @@ use crate::host::heartbeat::{open_regular_at, FileError};
 use crate::host::metrics::{write as write_metrics, Snapshot};
 use crate::text::ReservedBuf;
 
-/// Room for the exposition (about 2 KiB).
-const EXPOSITION_CAP: usize = 8 * 1024;
+/// Room for the exposition: about 3 KiB, and up to 20 top trees of two series each with
+/// a container id and a pod name (about 600 bytes per tree).
+const EXPOSITION_CAP: usize = 32 * 1024;
 
 pub struct Textfile {
     dir: OwnedFd,
