@@ -57,15 +57,8 @@ fn scan_once(cfg: &Config) -> u8 {
         return code;
     }
     let mut report = Box::<ScanReport>::default();
-    if let Err(ScanError::ProcUnreadable(errno)) =
-        scanner.scan(crate::proc::sys::boot_clock_ms(), &[], &mut report)
-    {
-        log!(
-            "cannot list {}: {}",
-            cfg.proc_root.display(),
-            std::io::Error::from_raw_os_error(errno)
-        );
-        return 2;
+    if let Err(code) = scan_sampled(cfg, &mut scanner, &mut report) {
+        return code;
     }
     warnings::namespace(scanner.namespace(), report.pids_seen);
     warnings::counts(&report);
@@ -84,6 +77,34 @@ fn scan_once(cfg: &Config) -> u8 {
     } else {
         u8::from(report.tops().any(|f| cfg.threshold.lingers(f)))
     }
+}
+
+/// One scan, or with `--sample-s N` two scans N seconds apart, so that the second has
+/// rates over that interval.
+fn scan_sampled(
+    cfg: &Config,
+    scanner: &mut crate::proc::scan::Scanner,
+    report: &mut ScanReport,
+) -> Result<(), u8> {
+    let first = crate::proc::sys::boot_clock_ms();
+    let scans = if cfg.sample_s.is_some() { 2 } else { 1 };
+    for i in 0..scans {
+        if i > 0 {
+            let wait_ms = cfg.sample_s.unwrap_or(0).saturating_mul(1000);
+            crate::proc::sys::sleep_until_boot_ms(first.saturating_add(wait_ms));
+        }
+        if let Err(ScanError::ProcUnreadable(errno)) =
+            scanner.scan(crate::proc::sys::boot_clock_ms(), &[], report)
+        {
+            log!(
+                "cannot list {}: {}",
+                cfg.proc_root.display(),
+                std::io::Error::from_raw_os_error(errno)
+            );
+            return Err(2);
+        }
+    }
+    Ok(())
 }
 
 /// The matches as a table, or as JSON lines with `--json`.

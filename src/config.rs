@@ -50,6 +50,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "WATCHDOG_PROC_COOLDOWN_S", flag: "--cooldown-s", default: "1800", help: "seconds between repeated alerts about one process" },
     Setting { env: "WATCHDOG_PROC_CRITICAL_CORES", flag: "--critical-cores", default: "0.5", help: "a lingering tree (the process and its descendants) using at least this many CPU cores is critical (decimal, at most 3 places)" },
     Setting { env: "WATCHDOG_PROC_CRITICAL_SCANS", flag: "--critical-scans", default: "3", help: "for this many scans in a row; becoming critical is told at once, even within the cooldown" },
+    Setting { env: "WATCHDOG_PROC_MIN_CORES", flag: "--min-cores", default: "0", help: "alert only on a lingering tree that used at least this many CPU cores over the last interval (0: off); scan still lists the others" },
     Setting { env: "WATCHDOG_WEBHOOK_URL", flag: "--webhook-url", default: "", help: "where alerts go: http:// or https:// URLs, comma-separated, at most 4, each gets every alert (flag repeatable); unset prints them to stdout as JSON lines" },
     Setting { env: "WATCHDOG_WEBHOOK_FORMAT", flag: "--format", default: "json", help: "json, slack, discord, telegram or alertmanager" },
     Setting { env: "WATCHDOG_WEBHOOK_CA_FILE", flag: "--webhook-ca-file", default: "", help: "PEM file of CA certificates trusted for https webhooks besides the bundled roots (a private CA); not in the HTTP-only build" },
@@ -423,6 +424,10 @@ pub struct Config {
     pub cooldown_s: u64,
     /// When a lingering tree is critical (issue 22).
     pub severity: SeverityRule,
+    /// Alert only on trees using at least this much CPU (0: off).
+    pub min_millicores: MilliCores,
+    /// `scan --sample-s N`: measure rates over N seconds (two scans).
+    pub sample_s: Option<u64>,
     /// Where alerts go; empty: stdout.
     pub webhook_urls: Vec<String>,
     pub format: Format,
@@ -478,6 +483,8 @@ impl Config {
                 critical_millicores: 0,
                 critical_scans: 0,
             },
+            min_millicores: 0,
+            sample_s: None,
             webhook_urls: Vec::new(),
             format: Format::Json,
             ca_file: None,
@@ -625,6 +632,7 @@ impl Builder {
                 c.severity.critical_scans =
                     u16::try_from(n).map_err(|_| Expected(SCANS_EXPECTED))?;
             }
+            "WATCHDOG_PROC_MIN_CORES" => c.min_millicores = parse_cores(v)?,
             "WATCHDOG_WEBHOOK_FORMAT" => c.format = parse_format(v)?,
             "WATCHDOG_WEBHOOK_CA_FILE" => c.ca_file = Some(parse_ca_file(v)?),
             "WATCHDOG_WEBHOOK_TIMEOUT_S" => {
@@ -727,6 +735,7 @@ impl Builder {
         {
             Some(st) => (st.env, st.flag),
             None if flag == "--ticks" => ("", "--ticks"),
+            None if flag == "--sample-s" => ("", "--sample-s"),
             None => return Err(usage(flag.to_owned())),
         };
         let v = flag_value(parser, flag)?;
@@ -736,6 +745,12 @@ impl Builder {
             let n = parse_u64_in(&v, 1, u64::MAX, "a number of ticks, at least 1")
                 .map_err(|e| ConfigError::new(flag, &v, e))?;
             self.cfg.ticks = Some(n);
+            return Ok(());
+        }
+        if flag == "--sample-s" {
+            let n = parse_u64_in(&v, 1, 3600, "a whole number of seconds, 1 to 3600 (e.g. 5)")
+                .map_err(|e| ConfigError::new(flag, &v, e))?;
+            self.cfg.sample_s = Some(n);
             return Ok(());
         }
         self.apply(env, flag, &v)
@@ -824,6 +839,7 @@ const COMMAND_FLAGS: &[(&str, Command)] = &[
     ("--dry-run", Command::Run),
     ("--ticks", Command::Run),
     ("--json", Command::Scan),
+    ("--sample-s", Command::Scan),
 ];
 
 /// Refuses a flag of [`COMMAND_FLAGS`] given to another command; `--help` and
@@ -982,6 +998,7 @@ pub(crate) fn help_text() -> String {
         ": watch /proc for matching processes that lived too long, and tell a webhook.\n\n",
         "Usage: lingerwatch [run] [flags]     watch and alert (the default)\n",
         "       lingerwatch scan [--json]     list matches once; exit 1 if any is over the threshold\n",
+        "         [--sample-s N]              (and measure CPU rates over N seconds: two scans)\n",
         "       lingerwatch health            exit 0 if the daemon ticked within three intervals\n\n",
         "Flags: --once (one tick, then exit), --dry-run (print bodies, send nothing), --json,\n",
         "       --no-sandbox (no Landlock or seccomp after start-up: for debugging),\n",

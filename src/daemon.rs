@@ -369,6 +369,7 @@ fn alert_table(cfg: &Config, destinations: usize) -> AlertTable {
         &vec![cadence; destinations],
     )
     .with_severity_rule(cfg.severity)
+    .with_min_millicores(cfg.min_millicores)
 }
 
 /// `__sandbox-probe WHAT`, for the tests: starts as `run` does, locks itself in (unless

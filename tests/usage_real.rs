@@ -249,3 +249,45 @@ fn a_busy_loop_becomes_critical_and_the_escalation_is_sent_inside_the_cooldown()
         );
     }
 }
+
+/// `scan --sample-s 1`: two scans a second apart give the busy loop a measured rate, the
+/// table its lifetime average and tree rate, and `--json` the bodies' fields.
+#[test]
+fn scan_with_a_sample_measures_a_rate_and_shows_the_lifetime_average() {
+    let name = unique_pytest_name("sample");
+    let busy = busy_loop(&name);
+    let scan = |json: bool| {
+        let mut cmd = Command::new(common::bin());
+        cmd.args(["scan", "--sample-s", "1", "--pattern", &name])
+            .env_clear();
+        if json {
+            cmd.arg("--json");
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    let out = scan(true);
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(v["pid"], busy.pid);
+    for field in ["cpu_cores", "cpu_cores_lifetime", "tree_cpu_cores"] {
+        assert!(v[field].as_f64().is_some_and(|c| c > 0.05), "{field}: {v}");
+    }
+    for field in ["rss_bytes", "threads", "tree_rss_bytes", "tree_processes"] {
+        assert!(v[field].as_u64().is_some_and(|n| n > 0), "{field}: {v}");
+    }
+    assert_eq!(v["severity"], "warning");
+    let table = scan(false);
+    assert!(
+        table.lines().next().unwrap().contains(" AVG  TREE "),
+        "{table}"
+    );
+    let row = table.lines().nth(1).unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[0], busy.pid.to_string(), "{table}");
+    // AVG and TREE, in cores.
+    for cell in &cells[4..6] {
+        assert!(
+            cell.parse::<f64>().is_ok_and(|c| c > 0.05),
+            "{cell}: {table}"
+        );
+    }
+}

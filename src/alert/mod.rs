@@ -250,6 +250,8 @@ pub struct AlertTable {
     outboxes: Vec<Outbox, MAX_DESTINATIONS>,
     next_seq: Seq,
     severity_rule: SeverityRule,
+    /// `WATCHDOG_PROC_MIN_CORES`: a lingering tree below it does not fire (0: off).
+    min_millicores: MilliCores,
     host: HostShare,
 }
 
@@ -268,8 +270,19 @@ impl AlertTable {
             outboxes,
             next_seq: 1,
             severity_rule: SeverityRule::DEFAULT,
+            min_millicores: 0,
             host: HostShare::default(),
         }
+    }
+
+    /// The same table firing only for lingering trees that used at least `millicores` over
+    /// the last interval (0: every one). A tree with no rate yet waits for one. Only the
+    /// FIRING is held back: an alert that fired stays until its process ends or no longer
+    /// lingers, so a tree that idles between bursts does not fire again and again.
+    #[must_use]
+    pub fn with_min_millicores(mut self, millicores: MilliCores) -> Self {
+        self.min_millicores = millicores;
+        self
     }
 
     /// The same table with another rule for when a tree is critical (the default is
@@ -498,7 +511,9 @@ impl AlertTable {
         // Lingering a tick ago too: the last tick counted it among the untracked.
         let lingered_s = threshold.age_s.saturating_add(self.policy.tick_ms / 1000);
         let mut active = self.active();
-        for f in report.tops().filter(|f| threshold.lingers(f)) {
+        let min = self.min_millicores;
+        let busy = |f: &Found| min == 0 || f.tree.cpu_millicores.is_some_and(|r| r >= min);
+        for f in report.tops().filter(|f| threshold.lingers(f) && busy(f)) {
             let key = Some(f.key());
             if self.alerts.iter().any(|a| a.is_active() && a.key() == key) {
                 continue;
@@ -1048,6 +1063,16 @@ mod tests {
         let m = &batch.messages()[0];
         let Subject::Process(f) = &m.subject else { panic!("a process") };
         assert_eq!((m.kind, f.severity.name()), (Resolved, "critical"));
+    }
+
+    #[test]
+    fn below_the_minimum_rate_a_lingering_tree_does_not_fire_and_once_fired_stays() {
+        let mut t = AlertTable::new(policy(1800), &[Cadence::Messages]).with_min_millicores(500);
+        assert_eq!(severities(&mut t, 100, None), [], "no rate yet: it waits");
+        assert_eq!(severities(&mut t, 130, Some(499)), []);
+        assert_eq!(severities(&mut t, 160, Some(500)), [(Firing, "warning", false)]);
+        assert_eq!(severities(&mut t, 190, Some(0)), [], "idle now, but not RESOLVED");
+        assert_eq!(t.active(), 1);
     }
 
     #[test]

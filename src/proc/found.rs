@@ -252,6 +252,13 @@ impl Found {
         self.age_ms / 1000
     }
 
+    /// CPU over its whole life (CPU seconds / age), in milli-cores; `None` at age 0.
+    pub fn lifetime_millicores(&self) -> Option<MilliCores> {
+        let centis_ms = self.cpu_centis.checked_mul(10_000)?;
+        let m = centis_ms.checked_div(self.age_ms)?;
+        Some(MilliCores::try_from(m).unwrap_or(MilliCores::MAX))
+    }
+
     /// Older first; among equals, the lower pid.
     pub(crate) fn is_younger_than(&self, other: &Found) -> bool {
         (self.start_ticks, self.pid) > (other.start_ticks, other.pid)

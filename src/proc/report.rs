@@ -83,6 +83,8 @@ fn write_cores_or_null<W: uWrite + ?Sized>(w: &mut W, rate: Option<u32>) -> Resu
 fn write_usage_fields<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W::Error> {
     w.write_str(",\"cpu_cores\":")?;
     write_cores_or_null(w, f.cpu_millicores)?;
+    w.write_str(",\"cpu_cores_lifetime\":")?;
+    write_cores_or_null(w, f.lifetime_millicores())?;
     uwrite!(w, ",\"rss_bytes\":{},\"threads\":{}", f.rss_bytes, f.num_threads)?;
     w.write_str(",\"tree_cpu_cores\":")?;
     write_cores_or_null(w, f.tree.cpu_millicores)?;
@@ -135,7 +137,7 @@ pub fn write_json_line<W: uWrite + ?Sized>(
 /// The table header.
 pub(crate) fn write_table_header<W: uWrite + ?Sized>(w: &mut W) -> Result<(), W::Error> {
     w.write_str(
-        "    PID    PPID      AGE      CPU S ORPHAN         PARENT          CONTAINER    POD      DESC CMDLINE\n",
+        "    PID    PPID      AGE      CPU S   AVG  TREE ORPHAN         PARENT          CONTAINER    POD      DESC CMDLINE\n",
     )
 }
 
@@ -160,6 +162,26 @@ fn cell<W: uWrite + ?Sized>(
         w.write_str(text)?;
         pad(w)
     }
+}
+
+/// The AVG column (cores over the process's life: CPU seconds / age) and the TREE
+/// column (cores its tree used over the last interval: `scan --sample-s N`), `-` when
+/// unknown.
+fn write_rate_cells<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W::Error> {
+    for rate in [f.lifetime_millicores(), f.tree.cpu_millicores] {
+        let mut b = FixedBuf::<16>::new();
+        match rate {
+            Some(m) => {
+                let _ = write_cores(&mut b, m);
+            }
+            None => {
+                let _ = b.write_str("-");
+            }
+        }
+        w.write_str(" ")?;
+        cell(w, b.as_str(), 5, true)?;
+    }
+    Ok(())
 }
 
 /// The POD column: `namespace/name` where the kubelet's directory named it (both are
@@ -203,6 +225,7 @@ pub fn write_table_row<W: uWrite + ?Sized>(
     let _ = write_centis(&mut b, f.cpu_centis);
     w.write_str(" ")?;
     cell(w, b.as_str(), 8, true)?;
+    write_rate_cells(w, f)?;
     w.write_str(" ")?;
     write_printable(w, &[f.state])?;
     w.write_str(" ")?;
