@@ -291,3 +291,61 @@ fn scan_with_a_sample_measures_a_rate_and_shows_the_lifetime_average() {
         );
     }
 }
+
+/// A real Alertmanager (Debian's) shows the `severity` label: `critical` for the busy
+/// loop once it escalated, `warning` for the sleeper.
+#[test]
+fn alertmanager_shows_the_severity_label() {
+    use common::alertmanager::AmCluster;
+    let hook = Webhook::start();
+    let Some(am) = AmCluster::start(1, &hook.url()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let busy_name = unique_pytest_name("amcrit");
+    let sleep_name = unique_pytest_name("amcalm");
+    let busy = busy_loop(&busy_name);
+    let (sleeper, _) = spawn_orphan(dir.path(), &sleep_name);
+    let patterns = format!("{busy_name},{sleep_name}");
+    let d = Daemon::start(
+        &[
+            "--format",
+            "alertmanager",
+            "--interval-s",
+            "1",
+            "--age-s",
+            "1",
+            "--webhook-url",
+            &am.api_url(0),
+        ],
+        &[
+            ("WATCHDOG_PROC_PATTERNS", &patterns),
+            ("WATCHDOG_PROC_CRITICAL_CORES", "0.2"),
+            ("WATCHDOG_PROC_CRITICAL_SCANS", "2"),
+        ],
+    );
+    let labelled = |pid: u32, severity: &str| {
+        let pid = serde_json::Value::from(pid.to_string());
+        am.alerts(0)
+            .iter()
+            .any(|a| a["labels"]["pid"] == pid && a["labels"]["severity"] == severity)
+    };
+    wait_until(
+        30,
+        "the busy loop's critical alert",
+        || labelled(busy.pid, "critical").then_some(()),
+        || format!("{:#?}\n{}", am.alerts(0), d.log()),
+    );
+    assert!(labelled(sleeper.pid, "warning"), "{:#?}", am.alerts(0));
+    assert!(!labelled(sleeper.pid, "critical"), "{:#?}", am.alerts(0));
+    let critical = am
+        .alerts(0)
+        .into_iter()
+        .find(|a| a["labels"]["severity"] == "critical")
+        .unwrap();
+    let share = critical["annotations"]["host_cpu_share_percent"].as_str();
+    assert!(
+        share.is_some_and(|s| s.parse::<f64>().is_ok()),
+        "{critical:#}"
+    );
+}
