@@ -10,6 +10,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::alert::policy::Threshold;
+// The formats and languages are the renderers'; settings name them.
+pub use crate::deliver::render::{Format, Lang, HOST_LABEL_MAX, TELEGRAM_CHAT_ID_MAX};
 use crate::deliver::url::{Masking, Scheme, UrlError, WebhookUrl};
 use crate::proc::found::{InitNames, ScanConfig};
 use crate::proc::parse::cmdline::{PatternError, PatternSet};
@@ -25,12 +27,6 @@ pub struct Setting {
     pub default: &'static str,
     pub help: &'static str,
 }
-
-/// The longest host label (a DNS name's limit): every field of a body is bounded.
-pub const HOST_LABEL_MAX: usize = 253;
-/// The longest Telegram chat id the renderers make room for (ids are numbers, `@channel`
-/// names at most 32).
-pub const TELEGRAM_CHAT_ID_MAX: usize = 64;
 
 pub const DEFAULT_INIT_NAMES: &str = "tini,dumb-init,docker-init,catatonit,systemd,init";
 
@@ -222,47 +218,6 @@ pub fn parse_chat_id(s: &str) -> Result<String, Expected> {
 const CHAT_ID_LONGEST: usize = 33;
 const _: () = assert!(CHAT_ID_LONGEST <= TELEGRAM_CHAT_ID_MAX);
 
-/// Where alerts go and in what shape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub enum Format {
-    Json,
-    Slack,
-    Discord,
-    Telegram,
-    Alertmanager,
-}
-
-impl Format {
-    /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 5] = [
-        Format::Json,
-        Format::Slack,
-        Format::Discord,
-        Format::Telegram,
-        Format::Alertmanager,
-    ];
-
-    /// How logs mask a webhook URL of this format: a chat hook's path is its secret on
-    /// any host; a generic receiver's path is shown.
-    pub fn masking(self) -> Masking {
-        match self {
-            Format::Json | Format::Alertmanager => Masking::ByHost,
-            Format::Slack | Format::Discord | Format::Telegram => Masking::Chat,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Slack => "slack",
-            Format::Discord => "discord",
-            Format::Telegram => "telegram",
-            Format::Alertmanager => "alertmanager",
-        }
-    }
-}
-
 pub fn parse_format(s: &str) -> Result<Format, Expected> {
     let s = s.trim();
     Format::ALL
@@ -271,22 +226,6 @@ pub fn parse_format(s: &str) -> Result<Format, Expected> {
         .ok_or(Expected(
             "one of json, slack, discord, telegram, alertmanager",
         ))
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub enum Lang {
-    En,
-    Ru,
-}
-
-impl Lang {
-    pub fn name(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Ru => "ru",
-        }
-    }
 }
 
 pub fn parse_lang(s: &str) -> Result<Lang, Expected> {

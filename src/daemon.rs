@@ -136,7 +136,7 @@ impl<'a> Daemon<'a> {
             heartbeat,
             heartbeat_error,
             exposition,
-            memory: limit::MemoryLimit::find(cfg),
+            memory: limit::MemoryLimit::find(&cfg.proc_root, &cfg.cgroup_root),
             record: Record {
                 boot_ms: 0,
                 interval_s: cfg.interval_s,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::alert::outbox::Outcome;
 use crate::alert::{AlertTable, Batch, Message};
-use crate::config::{Format, Lang};
+use crate::deliver::render::{Format, Lang};
 use crate::deliver::render::{batch_max, new_body, render_batch, Body, Now, RenderContext, Text};
 use crate::deliver::{send, Attempt, Target};
 use crate::log;

@@ -373,10 +373,10 @@ pub(crate) fn hostname() -> String {
 pub(crate) const BOOT_ID_PATH: &str = "/proc/sys/kernel/random/boot_id";
 
 /// This boot's id (36 characters), or zeros when it cannot be read.
-pub fn boot_id() -> [u8; crate::host::heartbeat::record::BOOT_ID_LEN] {
+pub fn boot_id() -> [u8; crate::proc::parse::BOOT_ID_LEN] {
     let mut buf = [0u8; 64];
     let n = read_file(Path::new(BOOT_ID_PATH), &mut buf).unwrap_or(0);
-    crate::host::heartbeat::record::boot_id_from(buf.get(..n).unwrap_or(&[]))
+    crate::proc::parse::boot_id_from(buf.get(..n).unwrap_or(&[]))
 }
 
 #[cfg(test)]

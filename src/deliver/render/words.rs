@@ -1,7 +1,7 @@
 //! The words of the alert texts, in English and Russian. Pure data.
 
 use crate::alert::Kind;
-use crate::config::Lang;
+use super::Lang;
 
 pub(super) struct Words {
     pub firing: &'static str,
