@@ -3,6 +3,7 @@
 //!
 //! Pure; never panics; no allocation.
 
+use alloc::vec::Vec;
 use core::convert::Infallible;
 
 /// A count and its English noun for a log line: "1 message", "2 messages", "0 messages".

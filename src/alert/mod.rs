@@ -192,7 +192,7 @@ pub struct AlertTable {
     /// Reserved for [`TABLE_SLOTS`] at start-up and never grown ([`Self::make_room`]
     /// first). On the heap, not inline: the table is 400 KB, and a value that size built
     /// and moved on the stack leaves it resident for the life of the process.
-    alerts: std::vec::Vec<Alert>,
+    alerts: alloc::vec::Vec<Alert>,
     aggregate: Option<Alert>,
     outboxes: Vec<Outbox, MAX_DESTINATIONS>,
     next_seq: Seq,
@@ -208,7 +208,7 @@ impl AlertTable {
         }
         AlertTable {
             policy,
-            alerts: std::vec::Vec::with_capacity(TABLE_SLOTS),
+            alerts: alloc::vec::Vec::with_capacity(TABLE_SLOTS),
             aggregate: None,
             outboxes,
             next_seq: 1,
@@ -557,10 +557,10 @@ pub struct Batch {
     /// (seq, alert index, kind) of everything owed, in sequence order.
     order: Vec<(Seq, u16, Kind), ORDER_CAP>,
     /// The first [`BATCH_MAX`] of them, reserved at start-up (no allocation after).
-    messages: std::vec::Vec<Message>,
+    messages: alloc::vec::Vec<Message>,
     /// The first [`DIGEST_NAMED`] of each group a digest names that `messages` does not
     /// hold (they were owed later), reserved at start-up.
-    named: std::vec::Vec<Message>,
+    named: alloc::vec::Vec<Message>,
     /// Everything owed at take time, by kind.
     pub owed_by_kind: PerKind<u32>,
     /// The highest sequence number owed at take time.
@@ -579,8 +579,8 @@ impl Default for Batch {
     fn default() -> Self {
         Batch {
             order: Vec::new(),
-            messages: std::vec::Vec::with_capacity(BATCH_MAX),
-            named: std::vec::Vec::with_capacity(NAMED_GROUPS * DIGEST_NAMED),
+            messages: alloc::vec::Vec::with_capacity(BATCH_MAX),
+            named: alloc::vec::Vec::with_capacity(NAMED_GROUPS * DIGEST_NAMED),
             owed_by_kind: PerKind::default(),
             last_owed: 0,
             dropped: 0,
@@ -856,9 +856,9 @@ mod tests {
 
     /// Delivers everything due to `dest` at `now_s`; the messages as (kind, pid or
     /// u32::MAX for the aggregate, start or count).
-    fn drain(t: &mut AlertTable, dest: usize, now_s: u64) -> std::vec::Vec<(Kind, u32, u64)> {
+    fn drain(t: &mut AlertTable, dest: usize, now_s: u64) -> alloc::vec::Vec<(Kind, u32, u64)> {
         let mut batch = Box::<Batch>::default();
-        let mut out = std::vec::Vec::new();
+        let mut out = alloc::vec::Vec::new();
         while t.take_due(dest, now_s * 1000, BATCH_MAX, &mut batch) {
             for m in batch.messages() {
                 out.push(match &m.subject {
@@ -872,7 +872,7 @@ mod tests {
         out
     }
 
-    fn tick(t: &mut AlertTable, now_s: u64, procs: &[(u32, u64, bool)]) -> std::vec::Vec<(Kind, u32, u64)> {
+    fn tick(t: &mut AlertTable, now_s: u64, procs: &[(u32, u64, bool)]) -> alloc::vec::Vec<(Kind, u32, u64)> {
         t.tick(now_s * 1000, &report(procs));
         drain(t, 0, now_s)
     }
@@ -931,7 +931,7 @@ mod tests {
         let mut t = AlertTable::new(policy(1800), &[Cadence::Messages]);
         let n = ALERT_CAPACITY as u32 + 5;
         // Also 100 young matches: they must not count as lingering.
-        let mut all: std::vec::Vec<(u32, u64, bool)> = (1..=n).map(|p| (p, 1, true)).collect();
+        let mut all: alloc::vec::Vec<(u32, u64, bool)> = (1..=n).map(|p| (p, 1, true)).collect();
         all.extend((1000..1100).map(|p| (p, 9, false)));
         let ev = tick(&mut t, 0, &all);
         assert_eq!(ev.iter().filter(|e| e.0 == Firing && e.1 != u32::MAX).count(), ALERT_CAPACITY);
@@ -940,7 +940,7 @@ mod tests {
         assert_eq!(ev.last(), Some(&(Firing, u32::MAX, 5 + 100 - 100)), "{:?}", ev.last());
         assert_eq!(t.active(), ALERT_CAPACITY);
         // Tracked pid 1 exits: RESOLVED, and one untracked takes its slot.
-        let rest: std::vec::Vec<_> = all[1..].to_vec();
+        let rest: alloc::vec::Vec<_> = all[1..].to_vec();
         let ev = tick(&mut t, 60, &rest);
         assert_eq!(ev[0], (Resolved, 1, 1));
         assert_eq!(ev[1].0, Firing);
@@ -983,7 +983,7 @@ mod tests {
     #[test]
     fn a_destination_down_while_more_alerts_end_than_the_table_holds_loses_only_the_oldest_and_says_so() {
         let mut t = AlertTable::new(policy(1800), &[Cadence::Messages]);
-        let burst = |first: u32| -> std::vec::Vec<(u32, u64, bool)> {
+        let burst = |first: u32| -> alloc::vec::Vec<(u32, u64, bool)> {
             (first..first + ALERT_CAPACITY as u32).map(|p| (p, 1, true)).collect()
         };
         t.tick(0, &report(&burst(1)));

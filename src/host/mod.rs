@@ -3,7 +3,14 @@
 //! ([`metrics`]), its memory limit ([`memory`]), the signals it obeys ([`signals`]) and
 //! the sandbox it locks itself in after start-up ([`sandbox`]).
 
+tick_path_modules!(heartbeat, metrics);
+tick_path_modules!(
+    #[cfg(not(target_os = "none"))]
+    memory
+);
+#[cfg(not(target_os = "none"))]
 pub mod log;
-tick_path_modules!(heartbeat, memory, metrics);
+#[cfg(not(target_os = "none"))]
 pub mod sandbox;
+#[cfg(not(target_os = "none"))]
 pub mod signals;

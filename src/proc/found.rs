@@ -263,7 +263,7 @@ impl<'a> arbitrary::Arbitrary<'a> for Found {
             let line = [&b"0::/kubepods/pod"[..], &uid, b"/x\n"].concat();
             f.pod = crate::proc::parse::cgroup::identify(&line).pod;
         }
-        for chunk in u.arbitrary::<std::vec::Vec<&[u8]>>()? {
+        for chunk in u.arbitrary::<alloc::vec::Vec<&[u8]>>()? {
             f.cmdline.feed(chunk);
         }
         Ok(f)
@@ -287,7 +287,7 @@ pub struct Unstored {
 /// inline array, reserved capacity costs memory only as it is used.
 #[derive(Debug)]
 pub struct ScanReport {
-    pub(super) found: std::vec::Vec<Found>,
+    pub(super) found: alloc::vec::Vec<Found>,
     /// Which of `found` the caller asked to watch: never evicted.
     pinned: [bool; MAX_FOUND],
     pub unstored: Unstored,
@@ -304,7 +304,7 @@ pub struct ScanReport {
 impl Default for ScanReport {
     fn default() -> Self {
         ScanReport {
-            found: std::vec::Vec::with_capacity(MAX_FOUND),
+            found: alloc::vec::Vec::with_capacity(MAX_FOUND),
             pinned: [false; MAX_FOUND],
             unstored: Unstored::default(),
             pids_seen: 0,

@@ -14,6 +14,7 @@
 //! for a newcomer; when every entry belongs to a process of this scan, newcomers are not
 //! remembered. Either way the loss is a launcher not seen to die, never a false one.
 
+use alloc::vec::Vec;
 use crate::proc::found::{Found, Launcher, OrphanWhy, ProcessKey, ScanReport, ShortComm, MAX_FOUND};
 
 /// How many processes' launchers are remembered: four reports' worth.

@@ -6,7 +6,9 @@
 //! has `# HELP` and `# TYPE`, no sample has a timestamp, and no label has unbounded values
 //! (no pid, cmdline or user: those are the alerts' business).
 
+#[cfg(not(target_os = "none"))]
 pub(crate) mod exposition;
+#[cfg(not(target_os = "none"))]
 pub mod textfile;
 
 use ufmt::{uWrite, uwrite};
