@@ -92,7 +92,7 @@ pub fn run(cfg: &Config) -> u8 {
         return code;
     }
     loop {
-        let status = daemon.tick(boot_clock_ms());
+        let status = daemon.tick(boot_clock_ms);
         if let Some(code) = daemon.finish(status) {
             return code;
         }
@@ -206,26 +206,29 @@ impl<'a> Daemon<'a> {
         Ok(())
     }
 
-    /// One tick at boot-clock time `now_ms`: scan, let the table decide, ring the
-    /// couriers, stamp the heartbeat. Returns the status `scan` would exit with.
-    pub fn tick(&mut self, now_ms: u64) -> u8 {
+    /// One tick: scan, let the table decide, ring the couriers, stamp the heartbeat.
+    /// Returns the status `scan` would exit with. Time comes only from `clock` (boot-clock
+    /// milliseconds), read three times: the tick's time, the end of its scan (for the
+    /// scan-duration metric) and the heartbeat's stamp.
+    pub fn tick(&mut self, clock: impl Fn() -> u64) -> u8 {
+        let now_ms = clock();
         let status = if self.cfg.enabled {
-            self.scan_and_decide(now_ms)
+            self.scan_and_decide(now_ms, &clock)
         } else {
             0
         };
         if let Some(hb) = &self.heartbeat {
-            self.record.boot_ms = boot_clock_ms();
+            self.record.boot_ms = clock();
             let _ = hb.beat(&self.record);
         }
         self.ticks_done = self.ticks_done.saturating_add(1);
         status
     }
 
-    fn scan_and_decide(&mut self, now_ms: u64) -> u8 {
+    fn scan_and_decide(&mut self, now_ms: u64, clock: &impl Fn() -> u64) -> u8 {
         self.shared.lock().watch_list(&mut self.watch);
         let scanned = self.scanner.scan(now_ms, &self.watch, &mut self.report);
-        let scan_ms = boot_clock_ms().saturating_sub(now_ms);
+        let scan_ms = clock().saturating_sub(now_ms);
         if let Err(ScanError::ProcUnreadable(errno)) = scanned {
             if self.said.proc_error != Some(errno) {
                 log!(
