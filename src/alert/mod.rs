@@ -31,6 +31,7 @@ pub use crate::alert::outbox::{Kind, PerKind};
 use crate::alert::outbox::{Cadence, Outbox, Outcome, Owed, Seq};
 use crate::alert::policy::Threshold;
 use crate::proc::found::{Found, ProcessKey, ScanReport, MAX_FOUND};
+use crate::text::{heap_table, HeapTable};
 
 /// Processes tracked at once while they linger.
 pub const ALERT_CAPACITY: usize = MAX_FOUND;
@@ -189,10 +190,9 @@ pub struct AlertView<'a> {
 /// The table of alerted processes.
 pub struct AlertTable {
     policy: Policy,
-    /// Reserved for [`TABLE_SLOTS`] at start-up and never grown ([`Self::make_room`]
-    /// first). On the heap, not inline: the table is 400 KB, and a value that size built
-    /// and moved on the stack leaves it resident for the life of the process.
-    alerts: alloc::vec::Vec<Alert>,
+    /// At most [`TABLE_SLOTS`] ([`Self::make_room`] first). On the heap, built in place:
+    /// the table is 400 KB (see [`HeapTable`]).
+    alerts: HeapTable<Alert, TABLE_SLOTS>,
     aggregate: Option<Alert>,
     outboxes: Vec<Outbox, MAX_DESTINATIONS>,
     next_seq: Seq,
@@ -208,7 +208,7 @@ impl AlertTable {
         }
         AlertTable {
             policy,
-            alerts: alloc::vec::Vec::with_capacity(TABLE_SLOTS),
+            alerts: heap_table(),
             aggregate: None,
             outboxes,
             next_seq: 1,
@@ -405,8 +405,12 @@ impl AlertTable {
             }
             let seq = self.next_seq();
             owe(&mut alert, &self.outboxes, Kind::Firing, seq, None);
-            // make_room left a slot, and the capacity is reserved: no reallocation.
-            self.alerts.push(alert);
+            // make_room left a slot: the push cannot fail (if it did, the process is
+            // counted like any other beyond the table).
+            if self.alerts.push(alert).is_err() {
+                untracked = untracked.saturating_add(1);
+                continue;
+            }
             active = active.saturating_add(1);
             sum.fired = sum.fired.saturating_add(1);
         }
@@ -550,17 +554,19 @@ const ORDER_CAP: usize = (TABLE_SLOTS + 1) * 3;
 /// What a digest names: FIRING (started), FIRING (moved from the aggregate's count),
 /// RESOLVED, REMINDER.
 const NAMED_GROUPS: usize = 4;
+/// Room for [`DIGEST_NAMED`] messages of every digest group.
+const NAMED_MAX: usize = NAMED_GROUPS * DIGEST_NAMED;
 
 /// The messages a destination takes at once, copied out of the table so they are
 /// rendered and sent without holding its lock. Allocate once per destination.
 pub struct Batch {
     /// (seq, alert index, kind) of everything owed, in sequence order.
     order: Vec<(Seq, u16, Kind), ORDER_CAP>,
-    /// The first [`BATCH_MAX`] of them, reserved at start-up (no allocation after).
-    messages: alloc::vec::Vec<Message>,
+    /// The first [`BATCH_MAX`] of them, on the heap from start-up (no allocation after).
+    messages: HeapTable<Message, BATCH_MAX>,
     /// The first [`DIGEST_NAMED`] of each group a digest names that `messages` does not
-    /// hold (they were owed later), reserved at start-up.
-    named: alloc::vec::Vec<Message>,
+    /// hold (they were owed later), on the heap from start-up.
+    named: HeapTable<Message, NAMED_MAX>,
     /// Everything owed at take time, by kind.
     pub owed_by_kind: PerKind<u32>,
     /// The highest sequence number owed at take time.
@@ -579,8 +585,8 @@ impl Default for Batch {
     fn default() -> Self {
         Batch {
             order: Vec::new(),
-            messages: alloc::vec::Vec::with_capacity(BATCH_MAX),
-            named: alloc::vec::Vec::with_capacity(NAMED_GROUPS * DIGEST_NAMED),
+            messages: heap_table(),
+            named: heap_table(),
             owed_by_kind: PerKind::default(),
             last_owed: 0,
             dropped: 0,
@@ -716,10 +722,11 @@ impl AlertTable {
         if batch.aggregate_of(Kind::Firing).is_none() {
             batch.moved = promoted_firing;
         }
-        let take = max.min(BATCH_MAX).min(batch.messages.capacity());
+        let take = max.min(BATCH_MAX);
         for &(seq, i, kind) in batch.order.iter().take(take) {
             if let Some(m) = self.message(seq, i, kind) {
-                batch.messages.push(m);
+                // At most BATCH_MAX are taken: the push cannot fail.
+                let _ = batch.messages.push(m);
             }
         }
         self.take_named(batch, take);
@@ -767,10 +774,8 @@ impl AlertTable {
             };
             *n = n.saturating_add(1);
             if let Some(m) = self.message(seq, i, kind) {
-                // Within the capacity reserved for every group: never reallocates.
-                if batch.named.len() < batch.named.capacity() {
-                    batch.named.push(m);
-                }
+                // Room for DIGEST_NAMED of every group: the push cannot fail.
+                let _ = batch.named.push(m);
             }
         }
     }
