@@ -38,14 +38,6 @@ impl Signal {
             Signal::Kill => "SIGKILL",
         }
     }
-
-    /// The metric label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Signal::Term => "term",
-            Signal::Kill => "kill",
-        }
-    }
 }
 
 /// Why a process is never signalled.
@@ -61,6 +53,8 @@ pub enum Spared {
     Excluded,
     /// A `WATCHDOG_PROC_NEVER_TERMINATE` pattern matches it.
     NeverTerminate,
+    /// Its files could not be read to check the above.
+    Unreadable,
 }
 
 impl Spared {
@@ -73,6 +67,7 @@ impl Spared {
             Spared::NamespaceInit => "it is the init of a PID namespace",
             Spared::Excluded => "an exclude pattern matches it",
             Spared::NeverTerminate => "a WATCHDOG_PROC_NEVER_TERMINATE pattern matches it",
+            Spared::Unreadable => "its files could not be read",
         }
     }
 }

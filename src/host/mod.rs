@@ -7,3 +7,4 @@ pub mod log;
 tick_path_modules!(heartbeat, memory, metrics);
 pub mod sandbox;
 pub mod signals;
+pub mod terminate;
