@@ -439,3 +439,101 @@ fn task_path(buf: &mut [u8; 64], pid: u32, tid: Option<u32>) -> Option<&CStr> {
     put(b"\0", buf)?;
     CStr::from_bytes_until_nul(buf.as_slice()).ok()
 }
+
+/// One checked signal to `key` through the `/proc` at `proc_root` (tests and tools: the
+/// daemon goes through [`Terminator`]).
+pub fn signal_once(proc_root: &std::path::Path, key: ProcessKey, signal: Signal) -> Sent {
+    let Ok(proc) = ProcDir::open(proc_root) else {
+        return Sent::Failed(Errno::NOENT.raw_os_error());
+    };
+    let mut buf = [0u8; 1024];
+    signal_checked(
+        &mut Real {
+            proc: &proc,
+            buf: &mut buf,
+        },
+        key,
+        signal,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fake pidfd: what it was asked, in order, and the start time its stat shows.
+    struct Fake {
+        calls: std::vec::Vec<&'static str>,
+        start_now: Option<u64>,
+        open: Result<(), Errno>,
+    }
+
+    impl Pidfds for Fake {
+        type Fd = ();
+        fn open(&mut self, _pid: u32) -> Result<(), Errno> {
+            self.calls.push("open");
+            self.open
+        }
+        fn start_ticks(&mut self, _pid: u32) -> Option<u64> {
+            self.calls.push("stat");
+            self.start_now
+        }
+        fn send(&mut self, _fd: &(), _signal: Signal) -> Result<(), Errno> {
+            self.calls.push("send");
+            Ok(())
+        }
+    }
+
+    const KEY: ProcessKey = ProcessKey {
+        pid: 4711,
+        start_ticks: 1000,
+    };
+
+    fn fake(start_now: Option<u64>, open: Result<(), Errno>) -> Fake {
+        Fake {
+            calls: vec![],
+            start_now,
+            open,
+        }
+    }
+
+    #[test]
+    fn the_start_time_is_read_after_the_pidfd_is_open_and_before_the_signal() {
+        let mut f = fake(Some(1000), Ok(()));
+        assert_eq!(signal_checked(&mut f, KEY, Signal::Term), Sent::Signalled);
+        assert_eq!(f.calls, ["open", "stat", "send"]);
+    }
+
+    #[test]
+    fn a_pid_reused_between_the_decision_and_the_signal_is_not_signalled() {
+        let mut f = fake(Some(1001), Ok(()));
+        assert_eq!(signal_checked(&mut f, KEY, Signal::Kill), Sent::Reused);
+        assert_eq!(f.calls, ["open", "stat"]);
+    }
+
+    #[test]
+    fn a_process_gone_before_the_open_or_the_stat_is_not_signalled() {
+        let mut f = fake(Some(1000), Err(Errno::SRCH));
+        assert_eq!(signal_checked(&mut f, KEY, Signal::Term), Sent::Gone);
+        assert_eq!(f.calls, ["open"]);
+        let mut f = fake(None, Ok(()));
+        assert_eq!(signal_checked(&mut f, KEY, Signal::Term), Sent::Gone);
+        assert_eq!(f.calls, ["open", "stat"]);
+        let mut f = fake(Some(1000), Err(Errno::PERM));
+        assert_eq!(
+            signal_checked(&mut f, KEY, Signal::Term),
+            Sent::Failed(libc::EPERM)
+        );
+    }
+
+    #[test]
+    fn task_paths_are_built_without_allocating() {
+        let mut b = [0u8; 64];
+        assert_eq!(task_path(&mut b, 42, None).unwrap().to_bytes(), b"42/task");
+        assert_eq!(
+            task_path(&mut b, 42, Some(43)).unwrap().to_bytes(),
+            b"42/task/43/children"
+        );
+        assert!(task_path(&mut b, u32::MAX, Some(u32::MAX)).is_some());
+    }
+}
