@@ -64,7 +64,7 @@ fn spawn_orphan_sh(dir: &Path, name: &str, script: &str) -> Spawned {
             (common::ppid_of(pid).is_some_and(|p| p != shell.id()) && !children_of(pid).is_empty())
                 .then_some(())
         },
-        || String::new(),
+        String::new,
     );
     spawned
 }
