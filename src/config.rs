@@ -38,6 +38,10 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "WATCHDOG_PROC_AGE_S", flag: "--age-s", default: "", help: "the same threshold in seconds; overrides WATCHDOG_PROC_AGE_MIN (either flag overrides both)" },
     Setting { env: "WATCHDOG_PROC_ORPHANS_ONLY", flag: "--orphans-only", default: "false", help: "only orphans (adopted by an init, session leader gone, or launcher dead) qualify" },
     Setting { env: "WATCHDOG_PROC_INIT_NAMES", flag: "--init-names", default: DEFAULT_INIT_NAMES, help: "comms of inits and subreapers that adopt orphans, at least one (a PID namespace's init is found without a name)" },
+    Setting { env: "WATCHDOG_PROC_ACTION", flag: "--action", default: "alert", help: "alert (only tell: never signals anything) or terminate (also SIGTERM a lingering orphan and its descendants once alerted for WATCHDOG_PROC_TERMINATE_AFTER_S, then SIGKILL what is left; needs CAP_KILL, see the README)" },
+    Setting { env: "WATCHDOG_PROC_TERMINATE_AFTER_S", flag: "--terminate-after-s", default: "3600", help: "with terminate: seconds a lingering orphan is alerted before SIGTERM" },
+    Setting { env: "WATCHDOG_PROC_KILL_AFTER_S", flag: "--kill-after-s", default: "30", help: "with terminate: seconds after SIGTERM before SIGKILL to what is left of its tree" },
+    Setting { env: "WATCHDOG_PROC_NEVER_TERMINATE", flag: "--never-terminate", default: "", help: "with terminate: comma-separated substrings of the cmdline of processes never signalled, alerted all the same (flag repeatable)" },
     Setting { env: "WATCHDOG_PROC_ROOT", flag: "--proc-root", default: "/proc", help: "where the host's /proc is mounted" },
     Setting { env: "WATCHDOG_PROC_INTERVAL_S", flag: "--interval-s", default: "30", help: "seconds between scans" },
     Setting { env: "WATCHDOG_PROC_COOLDOWN_S", flag: "--cooldown-s", default: "1800", help: "seconds between repeated alerts about one process" },
@@ -373,6 +377,14 @@ pub struct Config {
     /// Run this many ticks back to back, then exit (benchmarks).
     pub ticks: Option<u64>,
     pub dry_run: bool,
+    /// What to do about a lingering orphan besides telling (issue 24).
+    pub action: Action,
+    /// Seconds a lingering orphan is FIRING before SIGTERM (with [`Action::Terminate`]).
+    pub terminate_after_s: u64,
+    /// Seconds after SIGTERM before SIGKILL.
+    pub kill_after_s: u64,
+    /// Processes never signalled.
+    pub never_terminate: PatternSet,
     /// What `__sandbox-probe` tries.
     pub probe: Option<String>,
 }
@@ -415,6 +427,10 @@ impl Config {
             once: false,
             ticks: None,
             dry_run: false,
+            action: Action::Alert,
+            terminate_after_s: 0,
+            kill_after_s: 0,
+            never_terminate: PatternSet::new(),
             probe: None,
         }
     }
@@ -423,6 +439,27 @@ const AGE_MIN_EXPECTED: &str = "a whole number of minutes, 0 to 525600 (e.g. 60)
 const AGE_S_EXPECTED: &str = "a whole number of seconds, 0 to 31536000 (e.g. 3600)";
 const INTERVAL_EXPECTED: &str = "a whole number of seconds, 1 to 86400 (e.g. 30)";
 const COOLDOWN_EXPECTED: &str = "a whole number of seconds, 0 to 31536000 (e.g. 1800)";
+const TERMINATE_AFTER_EXPECTED: &str = "a whole number of seconds, 0 to 31536000 (e.g. 3600)";
+const KILL_AFTER_EXPECTED: &str = "a whole number of seconds, 0 to 86400 (e.g. 30)";
+const ACTION_EXPECTED: &str = "alert or terminate";
+
+/// What to do about a lingering orphan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Tell, never signal anything (the default).
+    Alert,
+    /// Tell, then SIGTERM (and later SIGKILL) a lingering orphan's tree.
+    Terminate,
+}
+
+pub(crate) fn parse_action(s: &str) -> Result<Action, Expected> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "alert" => Ok(Action::Alert),
+        "terminate" => Ok(Action::Terminate),
+        _ => Err(Expected(ACTION_EXPECTED)),
+    }
+}
+
 const TIMEOUT_EXPECTED: &str = "a whole number of seconds, 1 to 300 (e.g. 5)";
 const HOST_LABEL_EXPECTED: &str =
     "at most 253 bytes of printable text (no control characters), e.g. ci-runner-07";
@@ -471,6 +508,7 @@ impl ListSetting {
 struct Builder {
     patterns: ListSetting,
     exclude: ListSetting,
+    never: ListSetting,
     webhooks: ListSetting,
     /// The threshold in seconds from `WATCHDOG_PROC_AGE_MIN`, `WATCHDOG_PROC_AGE_S` and
     /// either flag: the flag wins over both variables, seconds over minutes between them.
@@ -490,6 +528,7 @@ impl Builder {
         let mut b = Builder {
             patterns: ListSetting::default(),
             exclude: ListSetting::default(),
+            never: ListSetting::default(),
             webhooks: ListSetting::default(),
             age_min_var_s: None,
             age_s_var: None,
@@ -523,6 +562,14 @@ impl Builder {
             "WATCHDOG_PROC_ORPHANS_ONLY" => c.threshold.orphans_only = parse_bool(v)?,
             "WATCHDOG_PROC_INIT_NAMES" => c.scan.init_names = parse_init_names(v)?,
             "WATCHDOG_PROC_ROOT" => c.proc_root = PathBuf::from(v),
+            "WATCHDOG_PROC_ACTION" => c.action = parse_action(v)?,
+            "WATCHDOG_PROC_TERMINATE_AFTER_S" => {
+                c.terminate_after_s = parse_u64_in(v, 0, 31_536_000, TERMINATE_AFTER_EXPECTED)?
+            }
+            "WATCHDOG_PROC_KILL_AFTER_S" => {
+                c.kill_after_s = parse_u64_in(v, 0, 86_400, KILL_AFTER_EXPECTED)?
+            }
+            "WATCHDOG_PROC_NEVER_TERMINATE" => self.never.set(source, v),
             "WATCHDOG_PROC_INTERVAL_S" => {
                 c.interval_s = parse_u64_in(v, 1, 86_400, INTERVAL_EXPECTED)?
             }
@@ -682,6 +729,10 @@ impl Builder {
             return Err(ConfigError::new(&src, &list, Expected(PATTERN_EXPECTED)));
         }
         fill_patterns(&mut cfg.scan.exclude, &self.exclude.sources("--exclude"))?;
+        fill_patterns(
+            &mut cfg.never_terminate,
+            &self.never.sources("--never-terminate"),
+        )?;
         let masking = cfg.format.masking();
         cfg.webhook_urls = webhook_list(core::mem::take(&mut self.webhooks), masking)?;
         if cfg.format == Format::Telegram
@@ -712,7 +763,12 @@ const SWITCHES: &[&str] = &[
 ];
 
 /// The flags that may be given more than once: each adds to a list.
-const REPEATABLE: &[&str] = &["--pattern", "--exclude", "--webhook-url"];
+const REPEATABLE: &[&str] = &[
+    "--pattern",
+    "--exclude",
+    "--webhook-url",
+    "--never-terminate",
+];
 
 /// Pairs of flags that set the same thing.
 const TWINS: &[(&str, &str)] = &[("--age-min", "--age-s")];

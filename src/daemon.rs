@@ -18,6 +18,7 @@ use crate::deliver::courier::{Courier, RenderSettings, Shared};
 use crate::host::heartbeat::record::{Flags, Record};
 use crate::host::heartbeat::Heartbeat;
 use crate::host::signals::Signals;
+use crate::host::terminate::Terminator;
 use crate::log;
 use crate::proc::found::{ScanError, ScanReport};
 use crate::proc::lineage::Launchers;
@@ -63,6 +64,8 @@ pub struct Daemon<'a> {
     /// The metrics textfile, when configured.
     exposition: Option<exposition::Exposition>,
     memory: limit::MemoryLimit,
+    /// With `WATCHDOG_PROC_ACTION=terminate`.
+    terminator: Option<Box<Terminator>>,
     record: Record,
     said: Said,
     next_tick_ms: u64,
@@ -113,6 +116,7 @@ impl<'a> Daemon<'a> {
             ports,
         } = destinations(cfg, &settings)?;
         let table = alert_table(cfg, couriers.len());
+        let terminator = Terminator::start(cfg)?;
         let exposition = match &cfg.textfile {
             Some(path) => Some(exposition::Exposition::open(path)?),
             None => None,
@@ -137,6 +141,7 @@ impl<'a> Daemon<'a> {
             heartbeat_error,
             exposition,
             memory: limit::MemoryLimit::find(&cfg.proc_root, &cfg.cgroup_root),
+            terminator,
             record: Record {
                 boot_ms: 0,
                 interval_s: cfg.interval_s,
@@ -169,6 +174,7 @@ impl<'a> Daemon<'a> {
                 .collect(),
             connect_ports: self.ports.clone(),
             threads: true,
+            signals: self.terminator.is_some(),
         };
         crate::host::sandbox::confine(self.cfg.sandbox.on(), &plan)
     }
@@ -245,8 +251,20 @@ impl<'a> Daemon<'a> {
         let (summary, snapshot, lingering) = {
             let mut table = self.shared.lock();
             let summary = table.tick(now_ms, &self.report);
-            let snapshot = (self.exposition.as_mut())
-                .map(|e| e.count(&self.report, &summary, &table, scan_ms));
+            // Under the same lock: the FIRING the couriers take says when it ends.
+            if let Some(t) = self.terminator.as_mut() {
+                t.tick(now_ms, &mut table);
+            }
+            let counts = self
+                .terminator
+                .as_ref()
+                .map(|t| t.counts)
+                .unwrap_or_default();
+            let snapshot = (self.exposition.as_mut()).map(|e| {
+                let mut s = e.count(&self.report, &summary, &table, scan_ms);
+                (s.terminated_sigterm, s.terminated_sigkill) = (counts.term, counts.kill);
+                s
+            });
             // Whether anything lingers: tracked, or beyond the table.
             let lingering = summary.untracked > 0 || table.active() > 0;
             (summary, snapshot, lingering)

@@ -68,6 +68,7 @@ fn msg(kind: Kind, subject: Subject) -> Message {
         fired_ms: NOW.boot_ms - 60_000,
         end: (kind == Kind::Resolved).then_some(End::Gone { at_ms: NOW.boot_ms }),
         promoted: false,
+        terminate_at_ms: None,
     }
 }
 

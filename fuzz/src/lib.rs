@@ -39,6 +39,7 @@ pub fn check_render(format: Format, input: &RenderInput<'_>) {
         fired_ms: input.fired_ms,
         end: (kind == Kind::Resolved).then_some(End::Gone { at_ms: now.boot_ms }),
         promoted: false,
+        terminate_at_ms: None,
     };
     // Host labels are bounded and printable, as configuration makes them.
     let raw = input.ctx.host;

@@ -22,6 +22,7 @@
 
 pub mod outbox;
 pub mod policy;
+pub mod terminate;
 
 use heapless::Vec;
 
@@ -30,6 +31,7 @@ use heapless::Vec;
 pub use crate::alert::outbox::{Kind, PerKind};
 use crate::alert::outbox::{Cadence, Outbox, Outcome, Owed, Seq};
 use crate::alert::policy::Threshold;
+use crate::alert::terminate::{Candidate, Signal};
 use crate::proc::found::{Found, ProcessKey, ScanReport, MAX_FOUND};
 use crate::text::{heap_table, HeapTable};
 
@@ -67,12 +69,17 @@ pub enum End {
     Gone { at_ms: u64 },
     /// Still running, but no longer lingers (e.g. orphans-only and it is no orphan).
     NoLongerLingers { at_ms: u64 },
+    /// Gone after lingerwatch signalled it (`WATCHDOG_PROC_ACTION=terminate`); the
+    /// last signal it was sent.
+    Terminated { at_ms: u64, signal: Signal },
 }
 
 impl End {
     pub fn at_ms(self) -> u64 {
         match self {
-            End::Gone { at_ms } | End::NoLongerLingers { at_ms } => at_ms,
+            End::Gone { at_ms }
+            | End::NoLongerLingers { at_ms }
+            | End::Terminated { at_ms, .. } => at_ms,
         }
     }
 }
@@ -99,9 +106,20 @@ pub struct Message {
     /// The process was counted by the aggregate before the table took it (a slot freed):
     /// see [`Alert::promoted`].
     pub promoted: bool,
+    /// When it is due for SIGTERM (`WATCHDOG_PROC_ACTION=terminate`), boot clock ms.
+    pub terminate_at_ms: Option<u64>,
 }
 
 impl Message {
+    /// The status a body gives: the kind's, or `terminated` for the end of a process
+    /// lingerwatch signalled.
+    pub fn status(&self) -> &'static str {
+        match (self.kind, self.end) {
+            (Kind::Resolved, Some(End::Terminated { .. })) => "terminated",
+            (kind, _) => kind.as_str(),
+        }
+    }
+
     /// A short name for logs: "firing pid 123".
     pub fn describe<W: ufmt::uWrite + ?Sized>(&self, w: &mut W) -> Result<(), W::Error> {
         match &self.subject {
@@ -126,6 +144,10 @@ struct Alert {
     /// aggregate's count had it: a digest after the aggregate's FIRING tells it moved,
     /// not that it started, so the counts add up (issue 19).
     promoted: bool,
+    /// The last signal lingerwatch sent it: its end is then [`End::Terminated`].
+    signalled: Option<Signal>,
+    /// When it is due for SIGTERM, as the FIRING says.
+    terminate_at_ms: Option<u64>,
     owed: [Owed; MAX_DESTINATIONS],
 }
 
@@ -139,6 +161,8 @@ impl Alert {
             end: None,
             superseded: false,
             promoted: false,
+            signalled: None,
+            terminate_at_ms: None,
             owed: [Owed::default(); MAX_DESTINATIONS],
         }
     }
@@ -244,6 +268,44 @@ impl AlertTable {
 
     pub fn outbox(&self, dest: usize) -> Option<&Outbox> {
         self.outboxes.get(dest)
+    }
+
+    /// The active alerts about processes, as [`terminate::Reaper`] sees them (nothing
+    /// spared yet: the caller adds what it reads).
+    pub fn candidates(&self, out: &mut heapless::Vec<Candidate, ALERT_CAPACITY>) {
+        out.clear();
+        for a in self.alerts.iter().filter(|a| a.is_active()) {
+            if let Subject::Process(f) = &a.subject {
+                let _ = out.push(Candidate {
+                    key: f.key(),
+                    fired_ms: a.fired_ms,
+                    orphan: f.orphan(),
+                    spared: None,
+                });
+            }
+        }
+    }
+
+    /// Says in the active alert about `key` when it is due for SIGTERM (`None`: never),
+    /// for its messages from now on.
+    pub fn set_terminate_at(&mut self, key: ProcessKey, at_ms: Option<u64>) {
+        if let Some(a) = self.active_mut(key) {
+            a.terminate_at_ms = at_ms;
+        }
+    }
+
+    /// Records that the process of the active alert about `key` was sent `signal`: when
+    /// it is gone, its alert ends as [`End::Terminated`].
+    pub fn mark_signalled(&mut self, key: ProcessKey, signal: Signal) {
+        if let Some(a) = self.active_mut(key) {
+            a.signalled = Some(signal);
+        }
+    }
+
+    fn active_mut(&mut self, key: ProcessKey) -> Option<&mut Alert> {
+        self.alerts
+            .iter_mut()
+            .find(|a| a.is_active() && a.key() == Some(key))
     }
 
     /// Messages owed to every destination together, in one pass over the table.
@@ -363,7 +425,10 @@ impl AlertTable {
                     continue;
                 }
                 Some(_) => End::NoLongerLingers { at_ms: now_ms },
-                None => End::Gone { at_ms: now_ms },
+                None => match alert.signalled {
+                    Some(signal) => End::Terminated { at_ms: now_ms, signal },
+                    None => End::Gone { at_ms: now_ms },
+                },
             };
             alert.end = Some(end);
             let seq = take_seq(&mut self.next_seq);
@@ -751,6 +816,7 @@ impl AlertTable {
             fired_ms: alert.fired_ms,
             end: alert.end,
             promoted: alert.promoted,
+            terminate_at_ms: alert.terminate_at_ms,
         })
     }
 

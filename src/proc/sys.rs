@@ -148,6 +148,30 @@ impl ProcDir {
         Ok(())
     }
 
+    /// Calls `f` with each numeric entry of the directory `path` (relative to the root):
+    /// a process's `task` directory lists its threads.
+    pub(crate) fn for_each_number_in(
+        &self,
+        path: &CStr,
+        dirbuf: &mut [MaybeUninit<u8>],
+        mut f: impl FnMut(u32),
+    ) -> Result<(), ReadError> {
+        let fd = open_read(&self.fd, path, OFlags::DIRECTORY)?;
+        let mut dir = RawDir::new(&fd, dirbuf);
+        while let Some(entry) = dir.next() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(ReadError::from_errno(e)),
+            };
+            let name = entry.file_name().to_bytes();
+            if let Some(n) = crate::proc::parse::parse_u64(name).and_then(|p| u32::try_from(p).ok()) {
+                f(n);
+            }
+        }
+        Ok(())
+    }
+
     fn open_at(&self, path: &CStr) -> Result<OwnedFd, ReadError> {
         // O_NONBLOCK: procfs files ignore it, and a FIFO (a fake tree; procfs has none)
         // then opens at once and reads as empty (or EAGAIN, counted as an error) instead

@@ -261,7 +261,11 @@ fn write_json<W: uWrite + ?Sized>(
     dropped: u32,
     text: &str,
 ) -> Result<(), W::Error> {
-    uwrite!(w, "{{\"status\":\"{}\",\"host\":", msg.kind.as_str())?;
+    uwrite!(w, "{{\"status\":\"{}\",", msg.status())?;
+    if let Some(crate::alert::End::Terminated { signal, .. }) = msg.end {
+        uwrite!(w, "\"signal\":\"{}\",", signal.name())?;
+    }
+    w.write_str("\"host\":")?;
     json_str(w, ctx.host.as_bytes())?;
     match &msg.subject {
         Subject::Process(f) => {

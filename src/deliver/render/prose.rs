@@ -22,7 +22,11 @@ fn write_headline<W: uWrite + ?Sized>(
     msg: &Message,
 ) -> Result<(), W::Error> {
     let t = words(ctx.lang);
-    uwrite!(w, "{} lingerwatch {} ", kind_word(t, msg.kind), t.on)?;
+    let word = match msg.end {
+        Some(End::Terminated { .. }) if msg.kind == Kind::Resolved => t.terminated,
+        _ => kind_word(t, msg.kind),
+    };
+    uwrite!(w, "{} lingerwatch {} ", word, t.on)?;
     write_printable(w, ctx.host.as_bytes())?;
     w.write_str(": ")?;
     match &msg.subject {
@@ -35,6 +39,9 @@ fn write_headline<W: uWrite + ?Sized>(
                 (Kind::Reminder, _) => w.write_str(t.still_running)?,
                 (Kind::Resolved, Some(End::NoLongerLingers { .. })) => {
                     w.write_str(t.no_longer_lingers)?
+                }
+                (Kind::Resolved, Some(End::Terminated { signal, .. })) => {
+                    uwrite!(w, "{} {}; {}", t.terminated_with, signal.name(), t.it_ran_for)?
                 }
                 (Kind::Resolved, _) => w.write_str(t.gone_after)?,
             }
@@ -71,10 +78,23 @@ pub(crate) fn write_text<W: uWrite + ?Sized>(
     let t = words(ctx.lang);
     write_headline(w, ctx, msg)?;
     match &msg.subject {
-        Subject::Process(f) => write_details(w, ctx, t, f)?,
+        Subject::Process(f) => {
+            write_details(w, ctx, t, f)?;
+            write_terminate_at(w, t, msg)?;
+        }
         Subject::Untracked(_) => uwrite!(w, "\n{}", t.untracked_hint)?,
     }
     write_dropped(w, t, dropped)
+}
+
+/// For a process lingerwatch will terminate, when (issue 24).
+fn write_terminate_at<W: uWrite + ?Sized>(w: &mut W, t: &Words, msg: &Message) -> Result<(), W::Error> {
+    let Some(at_ms) = msg.terminate_at_ms.filter(|_| msg.kind != Kind::Resolved) else {
+        return Ok(());
+    };
+    uwrite!(w, "\n{}: ", t.will_terminate)?;
+    write_duration(w, at_ms.saturating_sub(msg.fired_ms) / 1000)?;
+    uwrite!(w, " {}", t.after_first_alert)
 }
 
 fn write_dropped<W: uWrite + ?Sized>(w: &mut W, t: &Words, dropped: u32) -> Result<(), W::Error> {

@@ -52,6 +52,11 @@ pub(super) struct Words {
     pub digest_moved: &'static str,
     pub and_more: &'static str,
     pub more: &'static str,
+    pub terminated: &'static str,
+    pub terminated_with: &'static str,
+    pub it_ran_for: &'static str,
+    pub will_terminate: &'static str,
+    pub after_first_alert: &'static str,
 }
 
 const EN: Words = Words {
@@ -103,6 +108,11 @@ const EN: Words = Words {
     digest_moved: "processes that lingered beyond the alert table are now tracked one by one on",
     and_more: "and",
     more: "more",
+    terminated: "[TERMINATED]",
+    terminated_with: "was terminated by lingerwatch with",
+    it_ran_for: "it ran for",
+    will_terminate: "lingerwatch will terminate it (SIGTERM to it and its descendants, then SIGKILL to what is left) unless it ends first",
+    after_first_alert: "after the first alert",
 };
 
 const RU: Words = Words {
@@ -154,6 +164,11 @@ const RU: Words = Words {
     digest_moved: "процессов, зависших сверх таблицы оповещений, теперь отслеживаются по одному на",
     and_more: "и ещё",
     more: "",
+    terminated: "[ЗАВЕРШЁН]",
+    terminated_with: "завершён lingerwatch сигналом",
+    it_ran_for: "он работал",
+    will_terminate: "lingerwatch завершит его (SIGTERM ему и его потомкам, затем SIGKILL оставшимся), если он не завершится сам",
+    after_first_alert: "после первого оповещения",
 };
 
 pub(super) fn words(lang: Lang) -> &'static Words {

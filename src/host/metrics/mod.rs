@@ -39,6 +39,9 @@ pub struct Snapshot {
     pub deliveries_dropped: u64,
     /// Messages owed to the destinations now.
     pub outbox_messages: u64,
+    /// Processes sent SIGTERM and SIGKILL since start (`WATCHDOG_PROC_ACTION=terminate`).
+    pub terminated_sigterm: u64,
+    pub terminated_sigkill: u64,
 }
 
 fn family<W: uWrite + ?Sized>(w: &mut W, name: &str, kind: &str, help: &str) -> Result<(), W::Error> {
@@ -80,6 +83,9 @@ pub fn write<W: uWrite + ?Sized>(w: &mut W, s: &Snapshot) -> Result<(), W::Error
     uwrite!(w, "lingerwatch_deliveries_total{{result=\"dropped\"}} {}\n", s.deliveries_dropped)?;
     family(w, "lingerwatch_outbox_messages", "gauge", "Messages owed to the destinations now.")?;
     uwrite!(w, "lingerwatch_outbox_messages {}\n", s.outbox_messages)?;
+    family(w, "lingerwatch_terminated_total", "counter", "Processes lingerwatch signalled since start, by signal (only with WATCHDOG_PROC_ACTION=terminate).")?;
+    uwrite!(w, "lingerwatch_terminated_total{{signal=\"SIGTERM\"}} {}\n", s.terminated_sigterm)?;
+    uwrite!(w, "lingerwatch_terminated_total{{signal=\"SIGKILL\"}} {}\n", s.terminated_sigkill)?;
     family(w, "lingerwatch_build_info", "gauge", "The running version.")?;
     uwrite!(w, "lingerwatch_build_info{{version=\"{}\"}} 1\n", env!("CARGO_PKG_VERSION"))
 }
