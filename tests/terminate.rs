@@ -147,10 +147,18 @@ fn a_tree_that_ignores_sigterm_gets_sigkill_after_kill_after_s() {
     let _child_guard = Spawned { pid: child };
     let (start, _) = stat_of(orphan.pid).unwrap();
     let (child_start, _) = stat_of(child).unwrap();
+    let prom = dir.path().join("lingerwatch.prom");
     let d = terminating(
         &hook,
         &name,
-        &["--terminate-after-s", "1", "--kill-after-s", "2"],
+        &[
+            "--terminate-after-s",
+            "1",
+            "--kill-after-s",
+            "2",
+            "--textfile",
+            prom.to_str().unwrap(),
+        ],
         &[],
     );
     d.wait_log(30, &format!("SIGTERM sent to pid {}", orphan.pid));
@@ -166,6 +174,39 @@ fn a_tree_that_ignores_sigterm_gets_sigkill_after_kill_after_s() {
         "{}",
         d.log()
     );
+    the_counters_count_the_signals_sent(&d, &prom);
+}
+
+/// `lingerwatch_terminated_total{signal}` in the textfile counts the signals the log says
+/// were sent (SIGTERM to both, ignored; SIGKILL to what was still there), and the file
+/// passes promtool.
+fn the_counters_count_the_signals_sent(d: &Daemon, prom: &Path) {
+    use common::node_exporter::{promtool_check_metrics, sample, PROMTOOL};
+    let series = |signal: &str| format!("lingerwatch_terminated_total{{signal=\"{signal}\"}}");
+    let text = common::wait_until(
+        10,
+        "the SIGKILL counted in the textfile",
+        || {
+            let text = std::fs::read_to_string(prom).ok()?;
+            (sample(&text, &series("SIGKILL"))? >= 1.0).then_some(text)
+        },
+        || std::fs::read_to_string(prom).unwrap_or_default(),
+    );
+    let log = d.log();
+    for signal in ["SIGTERM", "SIGKILL"] {
+        let sent = log
+            .matches(&format!("terminate: {signal} sent to pid "))
+            .count();
+        assert_eq!(
+            sample(&text, &series(signal)),
+            Some(sent as f64),
+            "{signal}: {text}\n{log}"
+        );
+    }
+    assert_eq!(sample(&text, &series("SIGTERM")), Some(2.0), "{text}");
+    if common::require_or_skip(PROMTOOL) {
+        promtool_check_metrics(&text).unwrap();
+    }
 }
 
 #[test]
