@@ -317,3 +317,102 @@ fn a_pid_whose_decided_process_died_is_not_signalled() {
         Sent::Gone
     );
 }
+
+/// The init of a new PID namespace, named `name` (an `sh` through a symlink) and running
+/// `sleep 600` as its child, orphaned: `unshare` is SIGKILLed, so the init is adopted
+/// outside its namespace while staying pid 1 inside it (`NSpid` ends in 1). `None` when
+/// this host cannot make a PID namespace (then the test says so, and fails under CI).
+fn spawn_orphaned_namespace_init(dir: &Path, name: &str) -> Option<Spawned> {
+    if !rustix::process::geteuid().is_root() {
+        common::cannot_run("making a PID namespace (unshare -p) needs root");
+        return None;
+    }
+    let link = dir.join(name);
+    std::os::unix::fs::symlink("/bin/sh", &link).unwrap();
+    let mut unshare = Command::new("unshare")
+        .arg("-pf")
+        .arg(&link)
+        .args(["-c", "sleep 600 & wait"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let launcher = unshare.id();
+    let _launcher_guard = Spawned { pid: launcher };
+    let init = common::wait_until(
+        10,
+        "the namespace's init and its child",
+        || {
+            let init = *children_of(launcher).first()?;
+            (!children_of(init).is_empty()).then_some(init)
+        },
+        String::new,
+    );
+    let init_guard = Spawned { pid: init };
+    unshare.kill().unwrap();
+    unshare.wait().unwrap();
+    common::wait_until(
+        10,
+        "the namespace's init adopted",
+        || {
+            common::ppid_of(init)
+                .is_some_and(|p| p != launcher)
+                .then_some(())
+        },
+        String::new,
+    );
+    let status = std::fs::read_to_string(format!("/proc/{init}/status")).unwrap();
+    let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
+    assert!(nspid.ends_with("\t1"), "not a namespace's init: {nspid}");
+    Some(init_guard)
+}
+
+#[test]
+fn the_init_of_a_pid_namespace_is_never_signalled_even_as_a_lingering_orphan() {
+    let hook = Webhook::start();
+    let dir = tempfile::tempdir().unwrap();
+    let tag = unique_pytest_name("nsinit");
+    let Some(init) = spawn_orphaned_namespace_init(dir.path(), &format!("{tag}-init")) else {
+        return;
+    };
+    let (init_start, _) = stat_of(init.pid).unwrap();
+    let child = children_of(init.pid)[0];
+    let (child_start, _) = stat_of(child).unwrap();
+    // The control: an ordinary orphan of the same pattern, which must be terminated.
+    let control = spawn_orphan_sh(dir.path(), &format!("{tag}-control"), "sleep 600 & wait");
+    let d = terminating(
+        &hook,
+        &tag,
+        &["--terminate-after-s", "1", "--kill-after-s", "1"],
+        &[],
+    );
+    let got = hook.wait_for(30, "the control terminated", |d| {
+        d.iter()
+            .any(|v| status_of(v) == "terminated" && v["pid"] == control.pid)
+    });
+    // Two more ticks after the control's end: still nothing for the init.
+    let now = common::heartbeat_ms(&d.heartbeat()).unwrap();
+    let t = d.wait_tick_after(10, now + 1500);
+    d.wait_tick_after(10, t);
+    assert!(alive(init.pid, init_start), "{}", d.log());
+    assert!(alive(child, child_start), "{}", d.log());
+    let log = d.log();
+    for pid in [init.pid, child] {
+        assert!(!log.contains(&format!("sent to pid {pid} ")), "{log}");
+    }
+    // It lingers and is an orphan, so it is alerted, but never promised an end.
+    let firing = got
+        .iter()
+        .find(|v| status_of(v) == "firing" && v["pid"] == init.pid)
+        .unwrap_or_else(|| panic!("no FIRING for the init: {got:?}"));
+    assert_eq!(firing["orphan"], true, "{firing}");
+    assert!(
+        !firing["text"].as_str().unwrap().contains("will terminate"),
+        "{firing}"
+    );
+    assert!(!hook
+        .delivered()
+        .iter()
+        .any(|v| v["pid"] == init.pid && status_of(v) == "terminated"));
+}
