@@ -416,3 +416,92 @@ fn the_init_of_a_pid_namespace_is_never_signalled_even_as_a_lingering_orphan() {
         .iter()
         .any(|v| v["pid"] == init.pid && status_of(v) == "terminated"));
 }
+
+/// `cmd` (the daemon) run through `setpriv` as uid/gid 65534 with no groups: no
+/// capability, so CAP_KILL neither. Its heartbeat's temp dir is opened to it.
+fn as_nobody(cmd: Command) -> Command {
+    use std::os::unix::fs::PermissionsExt;
+    let mut wrapped = Command::new("setpriv");
+    wrapped
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .env_clear();
+    for (k, v) in cmd.get_envs() {
+        let Some(v) = v else { continue };
+        if k == "WATCHDOG_HEARTBEAT_FILE" {
+            let dir = Path::new(v).parent().unwrap();
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        }
+        wrapped.env(k, v);
+    }
+    wrapped
+}
+
+#[test]
+fn without_cap_kill_the_refusal_is_logged_and_the_alerts_go_on_with_no_false_terminated() {
+    if !rustix::process::geteuid().is_root() {
+        common::cannot_run("an orphan of another uid than the daemon's needs root here");
+        return;
+    }
+    let hook = Webhook::start();
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique_pytest_name("nocap");
+    // Root's orphan; the daemon runs as 65534.
+    let orphan = spawn_orphan_sh(dir.path(), &name, "sleep 600 & wait");
+    let (start, _) = stat_of(orphan.pid).unwrap();
+    let url = hook.url();
+    let args = [
+        "--interval-s",
+        "1",
+        "--age-s",
+        "1",
+        "--cooldown-s",
+        "2",
+        "--action",
+        "terminate",
+        "--terminate-after-s",
+        "1",
+        "--kill-after-s",
+        "1",
+        "--webhook-url",
+        &url,
+    ];
+    let mut d = Daemon::start_wrapped(&args, &[("WATCHDOG_PROC_PATTERNS", &name)], as_nobody);
+    let status = common::wait_until(
+        10,
+        "the daemon as uid 65534",
+        || {
+            let s = std::fs::read_to_string(format!("/proc/{}/status", d.pid())).ok()?;
+            s.contains("Uid:\t65534\t65534\t65534\t65534").then_some(s)
+        },
+        || d.log(),
+    );
+    assert!(status.contains("CapEff:\t0000000000000000"), "{status}");
+    for signal in ["SIGTERM", "SIGKILL"] {
+        d.wait_log(
+            30,
+            &format!(
+                "terminate: cannot send {signal} to pid {}: Operation not permitted",
+                orphan.pid
+            ),
+        );
+    }
+    // It keeps alerting: a REMINDER after the refusals, and ticks on.
+    let refused_at = common::heartbeat_ms(&d.heartbeat()).unwrap();
+    hook.wait_for(30, "a REMINDER", |got| {
+        got.iter()
+            .any(|v| status_of(v) == "reminder" && v["pid"] == orphan.pid)
+    });
+    d.wait_tick_after(10, refused_at + 2000);
+    assert!(d.child.try_wait().unwrap().is_none(), "{}", d.log());
+    assert!(alive(orphan.pid, start), "{}", d.log());
+    assert!(!d.log().contains("sent to pid"), "{}", d.log());
+    // Ended by someone else, its alert is resolved, not "terminated".
+    common::kill(orphan.pid);
+    let got = hook.wait_for(30, "RESOLVED", |got| {
+        got.iter().any(|v| status_of(v) == "resolved")
+    });
+    assert!(got.iter().all(|v| status_of(v) != "terminated"), "{got:?}");
+    assert!(d.child.try_wait().unwrap().is_none(), "{}", d.log());
+}
