@@ -438,18 +438,9 @@ fn as_nobody(cmd: Command) -> Command {
     wrapped
 }
 
-#[test]
-fn without_cap_kill_the_refusal_is_logged_and_the_alerts_go_on_with_no_false_terminated() {
-    if !rustix::process::geteuid().is_root() {
-        common::cannot_run("an orphan of another uid than the daemon's needs root here");
-        return;
-    }
-    let hook = Webhook::start();
-    let dir = tempfile::tempdir().unwrap();
-    let name = unique_pytest_name("nocap");
-    // Root's orphan; the daemon runs as 65534.
-    let orphan = spawn_orphan_sh(dir.path(), &name, "sleep 600 & wait");
-    let (start, _) = stat_of(orphan.pid).unwrap();
+/// A terminating daemon as uid 65534 (checked in its `/proc` status, with no effective
+/// capability), scanning every second, with a 2 s cooldown so REMINDERs come.
+fn terminating_as_nobody(hook: &Webhook, pattern: &str) -> Daemon {
     let url = hook.url();
     let args = [
         "--interval-s",
@@ -467,7 +458,7 @@ fn without_cap_kill_the_refusal_is_logged_and_the_alerts_go_on_with_no_false_ter
         "--webhook-url",
         &url,
     ];
-    let mut d = Daemon::start_wrapped(&args, &[("WATCHDOG_PROC_PATTERNS", &name)], as_nobody);
+    let d = Daemon::start_wrapped(&args, &[("WATCHDOG_PROC_PATTERNS", pattern)], as_nobody);
     let status = common::wait_until(
         10,
         "the daemon as uid 65534",
@@ -478,6 +469,43 @@ fn without_cap_kill_the_refusal_is_logged_and_the_alerts_go_on_with_no_false_ter
         || d.log(),
     );
     assert!(status.contains("CapEff:\t0000000000000000"), "{status}");
+    d
+}
+
+/// The FIRING said lingerwatch would terminate `pid`; once the kernel refused, a REMINDER
+/// comes that no longer says so, and none after it does.
+fn reminders_stop_promising_an_end(hook: &Webhook, pid: u32) {
+    let promises = |v: &serde_json::Value| {
+        v["text"]
+            .as_str()
+            .unwrap()
+            .contains("lingerwatch will terminate it")
+    };
+    let quiet =
+        |v: &serde_json::Value| status_of(v) == "reminder" && v["pid"] == pid && !promises(v);
+    let got = hook.wait_for(30, "a REMINDER that no longer promises an end", |got| {
+        got.iter().any(quiet)
+    });
+    let firing = got.iter().find(|v| status_of(v) == "firing").unwrap();
+    assert!(promises(firing), "{firing}");
+    let first = got.iter().position(quiet).unwrap();
+    let later: Vec<_> = got.iter().skip(first).filter(|v| promises(v)).collect();
+    assert!(later.is_empty(), "{later:?}");
+}
+
+#[test]
+fn without_cap_kill_the_refusal_is_logged_and_the_alerts_go_on_with_no_false_terminated() {
+    if !rustix::process::geteuid().is_root() {
+        common::cannot_run("an orphan of another uid than the daemon's needs root here");
+        return;
+    }
+    let hook = Webhook::start();
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique_pytest_name("nocap");
+    // Root's orphan; the daemon runs as 65534.
+    let orphan = spawn_orphan_sh(dir.path(), &name, "sleep 600 & wait");
+    let (start, _) = stat_of(orphan.pid).unwrap();
+    let mut d = terminating_as_nobody(&hook, &name);
     for signal in ["SIGTERM", "SIGKILL"] {
         d.wait_log(
             30,
@@ -489,10 +517,7 @@ fn without_cap_kill_the_refusal_is_logged_and_the_alerts_go_on_with_no_false_ter
     }
     // It keeps alerting: a REMINDER after the refusals, and ticks on.
     let refused_at = common::heartbeat_ms(&d.heartbeat()).unwrap();
-    hook.wait_for(30, "a REMINDER", |got| {
-        got.iter()
-            .any(|v| status_of(v) == "reminder" && v["pid"] == orphan.pid)
-    });
+    reminders_stop_promising_an_end(&hook, orphan.pid);
     d.wait_tick_after(10, refused_at + 2000);
     assert!(d.child.try_wait().unwrap().is_none(), "{}", d.log());
     assert!(alive(orphan.pid, start), "{}", d.log());
