@@ -437,6 +437,22 @@ for h in e2e-nocap e2e-uidcap e2e-alert; do
   [ "$(count_from "$h" firing)" = 1 ] || fail "$h: not one FIRING: $(statuses_from "$h" | tr '\n' ' ')"
   if statuses_from "$h" | grep -qvx 'firing\|reminder'; then fail "$h sent: $(statuses_from "$h" | tr '\n' ' ')"; fi
 done
+# Only a sidecar that would terminate promises it, and only until the kernel refuses.
+bodies > "$work/all.jsonl"
+python3 - "$work/all.jsonl" <<'PY' || fail "what the sidecars that may not signal said"
+import json, sys
+bodies = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def said(host):
+    return ["lingerwatch will terminate it" in b["text"] for b in bodies if b.get("host") == host]
+checks = {
+    "nocap: promised, then no more": said("e2e-nocap")[0] and not said("e2e-nocap")[-1],
+    "uidcap: promised, then no more": said("e2e-uidcap")[0] and not said("e2e-uidcap")[-1],
+    "alert: never promised": not any(said("e2e-alert")),
+}
+bad = [k for k, ok in checks.items() if not ok]
+if bad:
+    sys.exit("failed: " + ", ".join(bad))
+PY
 docker exec "$wl_spare" sh -c 'kill -0 $(cat /tmp/b.pid)' || fail "the spared orphan was signalled"
 for svc in lw-nocap lw-uidcap; do
   if svc_log "$svc" | grep -q 'sent to pid'; then fail "$svc says it signalled: $(svc_log "$svc" | grep 'sent to pid')"; fi
