@@ -55,6 +55,8 @@ pub enum Spared {
     NeverTerminate,
     /// Its files could not be read to check the above.
     Unreadable,
+    /// The kernel refused its SIGTERM (`EPERM`: another user's process, no `CAP_KILL`).
+    Refused,
 }
 
 impl Spared {
@@ -68,6 +70,7 @@ impl Spared {
             Spared::Excluded => "an exclude pattern matches it",
             Spared::NeverTerminate => "a WATCHDOG_PROC_NEVER_TERMINATE pattern matches it",
             Spared::Unreadable => "its files could not be read",
+            Spared::Refused => "the kernel refused to signal it",
         }
     }
 }

@@ -345,12 +345,17 @@ impl Terminator {
                     m.pid,
                     m.start_ticks
                 ),
-                Sent::Failed(e) => log!(
-                    "terminate: cannot send {} to pid {}: {}",
-                    signal.name(),
-                    m.pid,
-                    std::io::Error::from_raw_os_error(e)
-                ),
+                Sent::Failed(e) => {
+                    log!(
+                        "terminate: cannot send {} to pid {}: {}",
+                        signal.name(),
+                        m.pid,
+                        std::io::Error::from_raw_os_error(e)
+                    );
+                    if m == top {
+                        given_up(&mut self.verdicts, table, top);
+                    }
+                }
             }
         }
     }
@@ -411,6 +416,19 @@ impl Terminator {
             }
         }
     }
+}
+
+/// A signal to `top` failed and is never tried again: from now on its messages no
+/// longer say lingerwatch will terminate it (they said so while it was going to).
+fn given_up(
+    verdicts: &mut heapless::Vec<(ProcessKey, Option<Spared>), ALERT_CAPACITY>,
+    table: &mut AlertTable,
+    top: ProcessKey,
+) {
+    if let Some((_, v)) = verdicts.iter_mut().find(|(k, _)| *k == top) {
+        *v = Some(Spared::Refused);
+    }
+    table.set_terminate_at(top, None);
 }
 
 /// Start time and parent from `/proc/<pid>/stat`.
