@@ -80,6 +80,10 @@ pub(crate) fn write_text<W: uWrite + ?Sized>(
     match &msg.subject {
         Subject::Process(f) => {
             write_details(w, ctx, t, f)?;
+            // Commands to look at or stop the process, while it lives.
+            if msg.kind != Kind::Resolved {
+                write_commands(w, t, f)?;
+            }
             write_terminate_at(w, t, msg)?;
         }
         Subject::Untracked(_) => uwrite!(w, "\n{}", t.untracked_hint)?,
@@ -145,6 +149,10 @@ fn write_details<W: uWrite + ?Sized>(
         uwrite!(w, "\n{}: ", t.started)?;
         write_rfc3339(w, start)?;
     }
+    Ok(())
+}
+
+fn write_commands<W: uWrite + ?Sized>(w: &mut W, t: &Words, f: &Found) -> Result<(), W::Error> {
     uwrite!(w, "\n{}: ps -o pid,ppid,etime,args -p {}", t.look, f.pid)?;
     uwrite!(w, "\n{}: kill -TERM {}", t.stop, f.pid)
 }
