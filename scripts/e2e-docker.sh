@@ -12,7 +12,12 @@
 # init, and lingerwatch saw the agent die; parent tini, the workload's container id), the
 # same for a workload whose PID 1 is a shell (no name in any list), RESOLVED after the
 # process is killed, `docker stop` within 2 s, a healthy health check, and the PID
-# namespace warning of a lingerwatch without pid: host. Everything it creates is removed
+# namespace warning of a lingerwatch without pid: host. Then WATCHDOG_PROC_ACTION=terminate
+# (issue 24) on two more tini workloads: a sidecar as uid 0 with only KILL (cap_add)
+# SIGTERMs the orphan and its child, tini stays, and the webhook gets "terminated";
+# sidecars as uid 65534 without KILL, and with KILL added (Docker leaves it out of the
+# effective set of a non-root user: checked in /proc), log the refusal and keep alerting;
+# one with KILL but the default action never signals. Everything it creates is removed
 # on exit, pass or fail. Skipped with one line when no Docker engine answers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +45,7 @@ fi
 tag="e2e$$$(date +%s)"
 project="lwe2e${tag}"
 work=$(mktemp -d)
-fail() { echo "e2e-docker: FAIL: $*"; compose -p "$project" -f "$work/compose.yml" logs --no-color lingerwatch 2>/dev/null | tail -20 || true; exit 1; }
+fail() { echo "e2e-docker: FAIL: $*"; compose -p "$project" -f "$work/compose.yml" logs --no-color lingerwatch lw-kill lw-nocap lw-uidcap lw-alert 2>/dev/null | tail -40 || true; exit 1; }
 cleanup() {
   compose -p "$project" -f "$work/compose.yml" down -v --remove-orphans -t 1 >/dev/null 2>&1 || true
   docker rm -f "${project}-nopid" >/dev/null 2>&1 || true
@@ -105,6 +110,26 @@ done
 
 pattern="pytest-e2e-$tag"
 cat > "$work/compose.yml" <<YAML
+# The sidecars of the terminate case (below) differ from this only where they say.
+x-lw-term: &lw-term
+  image: lingerwatch:dev
+  pid: host
+  read_only: true
+  cap_drop: [ALL]
+  security_opt: ["no-new-privileges:true"]
+  user: "65534:65534"
+  tmpfs: ["/tmp:size=1m,mode=1777"]
+  depends_on: [receiver]
+  environment: &lw-term-env
+    WATCHDOG_PROC_PATTERNS: "pytest-ts-$tag"
+    WATCHDOG_PROC_AGE_S: "2"
+    WATCHDOG_PROC_INTERVAL_S: "1"
+    WATCHDOG_PROC_ORPHANS_ONLY: "true"
+    WATCHDOG_PROC_COOLDOWN_S: "3"
+    WATCHDOG_PROC_ACTION: "terminate"
+    WATCHDOG_PROC_TERMINATE_AFTER_S: "2"
+    WATCHDOG_PROC_KILL_AFTER_S: "2"
+    WATCHDOG_WEBHOOK_URL: "http://receiver:8080/cgi-bin/hook"
 services:
   workload:
     image: lingerwatch-e2e-workload:$tag
@@ -143,6 +168,52 @@ services:
       interval: 1s
       timeout: 2s
       retries: 3
+  # WATCHDOG_PROC_ACTION=terminate (issue 24). Two more workloads, each with tini as
+  # PID 1 and its own pattern: one for the sidecar that may end it, one that three
+  # sidecars watch but none may signal.
+  workload-kill:
+    image: lingerwatch-e2e-workload:$tag
+    environment:
+      TAG: "tk-$tag"
+    tmpfs: ["/tmp"]
+  workload-spare:
+    image: lingerwatch-e2e-workload:$tag
+    environment:
+      TAG: "ts-$tag"
+    tmpfs: ["/tmp"]
+  # The README's form for terminate: uid 0, every capability dropped but KILL.
+  lw-kill:
+    <<: *lw-term
+    user: "0:0"
+    cap_add: [KILL]
+    environment:
+      <<: *lw-term-env
+      WATCHDOG_PROC_PATTERNS: "pytest-tk-$tag"
+      WATCHDOG_HOST_LABEL: "e2e-kill"
+  # terminate asked, but as uid 65534 with no capability: the workload's root-owned
+  # pytest cannot be signalled.
+  lw-nocap:
+    <<: *lw-term
+    environment:
+      <<: *lw-term-env
+      WATCHDOG_HOST_LABEL: "e2e-nocap"
+  # KILL added, but for uid 65534: Docker puts it in the bounding set only (the README's
+  # claim, checked here), so it is as powerless as lw-nocap.
+  lw-uidcap:
+    <<: *lw-term
+    cap_add: [KILL]
+    environment:
+      <<: *lw-term-env
+      WATCHDOG_HOST_LABEL: "e2e-uidcap"
+  # All the privilege of lw-kill, but the default action: it alerts, never signals.
+  lw-alert:
+    <<: *lw-term
+    user: "0:0"
+    cap_add: [KILL]
+    environment:
+      <<: *lw-term-env
+      WATCHDOG_PROC_ACTION: "alert"
+      WATCHDOG_HOST_LABEL: "e2e-alert"
 YAML
 compose -p "$project" -f "$work/compose.yml" up -d >/dev/null 2>&1 || compose -p "$project" -f "$work/compose.yml" up -d
 cid() { compose -p "$project" -f "$work/compose.yml" ps -q "$1"; }
@@ -278,4 +349,116 @@ case "$out" in
   *"pid: host"*"hostPID: true"*) echo "e2e-docker: without pid: host it warns: $(grep -m1 warning <<<"$out")" ;;
   *) fail "no PID namespace warning: $out" ;;
 esac
+
+# --- WATCHDOG_PROC_ACTION=terminate (issue 24) ---
+svc_log() { compose -p "$project" -f "$work/compose.yml" logs --no-color "$1" 2>/dev/null; }
+svc_log_has() { svc_log "$1" | grep -qF "$2"; }
+# The statuses the receiver got from the sidecar labelled $1, one a line.
+statuses_from() {
+  bodies | python3 -c '
+import json, sys
+for line in sys.stdin:
+    line = line.strip()
+    if line:
+        b = json.loads(line)
+        if b.get("host") == sys.argv[1]:
+            print(b["status"])
+' "$1"
+}
+count_from() { statuses_from "$1" | grep -cx "$2" || true; }
+# What the kernel says of a sidecar (when this shell shares the engine's PID namespace).
+caps_of() { # caps_of SERVICE -> "uid CapEff CapBnd", or nothing
+  local id pid
+  id=$(docker inspect -f '{{.Id}}' "$(cid "$1")")
+  pid=$(docker inspect -f '{{.State.Pid}}' "$id")
+  grep -qs "$id" "/proc/$pid/cgroup" || return 0
+  awk '/^Uid:/ {u=$2} /^CapEff:/ {e=$2} /^CapBnd:/ {b=$2} END {print u, e, b}' "/proc/$pid/status"
+}
+for svc in lw-kill lw-nocap lw-uidcap lw-alert; do
+  wait_for 20 "$svc to start" svc_log_has "$svc" "seccomp: on"
+done
+# CAP_KILL is bit 5. As uid 0 the added KILL is effective; as uid 65534 it is in the
+# bounding set only: Docker hands added capabilities to root alone.
+for want in "lw-kill 0 0000000000000020 0000000000000020" \
+  "lw-uidcap 65534 0000000000000000 0000000000000020" \
+  "lw-nocap 65534 0000000000000000 0000000000000000"; do
+  got=$(caps_of "${want%% *}")
+  [ -z "$got" ] || [ "${want%% *} $got" = "$want" ] || fail "uid CapEff CapBnd of ${want%% *}: $got, expected ${want#* }"
+  [ -z "$got" ] || echo "e2e-docker: ${want%% *}: uid ${got%% *}, CapEff/CapBnd ${got#* }"
+done
+
+wl_kill=$(cid workload-kill); wl_spare=$(cid workload-spare)
+wait_for 20 "the terminate workloads' pytest" sh -c "docker exec $wl_kill cat /tmp/b.pid && docker exec $wl_spare cat /tmp/b.pid" >/dev/null
+kill_orphan=$(docker top "$wl_kill" -eo pid,args | awk -v p="pytest-tk-$tag" 'index($0, p) {print $1; exit}')
+spare_orphan=$(docker top "$wl_spare" -eo pid,args | awk -v p="pytest-ts-$tag" 'index($0, p) {print $1; exit}')
+[ -n "$kill_orphan" ] && [ -n "$spare_orphan" ] || fail "cannot find the terminate workloads' pytest"
+echo "e2e-docker: SIGKILL the agents of the terminate workloads; tini adopts their pytest (pids $kill_orphan, $spare_orphan)"
+docker exec "$wl_kill" sh -c 'kill -9 $(cat /tmp/a.pid)'
+docker exec "$wl_spare" sh -c 'kill -9 $(cat /tmp/a.pid)'
+
+terminated_by_kill() { [ "$(count_from e2e-kill terminated)" -ge 1 ]; }
+wait_for 30 "the terminated message from the sidecar with KILL" terminated_by_kill
+bodies > "$work/all.jsonl"
+python3 - "$work/all.jsonl" "$kill_orphan" <<'PY' || fail "terminated body: $(grep '"terminated"' "$work/all.jsonl")"
+import json, sys
+path, pid = sys.argv[1:]
+mine = [json.loads(l) for l in open(path) if l.strip()]
+mine = [b for b in mine if b.get("host") == "e2e-kill"]
+firing = [b for b in mine if b["status"] == "firing"]
+ended = [b for b in mine if b["status"] == "terminated"]
+checks = {
+    "one firing first": len(firing) == 1 and mine[0] is firing[0],
+    "the firing says it will terminate": "lingerwatch will terminate it" in firing[0]["text"],
+    "one terminated": len(ended) == 1,
+    "terminated names the orphan": ended[0]["pid"] == int(pid),
+    "by SIGTERM": ended[0].get("signal") == "SIGTERM",
+    "terminated text": ended[0]["text"].startswith("[TERMINATED]") and "SIGTERM" in ended[0]["text"],
+    "no resolved": not any(b["status"] == "resolved" for b in mine),
+}
+bad = [k for k, ok in checks.items() if not ok]
+if bad:
+    sys.exit("failed: " + ", ".join(bad))
+PY
+svc_log_has lw-kill "terminate: SIGTERM sent to pid $kill_orphan " || fail "no SIGTERM log line: $(svc_log lw-kill | tail -5)"
+# The orphan and its child (the workload's other sleep is the orchestrator's 3600).
+orphan_gone() { ! docker top "$wl_kill" -eo pid,args | grep -qF -e "pytest-tk-$tag" -e "sleep 100000"; }
+wait_for 10 "the orphan and its child to be gone" orphan_gone
+docker top "$wl_kill" -eo pid,args | awk '$2 == "/tini" {f = 1} END {exit !f}' || fail "tini (the workload's init) is gone"
+echo "e2e-docker: terminate with KILL as uid 0: SIGTERM sent to pid $kill_orphan, webhook got \"terminated\", tini still runs"
+
+# Refused without the capability: a clear line, and the alert goes on (a REMINDER after
+# the 3 s cooldown), never a "terminated".
+for svc in lw-nocap lw-uidcap; do
+  wait_for 20 "$svc's refusal" svc_log_has "$svc" "cannot send SIGTERM to pid $spare_orphan: Operation not permitted"
+done
+reminded() { for h in e2e-nocap e2e-uidcap e2e-alert; do [ "$(count_from "$h" reminder)" -ge 1 ] || return 1; done; }
+wait_for 30 "a REMINDER from each sidecar that may not signal" reminded
+for h in e2e-nocap e2e-uidcap e2e-alert; do
+  [ "$(count_from "$h" firing)" = 1 ] || fail "$h: not one FIRING: $(statuses_from "$h" | tr '\n' ' ')"
+  if statuses_from "$h" | grep -qvx 'firing\|reminder'; then fail "$h sent: $(statuses_from "$h" | tr '\n' ' ')"; fi
+done
+# Only a sidecar that would terminate promises it, and only until the kernel refuses.
+bodies > "$work/all.jsonl"
+python3 - "$work/all.jsonl" <<'PY' || fail "what the sidecars that may not signal said"
+import json, sys
+bodies = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def said(host):
+    return ["lingerwatch will terminate it" in b["text"] for b in bodies if b.get("host") == host]
+checks = {
+    "nocap: promised, then no more": said("e2e-nocap")[0] and not said("e2e-nocap")[-1],
+    "uidcap: promised, then no more": said("e2e-uidcap")[0] and not said("e2e-uidcap")[-1],
+    "alert: never promised": not any(said("e2e-alert")),
+}
+bad = [k for k, ok in checks.items() if not ok]
+if bad:
+    sys.exit("failed: " + ", ".join(bad))
+PY
+docker exec "$wl_spare" sh -c 'kill -0 $(cat /tmp/b.pid)' || fail "the spared orphan was signalled"
+for svc in lw-nocap lw-uidcap; do
+  if svc_log "$svc" | grep -q 'sent to pid'; then fail "$svc says it signalled: $(svc_log "$svc" | grep 'sent to pid')"; fi
+  [ "$(docker inspect -f '{{.State.Running}} {{.RestartCount}}' "$(cid "$svc")")" = "true 0" ] || fail "$svc is not running"
+done
+if svc_log lw-alert | grep -q 'terminate: \|SIGTERM\|SIGKILL'; then fail "lw-alert (action alert) logged: $(svc_log lw-alert | grep 'terminate: \|SIGTERM\|SIGKILL')"; fi
+echo "e2e-docker: terminate without an effective KILL (uid 65534, with or without cap_add): refused with a log line, alerts go on; action alert with KILL: never signals"
+
 echo "e2e-docker: all assertions passed"

@@ -17,9 +17,10 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
 fi
-if ! rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then
-  rustup target add x86_64-unknown-linux-musl
-fi
+# musl for the static binary; a target with no OS for the no_std core's check.
+for target in x86_64-unknown-linux-musl x86_64-unknown-none; do
+  rustup target list --installed | grep -qx "$target" || rustup target add "$target"
+done
 if [ "${1:-}" != "--build" ]; then
   for c in rustfmt clippy; do
     rustup component list --installed | grep -q "^$c" || rustup component add "$c"

@@ -16,6 +16,9 @@ step "cargo clippy (all targets, -D warnings; HTTPS and HTTP-only builds)"
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --all-targets --no-default-features -- -D warnings
 
+step "the pure core builds without std (x86_64-unknown-none, issue 20)"
+scripts/check-no-std.sh
+
 step "cargo test"
 cargo test --locked
 

@@ -10,6 +10,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::alert::policy::Threshold;
+// The formats and languages are the renderers'; settings name them.
+pub use crate::deliver::render::{Format, Lang, HOST_LABEL_MAX, TELEGRAM_CHAT_ID_MAX};
 use crate::deliver::url::{Masking, Scheme, UrlError, WebhookUrl};
 use crate::host::metrics::TOP_MAX;
 use crate::proc::found::{InitNames, ScanConfig};
@@ -28,12 +30,6 @@ pub struct Setting {
     pub help: &'static str,
 }
 
-/// The longest host label (a DNS name's limit): every field of a body is bounded.
-pub const HOST_LABEL_MAX: usize = 253;
-/// The longest Telegram chat id the renderers make room for (ids are numbers, `@channel`
-/// names at most 32).
-pub const TELEGRAM_CHAT_ID_MAX: usize = 64;
-
 pub const DEFAULT_INIT_NAMES: &str = "tini,dumb-init,docker-init,catatonit,systemd,init";
 
 pub const SETTINGS: &[Setting] = &[
@@ -44,6 +40,10 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "WATCHDOG_PROC_AGE_S", flag: "--age-s", default: "", help: "the same threshold in seconds; overrides WATCHDOG_PROC_AGE_MIN (either flag overrides both)" },
     Setting { env: "WATCHDOG_PROC_ORPHANS_ONLY", flag: "--orphans-only", default: "false", help: "only orphans (adopted by an init, session leader gone, or launcher dead) qualify" },
     Setting { env: "WATCHDOG_PROC_INIT_NAMES", flag: "--init-names", default: DEFAULT_INIT_NAMES, help: "comms of inits and subreapers that adopt orphans, at least one (a PID namespace's init is found without a name)" },
+    Setting { env: "WATCHDOG_PROC_ACTION", flag: "--action", default: "alert", help: "alert (only tell: never signals anything) or terminate (also SIGTERM a lingering orphan and its descendants once alerted for WATCHDOG_PROC_TERMINATE_AFTER_S, then SIGKILL what is left; needs CAP_KILL, see the README)" },
+    Setting { env: "WATCHDOG_PROC_TERMINATE_AFTER_S", flag: "--terminate-after-s", default: "3600", help: "with terminate: seconds a lingering orphan is alerted before SIGTERM" },
+    Setting { env: "WATCHDOG_PROC_KILL_AFTER_S", flag: "--kill-after-s", default: "30", help: "with terminate: seconds after SIGTERM before SIGKILL to what is left of its tree" },
+    Setting { env: "WATCHDOG_PROC_NEVER_TERMINATE", flag: "--never-terminate", default: "", help: "with terminate: comma-separated substrings of the cmdline of processes never signalled, alerted all the same (flag repeatable)" },
     Setting { env: "WATCHDOG_PROC_ROOT", flag: "--proc-root", default: "/proc", help: "where the host's /proc is mounted" },
     Setting { env: "WATCHDOG_KUBELET_PODS_DIR", flag: "--kubelet-pods-dir", default: "/var/log/pods", help: "the kubelet's pod log directory (<namespace>_<pod>_<uid>), read to name the pod of a process; missing is fine (not a Kubernetes node)" },
     Setting { env: "WATCHDOG_PROC_INTERVAL_S", flag: "--interval-s", default: "30", help: "seconds between scans" },
@@ -229,47 +229,6 @@ pub fn parse_chat_id(s: &str) -> Result<String, Expected> {
 const CHAT_ID_LONGEST: usize = 33;
 const _: () = assert!(CHAT_ID_LONGEST <= TELEGRAM_CHAT_ID_MAX);
 
-/// Where alerts go and in what shape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub enum Format {
-    Json,
-    Slack,
-    Discord,
-    Telegram,
-    Alertmanager,
-}
-
-impl Format {
-    /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 5] = [
-        Format::Json,
-        Format::Slack,
-        Format::Discord,
-        Format::Telegram,
-        Format::Alertmanager,
-    ];
-
-    /// How logs mask a webhook URL of this format: a chat hook's path is its secret on
-    /// any host; a generic receiver's path is shown.
-    pub fn masking(self) -> Masking {
-        match self {
-            Format::Json | Format::Alertmanager => Masking::ByHost,
-            Format::Slack | Format::Discord | Format::Telegram => Masking::Chat,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Slack => "slack",
-            Format::Discord => "discord",
-            Format::Telegram => "telegram",
-            Format::Alertmanager => "alertmanager",
-        }
-    }
-}
-
 pub fn parse_format(s: &str) -> Result<Format, Expected> {
     let s = s.trim();
     Format::ALL
@@ -278,22 +237,6 @@ pub fn parse_format(s: &str) -> Result<Format, Expected> {
         .ok_or(Expected(
             "one of json, slack, discord, telegram, alertmanager",
         ))
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub enum Lang {
-    En,
-    Ru,
-}
-
-impl Lang {
-    pub fn name(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Ru => "ru",
-        }
-    }
 }
 
 pub fn parse_lang(s: &str) -> Result<Lang, Expected> {
@@ -451,6 +394,14 @@ pub struct Config {
     /// Run this many ticks back to back, then exit (benchmarks).
     pub ticks: Option<u64>,
     pub dry_run: bool,
+    /// What to do about a lingering orphan besides telling (issue 24).
+    pub action: Action,
+    /// Seconds a lingering orphan is FIRING before SIGTERM (with [`Action::Terminate`]).
+    pub terminate_after_s: u64,
+    /// Seconds after SIGTERM before SIGKILL.
+    pub kill_after_s: u64,
+    /// Processes never signalled.
+    pub never_terminate: PatternSet,
     /// What `__sandbox-probe` tries.
     pub probe: Option<String>,
 }
@@ -501,6 +452,10 @@ impl Config {
             once: false,
             ticks: None,
             dry_run: false,
+            action: Action::Alert,
+            terminate_after_s: 0,
+            kill_after_s: 0,
+            never_terminate: PatternSet::new(),
             probe: None,
         }
     }
@@ -512,6 +467,27 @@ const COOLDOWN_EXPECTED: &str = "a whole number of seconds, 0 to 31536000 (e.g. 
 const CORES_EXPECTED: &str = "a number of CPU cores, at most 3 decimals (e.g. 0.5)";
 const SCANS_EXPECTED: &str = "a whole number of scans, 1 to 1000 (e.g. 3)";
 const TOP_EXPECTED: &str = "a whole number of process trees, 0 to 20 (e.g. 5)";
+const TERMINATE_AFTER_EXPECTED: &str = "a whole number of seconds, 0 to 31536000 (e.g. 3600)";
+const KILL_AFTER_EXPECTED: &str = "a whole number of seconds, 0 to 86400 (e.g. 30)";
+const ACTION_EXPECTED: &str = "alert or terminate";
+
+/// What to do about a lingering orphan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Tell, never signal anything (the default).
+    Alert,
+    /// Tell, then SIGTERM (and later SIGKILL) a lingering orphan's tree.
+    Terminate,
+}
+
+pub(crate) fn parse_action(s: &str) -> Result<Action, Expected> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "alert" => Ok(Action::Alert),
+        "terminate" => Ok(Action::Terminate),
+        _ => Err(Expected(ACTION_EXPECTED)),
+    }
+}
+
 const TIMEOUT_EXPECTED: &str = "a whole number of seconds, 1 to 300 (e.g. 5)";
 const HOST_LABEL_EXPECTED: &str =
     "at most 253 bytes of printable text (no control characters), e.g. ci-runner-07";
@@ -520,6 +496,26 @@ const WEBHOOKS_EXPECTED: &str = "at most 4 comma-separated http:// or https:// U
 /// CPU cores as a decimal (`0.5`, `2`, `1.25`), in milli-cores.
 pub(crate) fn parse_cores(s: &str) -> Result<MilliCores, Expected> {
     millicores_from_decimal(s.trim().as_bytes()).ok_or(Expected(CORES_EXPECTED))
+}
+
+/// The settings of issue 22: what a lingering tree costs, when it is critical, whose pod
+/// it is, how many trees the textfile shows.
+fn apply_usage(c: &mut Config, env: &str, v: &str) -> Result<(), Expected> {
+    match env {
+        "WATCHDOG_PROC_CRITICAL_CORES" => c.severity.critical_millicores = parse_cores(v)?,
+        "WATCHDOG_PROC_CRITICAL_SCANS" => {
+            let n = parse_u64_in(v, 1, 1000, SCANS_EXPECTED)?;
+            c.severity.critical_scans = u16::try_from(n).map_err(|_| Expected(SCANS_EXPECTED))?;
+        }
+        "WATCHDOG_PROC_MIN_CORES" => c.min_millicores = parse_cores(v)?,
+        "WATCHDOG_KUBELET_PODS_DIR" => c.kubelet_pods_dir = PathBuf::from(v.trim()),
+        "WATCHDOG_TEXTFILE_TOP" => {
+            let n = parse_u64_in(v, 0, TOP_MAX as u64, TOP_EXPECTED)?;
+            c.textfile_top = usize::try_from(n).map_err(|_| Expected(TOP_EXPECTED))?;
+        }
+        _ => return Err(Expected("a known setting")),
+    }
+    Ok(())
 }
 
 /// The host label: bounded, so every body field is, and printable.
@@ -565,6 +561,7 @@ impl ListSetting {
 struct Builder {
     patterns: ListSetting,
     exclude: ListSetting,
+    never: ListSetting,
     webhooks: ListSetting,
     /// The threshold in seconds from `WATCHDOG_PROC_AGE_MIN`, `WATCHDOG_PROC_AGE_S` and
     /// either flag: the flag wins over both variables, seconds over minutes between them.
@@ -584,6 +581,7 @@ impl Builder {
         let mut b = Builder {
             patterns: ListSetting::default(),
             exclude: ListSetting::default(),
+            never: ListSetting::default(),
             webhooks: ListSetting::default(),
             age_min_var_s: None,
             age_s_var: None,
@@ -617,22 +615,20 @@ impl Builder {
             "WATCHDOG_PROC_ORPHANS_ONLY" => c.threshold.orphans_only = parse_bool(v)?,
             "WATCHDOG_PROC_INIT_NAMES" => c.scan.init_names = parse_init_names(v)?,
             "WATCHDOG_PROC_ROOT" => c.proc_root = PathBuf::from(v),
-            "WATCHDOG_KUBELET_PODS_DIR" => c.kubelet_pods_dir = PathBuf::from(v.trim()),
+            "WATCHDOG_PROC_ACTION" => c.action = parse_action(v)?,
+            "WATCHDOG_PROC_TERMINATE_AFTER_S" => {
+                c.terminate_after_s = parse_u64_in(v, 0, 31_536_000, TERMINATE_AFTER_EXPECTED)?
+            }
+            "WATCHDOG_PROC_KILL_AFTER_S" => {
+                c.kill_after_s = parse_u64_in(v, 0, 86_400, KILL_AFTER_EXPECTED)?
+            }
+            "WATCHDOG_PROC_NEVER_TERMINATE" => self.never.set(source, v),
             "WATCHDOG_PROC_INTERVAL_S" => {
                 c.interval_s = parse_u64_in(v, 1, 86_400, INTERVAL_EXPECTED)?
             }
             "WATCHDOG_PROC_COOLDOWN_S" => {
                 c.cooldown_s = parse_u64_in(v, 0, 31_536_000, COOLDOWN_EXPECTED)?
             }
-            "WATCHDOG_PROC_CRITICAL_CORES" => {
-                c.severity.critical_millicores = parse_cores(v)?;
-            }
-            "WATCHDOG_PROC_CRITICAL_SCANS" => {
-                let n = parse_u64_in(v, 1, 1000, SCANS_EXPECTED)?;
-                c.severity.critical_scans =
-                    u16::try_from(n).map_err(|_| Expected(SCANS_EXPECTED))?;
-            }
-            "WATCHDOG_PROC_MIN_CORES" => c.min_millicores = parse_cores(v)?,
             "WATCHDOG_WEBHOOK_FORMAT" => c.format = parse_format(v)?,
             "WATCHDOG_WEBHOOK_CA_FILE" => c.ca_file = Some(parse_ca_file(v)?),
             "WATCHDOG_WEBHOOK_TIMEOUT_S" => {
@@ -650,12 +646,8 @@ impl Builder {
                 }
             }
             "WATCHDOG_TEXTFILE" => c.textfile = Some(parse_textfile(v)?),
-            "WATCHDOG_TEXTFILE_TOP" => {
-                let n = parse_u64_in(v, 0, TOP_MAX as u64, TOP_EXPECTED)?;
-                c.textfile_top = usize::try_from(n).map_err(|_| Expected(TOP_EXPECTED))?;
-            }
             "WATCHDOG_CGROUP_ROOT" => c.cgroup_root = PathBuf::from(v.trim()),
-            _ => return Err(Expected("a known setting")),
+            _ => return apply_usage(c, env, v),
         }
         Ok(())
     }
@@ -797,6 +789,10 @@ impl Builder {
             return Err(ConfigError::new(&src, &list, Expected(PATTERN_EXPECTED)));
         }
         fill_patterns(&mut cfg.scan.exclude, &self.exclude.sources("--exclude"))?;
+        fill_patterns(
+            &mut cfg.never_terminate,
+            &self.never.sources("--never-terminate"),
+        )?;
         let masking = cfg.format.masking();
         cfg.webhook_urls = webhook_list(core::mem::take(&mut self.webhooks), masking)?;
         if cfg.format == Format::Telegram
@@ -827,7 +823,12 @@ const SWITCHES: &[&str] = &[
 ];
 
 /// The flags that may be given more than once: each adds to a list.
-const REPEATABLE: &[&str] = &["--pattern", "--exclude", "--webhook-url"];
+const REPEATABLE: &[&str] = &[
+    "--pattern",
+    "--exclude",
+    "--webhook-url",
+    "--never-terminate",
+];
 
 /// Pairs of flags that set the same thing.
 const TWINS: &[(&str, &str)] = &[("--age-min", "--age-s")];

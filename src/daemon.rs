@@ -18,6 +18,7 @@ use crate::deliver::courier::{Courier, RenderSettings, Shared};
 use crate::host::heartbeat::record::{Flags, Record};
 use crate::host::heartbeat::Heartbeat;
 use crate::host::signals::Signals;
+use crate::host::terminate::Terminator;
 use crate::log;
 use crate::proc::found::{ScanError, ScanReport};
 use crate::proc::lineage::Launchers;
@@ -63,6 +64,8 @@ pub struct Daemon<'a> {
     /// The metrics textfile, when configured.
     exposition: Option<exposition::Exposition>,
     memory: limit::MemoryLimit,
+    /// With `WATCHDOG_PROC_ACTION=terminate`.
+    terminator: Option<Box<Terminator>>,
     record: Record,
     said: Said,
     next_tick_ms: u64,
@@ -92,7 +95,7 @@ pub fn run(cfg: &Config) -> u8 {
         return code;
     }
     loop {
-        let status = daemon.tick(boot_clock_ms());
+        let status = daemon.tick(boot_clock_ms);
         if let Some(code) = daemon.finish(status) {
             return code;
         }
@@ -114,6 +117,7 @@ impl<'a> Daemon<'a> {
             ports,
         } = destinations(cfg, &settings)?;
         let table = alert_table(cfg, couriers.len());
+        let terminator = Terminator::start(cfg)?;
         let exposition = match &cfg.textfile {
             Some(path) => Some(exposition::Exposition::open(path, cfg.textfile_top)?),
             None => None,
@@ -137,7 +141,8 @@ impl<'a> Daemon<'a> {
             heartbeat,
             heartbeat_error,
             exposition,
-            memory: limit::MemoryLimit::find(cfg),
+            memory: limit::MemoryLimit::find(&cfg.proc_root, &cfg.cgroup_root),
+            terminator,
             record: Record {
                 boot_ms: 0,
                 interval_s: cfg.interval_s,
@@ -170,6 +175,7 @@ impl<'a> Daemon<'a> {
                 .collect(),
             connect_ports: self.ports.clone(),
             threads: true,
+            signals: self.terminator.is_some(),
         };
         crate::host::sandbox::confine(self.cfg.sandbox.on(), &plan)
     }
@@ -207,26 +213,29 @@ impl<'a> Daemon<'a> {
         Ok(())
     }
 
-    /// One tick at boot-clock time `now_ms`: scan, let the table decide, ring the
-    /// couriers, stamp the heartbeat. Returns the status `scan` would exit with.
-    pub fn tick(&mut self, now_ms: u64) -> u8 {
+    /// One tick: scan, let the table decide, ring the couriers, stamp the heartbeat.
+    /// Returns the status `scan` would exit with. Time comes only from `clock` (boot-clock
+    /// milliseconds), read three times: the tick's time, the end of its scan (for the
+    /// scan-duration metric) and the heartbeat's stamp.
+    pub fn tick(&mut self, clock: impl Fn() -> u64) -> u8 {
+        let now_ms = clock();
         let status = if self.cfg.enabled {
-            self.scan_and_decide(now_ms)
+            self.scan_and_decide(now_ms, &clock)
         } else {
             0
         };
         if let Some(hb) = &self.heartbeat {
-            self.record.boot_ms = boot_clock_ms();
+            self.record.boot_ms = clock();
             let _ = hb.beat(&self.record);
         }
         self.ticks_done = self.ticks_done.saturating_add(1);
         status
     }
 
-    fn scan_and_decide(&mut self, now_ms: u64) -> u8 {
+    fn scan_and_decide(&mut self, now_ms: u64, clock: &impl Fn() -> u64) -> u8 {
         self.shared.lock().watch_list(&mut self.watch);
         let scanned = self.scanner.scan(now_ms, &self.watch, &mut self.report);
-        let scan_ms = boot_clock_ms().saturating_sub(now_ms);
+        let scan_ms = clock().saturating_sub(now_ms);
         if let Err(ScanError::ProcUnreadable(errno)) = scanned {
             if self.said.proc_error != Some(errno) {
                 log!(
@@ -243,8 +252,20 @@ impl<'a> Daemon<'a> {
         let (summary, snapshot, lingering) = {
             let mut table = self.shared.lock();
             let summary = table.tick(now_ms, &self.report);
-            let snapshot = (self.exposition.as_mut())
-                .map(|e| e.count(&self.report, &summary, &table, scan_ms));
+            // Under the same lock: the FIRING the couriers take says when it ends.
+            if let Some(t) = self.terminator.as_mut() {
+                t.tick(now_ms, &mut table);
+            }
+            let counts = self
+                .terminator
+                .as_ref()
+                .map(|t| t.counts)
+                .unwrap_or_default();
+            let snapshot = (self.exposition.as_mut()).map(|e| {
+                let mut s = e.count(&self.report, &summary, &table, scan_ms);
+                (s.terminated_sigterm, s.terminated_sigkill) = (counts.term, counts.kill);
+                s
+            });
             // Whether anything lingers: tracked, or beyond the table.
             let lingering = summary.untracked > 0 || table.active() > 0;
             (summary, snapshot, lingering)

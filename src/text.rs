@@ -3,6 +3,8 @@
 //!
 //! Pure; never panics; no allocation.
 
+use alloc::boxed::Box;
+use alloc::vec::Vec;
 use core::convert::Infallible;
 
 /// A count and its English noun for a log line: "1 message", "2 messages", "0 messages".
@@ -114,6 +116,32 @@ impl<const N: usize> ufmt::uWrite for FixedBuf<N> {
     fn write_str(&mut self, s: &str) -> Result<(), Infallible> {
         self.push_bytes_utf8(s);
         Ok(())
+    }
+}
+
+/// A table of at most `N` entries on the heap. The capacity is in the type (a push past
+/// it fails), and [`heap_table`] builds it in place, so a table of hundreds of KB never
+/// passes through the stack: a value that size, built and moved there, leaves the stack
+/// pages resident for the life of the process. Only the entries in use touch memory.
+pub type HeapTable<T, const N: usize> = Box<heapless::Vec<T, N>>;
+
+/// An empty [`HeapTable`], made once at start-up: zeroed memory from the allocator
+/// (fresh pages from the kernel for a large one), never a copy.
+#[allow(unsafe_code)]
+pub fn heap_table<T, const N: usize>() -> HeapTable<T, N> {
+    let layout = core::alloc::Layout::new::<heapless::Vec<T, N>>();
+    // SAFETY: the layout is never zero-sized (the length is a usize field). heapless
+    // 0.9's `Vec<T, N>` is a `usize` length and an array of `MaybeUninit<T>`
+    // (`VecInner { len, buffer }`): all zeros is the empty vector, length 0 with nothing
+    // initialised, so the zeroed block is a valid value that the Box then owns with the
+    // same layout. Cargo.lock pins heapless; the unit test
+    // `a_heap_table_starts_empty_with_its_capacity` checks one built this way.
+    unsafe {
+        let block = alloc::alloc::alloc_zeroed(layout).cast::<heapless::Vec<T, N>>();
+        if block.is_null() {
+            alloc::alloc::handle_alloc_error(layout);
+        }
+        Box::from_raw(block)
     }
 }
 
@@ -534,6 +562,18 @@ pub(crate) fn cut_to_chars<const N: usize>(buf: &mut FixedBuf<N>, max_chars: usi
 mod tests {
     use super::*;
     use ufmt::uWrite;
+
+    #[test]
+    fn a_heap_table_starts_empty_with_its_capacity() {
+        let mut table: HeapTable<[u64; 4], 1000> = heap_table();
+        assert!(table.is_empty());
+        assert_eq!(table.capacity(), 1000);
+        for i in 0..1000u64 {
+            table.push([i; 4]).unwrap();
+        }
+        assert_eq!(table.push([0; 4]), Err([0; 4]));
+        assert_eq!(table.last(), Some(&[999; 4]));
+    }
 
     /// Issue 19, item 4: "1 messages".
     #[test]

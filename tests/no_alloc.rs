@@ -134,11 +134,11 @@ fn the_daemons_own_tick_allocates_nothing_with_textfile_heartbeat_and_memory_lim
     let mut daemon = lingerwatch::daemon::Daemon::start(&cfg).unwrap();
     // Over the threshold of 0 s means at least a whole second old.
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    daemon.tick(lingerwatch::proc::sys::boot_clock_ms()); // the first tick's FIRING: start-up
+    daemon.tick(lingerwatch::proc::sys::boot_clock_ms); // the first tick's FIRING: start-up
     take_count();
     count_on_this_thread(true);
     for _ in 0..200 {
-        daemon.tick(lingerwatch::proc::sys::boot_clock_ms());
+        daemon.tick(lingerwatch::proc::sys::boot_clock_ms);
     }
     count_on_this_thread(false);
     common::kill(orphan.pid);
@@ -147,7 +147,7 @@ fn the_daemons_own_tick_allocates_nothing_with_textfile_heartbeat_and_memory_lim
     }
     count_on_this_thread(true);
     for _ in 0..10 {
-        daemon.tick(lingerwatch::proc::sys::boot_clock_ms());
+        daemon.tick(lingerwatch::proc::sys::boot_clock_ms);
     }
     count_on_this_thread(false);
     assert_eq!(

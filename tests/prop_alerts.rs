@@ -92,7 +92,7 @@ proptest! {
         f.cmdline.feed(&cmdline);
         let _ = f.parent.extend_from_slice(&parent[..parent.len().min(16)]);
         let kind = [Kind::Firing, Kind::Reminder, Kind::Resolved][usize::from(kind)];
-        let msg = Message { seq: 0, kind, subject: Subject::Process(f.clone()), fired_ms: 1000, end: None, promoted: false, fell_back: false, host: Default::default() };
+        let msg = Message { seq: 0, kind, subject: Subject::Process(f.clone()), fired_ms: 1000, end: None, promoted: false, fell_back: false, host: Default::default(), terminate_at_ms: None };
         let mut text = Box::new(Text::new());
         let mut body = new_body();
         for format in Format::ALL {

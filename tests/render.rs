@@ -70,6 +70,7 @@ fn msg(kind: Kind, subject: Subject) -> Message {
         promoted: false,
         fell_back: false,
         host: Default::default(),
+        terminate_at_ms: None,
     }
 }
 
@@ -95,13 +96,14 @@ fn hostile_cmdline_gives_valid_json_in_every_format_kind_and_language() {
                     !text.contains('\x1b'),
                     "control characters are replaced in the text"
                 );
-                if kind != Kind::Resolved || format == Format::Json {
-                    assert!(text.contains("kill -TERM 48213"), "{text}");
-                    assert!(
-                        text.contains("ps -o pid,ppid,etime,args -p 48213"),
-                        "{text}"
-                    );
-                }
+                // The commands to look at and stop a process, only while it lives.
+                let alive = kind != Kind::Resolved;
+                assert_eq!(text.contains("kill -TERM 48213"), alive, "{text}");
+                assert_eq!(
+                    text.contains("ps -o pid,ppid,etime,args -p 48213"),
+                    alive,
+                    "{text}"
+                );
                 let v2 = render(format, lang, &msg(kind, Subject::Untracked(17)), 3);
                 assert!(the_text(format, &v2).contains("17"));
             }
@@ -718,4 +720,106 @@ fn the_largest_alert_fits_the_body_in_every_format() {
             }
         }
     }
+}
+
+/// The end of an alert whose process lingerwatch signalled (issue 24).
+fn terminated(signal: lingerwatch::alert::terminate::Signal) -> Message {
+    let mut m = msg(Kind::Resolved, Subject::Process(found(b"pytest\0-x\0")));
+    m.end = Some(End::Terminated {
+        at_ms: NOW.boot_ms - 5_000,
+        signal,
+    });
+    m
+}
+
+/// What a terminated body holds besides its text: the JSON status and signal; for
+/// Alertmanager, a resolved alert with its FIRING's labels.
+fn check_terminated_body(
+    format: Format,
+    lang: Lang,
+    signal: lingerwatch::alert::terminate::Signal,
+    v: &Value,
+    headline: &str,
+) {
+    match format {
+        Format::Json => {
+            assert_eq!(v["status"], "terminated");
+            assert_eq!(v["signal"], signal.name());
+            assert_eq!(v["pid"], 48213);
+            assert_eq!(v["start_ticks"], 8_812_345);
+        }
+        Format::Alertmanager => {
+            let a = &v.as_array().unwrap()[0];
+            // Resolved: it ended when the process was found gone (5 s before now), not
+            // 4 intervals ahead as an active alert does.
+            assert_eq!(a["endsAt"], "2025-11-29T18:15:05Z");
+            assert_eq!(a["startsAt"], "2025-11-29T18:14:10Z");
+            // The same labels as its FIRING, so Alertmanager resolves that alert.
+            let firing = render(
+                format,
+                lang,
+                &msg(Kind::Firing, Subject::Process(found(b"pytest\0-x\0"))),
+                0,
+            );
+            assert_eq!(a["labels"], firing[0]["labels"]);
+            let summary = a["annotations"]["summary"].as_str().unwrap();
+            assert!(summary.starts_with(headline), "{summary}");
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn a_terminated_alert_says_by_which_signal_in_every_format_and_language() {
+    use lingerwatch::alert::terminate::Signal;
+    for signal in [Signal::Term, Signal::Kill] {
+        for format in Format::ALL {
+            for (lang, word, with) in [
+                (
+                    Lang::En,
+                    "[TERMINATED]",
+                    "was terminated by lingerwatch with",
+                ),
+                (Lang::Ru, "[ЗАВЕРШЁН]", "завершён lingerwatch сигналом"),
+            ] {
+                let mut m = terminated(signal);
+                // Said while it fired; the end must not promise it again.
+                m.terminate_at_ms = Some(m.fired_ms + 3_600_000);
+                let v = render(format, lang, &m, 0);
+                let text = the_text(format, &v);
+                let ran = if lang == Lang::En {
+                    "it ran for 3d04h"
+                } else {
+                    "он работал 3d04h"
+                };
+                let headline = format!(
+                    "{word} lingerwatch {} ci-\"01\": {} 48213 (pytest) {with} {}; {ran}",
+                    if lang == Lang::En { "on" } else { "на" },
+                    if lang == Lang::En {
+                        "process"
+                    } else {
+                        "процесс"
+                    },
+                    signal.name()
+                );
+                assert!(text.starts_with(&headline), "{format:?}/{lang:?}: {text}");
+                assert!(text.contains("5512.40"), "the CPU it used: {text}");
+                assert!(!text.contains("[RESOLVED]"), "{text}");
+                assert!(
+                    !text.contains("1h00m"),
+                    "no terminate time at the end: {text}"
+                );
+                check_terminated_body(format, lang, signal, &v, &headline);
+            }
+        }
+    }
+    // A process that went by itself is resolved, with no signal.
+    let v = render(
+        Format::Json,
+        Lang::En,
+        &msg(Kind::Resolved, Subject::Process(found(b"pytest\0"))),
+        0,
+    );
+    assert_eq!(v["status"], "resolved");
+    assert!(v.get("signal").is_none(), "{v}");
 }

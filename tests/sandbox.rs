@@ -214,3 +214,51 @@ fn the_allowlist_is_exactly_the_committed_one() {
         "widening the allowlist is a change to tests/seccomp-allowlist.txt too"
     );
 }
+
+/// Issue 24: with `WATCHDOG_PROC_ACTION=terminate` the sandbox lets pidfd signals
+/// through, but `kill` to an unrelated pid (here pid 1) still kills the process; and the
+/// allowlist widens by exactly pidfd_open and pidfd_send_signal with SIGTERM or SIGKILL.
+#[test]
+fn with_terminate_kill_to_an_unrelated_pid_is_still_refused() {
+    let dest = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dest_port = dest.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |sandbox: bool| {
+        Command::new(common::bin())
+            .args(["__sandbox-probe", "kill"])
+            .env_clear()
+            .env("WATCHDOG_HEARTBEAT_FILE", dir.path().join("hb"))
+            .env(
+                "WATCHDOG_WEBHOOK_URL",
+                format!("http://127.0.0.1:{dest_port}/hook"),
+            )
+            .env("WATCHDOG_PROC_ACTION", "terminate")
+            .env("WATCHDOG_SANDBOX", if sandbox { "true" } else { "false" })
+            .output()
+            .unwrap()
+    };
+    let on = run(true);
+    assert_eq!(on.status.signal(), Some(libc::SIGSYS), "{}", said(&on));
+    let off = run(false);
+    assert!(off.status.success(), "without the sandbox: {}", said(&off));
+    let plan = |signals| lingerwatch::host::sandbox::Plan {
+        connect_ports: Some(vec![443]),
+        threads: true,
+        signals,
+        ..Default::default()
+    };
+    let off = lingerwatch::host::sandbox::describe(&plan(false));
+    let on = lingerwatch::host::sandbox::describe(&plan(true));
+    let added: Vec<&String> = on.iter().filter(|l| !off.contains(l)).collect();
+    let removed: Vec<&String> = off.iter().filter(|l| !on.contains(l)).collect();
+    assert_eq!(added, ["pidfd_open", "pidfd_send_signal arg1 in 0xf,0x9"]);
+    assert_eq!(removed, ["killed: pidfd_send_signal"]);
+    assert!(on.iter().any(|l| l == "killed: kill arg0 not its own pid"));
+    assert!(on
+        .iter()
+        .any(|l| l == "killed: tgkill arg0 not its own pid"));
+    // Neither kill nor tkill is allowed (tkill is on no list: EPERM).
+    assert!(!on
+        .iter()
+        .any(|l| l == "kill" || l.starts_with("kill ") || l.starts_with("tkill")));
+}

@@ -41,6 +41,7 @@ pub fn check_render(format: Format, input: &RenderInput<'_>) {
         promoted: false,
         fell_back: false,
         host: Default::default(),
+        terminate_at_ms: None,
     };
     // Host labels are bounded and printable, as configuration makes them.
     let raw = input.ctx.host;

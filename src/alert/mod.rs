@@ -27,6 +27,7 @@
 
 pub mod outbox;
 pub mod policy;
+pub mod terminate;
 
 use heapless::Vec;
 
@@ -35,8 +36,10 @@ use heapless::Vec;
 pub use crate::alert::outbox::{Kind, PerKind};
 use crate::alert::outbox::{Cadence, Outbox, Outcome, Owed, Seq};
 use crate::alert::policy::Threshold;
+use crate::alert::terminate::{Candidate, Signal};
 use crate::proc::found::{Found, ProcessKey, ScanReport, MAX_FOUND};
 use crate::proc::usage::{MilliCores, SeverityCounter, SeverityRule, Transition};
+use crate::text::{heap_table, HeapTable};
 
 /// Processes tracked at once while they linger.
 pub const ALERT_CAPACITY: usize = MAX_FOUND;
@@ -72,12 +75,17 @@ pub enum End {
     Gone { at_ms: u64 },
     /// Still running, but no longer lingers (e.g. orphans-only and it is no orphan).
     NoLongerLingers { at_ms: u64 },
+    /// Gone after lingerwatch signalled it (`WATCHDOG_PROC_ACTION=terminate`); the
+    /// last signal it was sent.
+    Terminated { at_ms: u64, signal: Signal },
 }
 
 impl End {
     pub fn at_ms(self) -> u64 {
         match self {
-            End::Gone { at_ms } | End::NoLongerLingers { at_ms } => at_ms,
+            End::Gone { at_ms }
+            | End::NoLongerLingers { at_ms }
+            | End::Terminated { at_ms, .. } => at_ms,
         }
     }
 }
@@ -121,9 +129,20 @@ pub struct Message {
     pub fell_back: bool,
     /// The host's side at the last tick.
     pub host: HostShare,
+    /// When it is due for SIGTERM (`WATCHDOG_PROC_ACTION=terminate`), boot clock ms.
+    pub terminate_at_ms: Option<u64>,
 }
 
 impl Message {
+    /// The status a body gives: the kind's, or `terminated` for the end of a process
+    /// lingerwatch signalled.
+    pub fn status(&self) -> &'static str {
+        match (self.kind, self.end) {
+            (Kind::Resolved, Some(End::Terminated { .. })) => "terminated",
+            (kind, _) => kind.as_str(),
+        }
+    }
+
     /// A short name for logs: "firing pid 123".
     pub fn describe<W: ufmt::uWrite + ?Sized>(&self, w: &mut W) -> Result<(), W::Error> {
         match &self.subject {
@@ -154,6 +173,10 @@ struct Alert {
     fall_unsaid: bool,
     /// The decision that says it fell back.
     fell_back_seq: Option<Seq>,
+    /// The last signal lingerwatch sent it: its end is then [`End::Terminated`].
+    signalled: Option<Signal>,
+    /// When it is due for SIGTERM, as the FIRING says.
+    terminate_at_ms: Option<u64>,
     owed: [Owed; MAX_DESTINATIONS],
 }
 
@@ -170,6 +193,8 @@ impl Alert {
             severity: SeverityCounter::default(),
             fall_unsaid: false,
             fell_back_seq: None,
+            signalled: None,
+            terminate_at_ms: None,
             owed: [Owed::default(); MAX_DESTINATIONS],
         }
     }
@@ -242,10 +267,9 @@ pub struct AlertView<'a> {
 /// The table of alerted processes.
 pub struct AlertTable {
     policy: Policy,
-    /// Reserved for [`TABLE_SLOTS`] at start-up and never grown ([`Self::make_room`]
-    /// first). On the heap, not inline: the table is 400 KB, and a value that size built
-    /// and moved on the stack leaves it resident for the life of the process.
-    alerts: std::vec::Vec<Alert>,
+    /// At most [`TABLE_SLOTS`] ([`Self::make_room`] first). On the heap, built in place:
+    /// the table is 400 KB (see [`HeapTable`]).
+    alerts: HeapTable<Alert, TABLE_SLOTS>,
     aggregate: Option<Alert>,
     outboxes: Vec<Outbox, MAX_DESTINATIONS>,
     next_seq: Seq,
@@ -265,7 +289,7 @@ impl AlertTable {
         }
         AlertTable {
             policy,
-            alerts: std::vec::Vec::with_capacity(TABLE_SLOTS),
+            alerts: heap_table(),
             aggregate: None,
             outboxes,
             next_seq: 1,
@@ -322,6 +346,44 @@ impl AlertTable {
 
     pub fn outbox(&self, dest: usize) -> Option<&Outbox> {
         self.outboxes.get(dest)
+    }
+
+    /// The active alerts about processes, as [`terminate::Reaper`] sees them (nothing
+    /// spared yet: the caller adds what it reads).
+    pub fn candidates(&self, out: &mut heapless::Vec<Candidate, ALERT_CAPACITY>) {
+        out.clear();
+        for a in self.alerts.iter().filter(|a| a.is_active()) {
+            if let Subject::Process(f) = &a.subject {
+                let _ = out.push(Candidate {
+                    key: f.key(),
+                    fired_ms: a.fired_ms,
+                    orphan: f.orphan(),
+                    spared: None,
+                });
+            }
+        }
+    }
+
+    /// Says in the active alert about `key` when it is due for SIGTERM (`None`: never),
+    /// for its messages from now on.
+    pub fn set_terminate_at(&mut self, key: ProcessKey, at_ms: Option<u64>) {
+        if let Some(a) = self.active_mut(key) {
+            a.terminate_at_ms = at_ms;
+        }
+    }
+
+    /// Records that the process of the active alert about `key` was sent `signal`: when
+    /// it is gone, its alert ends as [`End::Terminated`].
+    pub fn mark_signalled(&mut self, key: ProcessKey, signal: Signal) {
+        if let Some(a) = self.active_mut(key) {
+            a.signalled = Some(signal);
+        }
+    }
+
+    fn active_mut(&mut self, key: ProcessKey) -> Option<&mut Alert> {
+        self.alerts
+            .iter_mut()
+            .find(|a| a.is_active() && a.key() == Some(key))
     }
 
     /// Messages owed to every destination together, in one pass over the table.
@@ -485,7 +547,10 @@ impl AlertTable {
                     continue;
                 }
                 Some(_) => End::NoLongerLingers { at_ms: now_ms },
-                None => End::Gone { at_ms: now_ms },
+                None => match alert.signalled {
+                    Some(signal) => End::Terminated { at_ms: now_ms, signal },
+                    None => End::Gone { at_ms: now_ms },
+                },
             };
             alert.end = Some(end);
             let seq = take_seq(&mut self.next_seq);
@@ -532,8 +597,12 @@ impl AlertTable {
             }
             let seq = self.next_seq();
             owe(&mut alert, &self.outboxes, Kind::Firing, seq, None);
-            // make_room left a slot, and the capacity is reserved: no reallocation.
-            self.alerts.push(alert);
+            // make_room left a slot: the push cannot fail (if it did, the process is
+            // counted like any other beyond the table).
+            if self.alerts.push(alert).is_err() {
+                untracked = untracked.saturating_add(1);
+                continue;
+            }
             active = active.saturating_add(1);
             sum.fired = sum.fired.saturating_add(1);
         }
@@ -677,17 +746,19 @@ const ORDER_CAP: usize = (TABLE_SLOTS + 1) * 3;
 /// What a digest names: FIRING (started), FIRING (moved from the aggregate's count),
 /// RESOLVED, REMINDER.
 const NAMED_GROUPS: usize = 4;
+/// Room for [`DIGEST_NAMED`] messages of every digest group.
+const NAMED_MAX: usize = NAMED_GROUPS * DIGEST_NAMED;
 
 /// The messages a destination takes at once, copied out of the table so they are
 /// rendered and sent without holding its lock. Allocate once per destination.
 pub struct Batch {
     /// (seq, alert index, kind) of everything owed, in sequence order.
     order: Vec<(Seq, u16, Kind), ORDER_CAP>,
-    /// The first [`BATCH_MAX`] of them, reserved at start-up (no allocation after).
-    messages: std::vec::Vec<Message>,
+    /// The first [`BATCH_MAX`] of them, on the heap from start-up (no allocation after).
+    messages: HeapTable<Message, BATCH_MAX>,
     /// The first [`DIGEST_NAMED`] of each group a digest names that `messages` does not
-    /// hold (they were owed later), reserved at start-up.
-    named: std::vec::Vec<Message>,
+    /// hold (they were owed later), on the heap from start-up.
+    named: HeapTable<Message, NAMED_MAX>,
     /// Everything owed at take time, by kind.
     pub owed_by_kind: PerKind<u32>,
     /// The highest sequence number owed at take time.
@@ -706,8 +777,8 @@ impl Default for Batch {
     fn default() -> Self {
         Batch {
             order: Vec::new(),
-            messages: std::vec::Vec::with_capacity(BATCH_MAX),
-            named: std::vec::Vec::with_capacity(NAMED_GROUPS * DIGEST_NAMED),
+            messages: heap_table(),
+            named: heap_table(),
             owed_by_kind: PerKind::default(),
             last_owed: 0,
             dropped: 0,
@@ -843,10 +914,11 @@ impl AlertTable {
         if batch.aggregate_of(Kind::Firing).is_none() {
             batch.moved = promoted_firing;
         }
-        let take = max.min(BATCH_MAX).min(batch.messages.capacity());
+        let take = max.min(BATCH_MAX);
         for &(seq, i, kind) in batch.order.iter().take(take) {
             if let Some(m) = self.message(seq, i, kind) {
-                batch.messages.push(m);
+                // At most BATCH_MAX are taken: the push cannot fail.
+                let _ = batch.messages.push(m);
             }
         }
         self.take_named(batch, take);
@@ -873,6 +945,7 @@ impl AlertTable {
             promoted: alert.promoted,
             fell_back: alert.fell_back_seq == Some(seq),
             host: self.host,
+            terminate_at_ms: alert.terminate_at_ms,
         })
     }
 
@@ -896,10 +969,8 @@ impl AlertTable {
             };
             *n = n.saturating_add(1);
             if let Some(m) = self.message(seq, i, kind) {
-                // Within the capacity reserved for every group: never reallocates.
-                if batch.named.len() < batch.named.capacity() {
-                    batch.named.push(m);
-                }
+                // Room for DIGEST_NAMED of every group: the push cannot fail.
+                let _ = batch.named.push(m);
             }
         }
     }
@@ -985,9 +1056,9 @@ mod tests {
 
     /// Delivers everything due to `dest` at `now_s`; the messages as (kind, pid or
     /// u32::MAX for the aggregate, start or count).
-    fn drain(t: &mut AlertTable, dest: usize, now_s: u64) -> std::vec::Vec<(Kind, u32, u64)> {
+    fn drain(t: &mut AlertTable, dest: usize, now_s: u64) -> alloc::vec::Vec<(Kind, u32, u64)> {
         let mut batch = Box::<Batch>::default();
-        let mut out = std::vec::Vec::new();
+        let mut out = alloc::vec::Vec::new();
         while t.take_due(dest, now_s * 1000, BATCH_MAX, &mut batch) {
             for m in batch.messages() {
                 out.push(match &m.subject {
@@ -1001,7 +1072,7 @@ mod tests {
         out
     }
 
-    fn tick(t: &mut AlertTable, now_s: u64, procs: &[(u32, u64, bool)]) -> std::vec::Vec<(Kind, u32, u64)> {
+    fn tick(t: &mut AlertTable, now_s: u64, procs: &[(u32, u64, bool)]) -> alloc::vec::Vec<(Kind, u32, u64)> {
         t.tick(now_s * 1000, &report(procs));
         drain(t, 0, now_s)
     }
@@ -1129,7 +1200,7 @@ mod tests {
         let mut t = AlertTable::new(policy(1800), &[Cadence::Messages]);
         let n = ALERT_CAPACITY as u32 + 5;
         // Also 100 young matches: they must not count as lingering.
-        let mut all: std::vec::Vec<(u32, u64, bool)> = (1..=n).map(|p| (p, 1, true)).collect();
+        let mut all: alloc::vec::Vec<(u32, u64, bool)> = (1..=n).map(|p| (p, 1, true)).collect();
         all.extend((1000..1100).map(|p| (p, 9, false)));
         let ev = tick(&mut t, 0, &all);
         assert_eq!(ev.iter().filter(|e| e.0 == Firing && e.1 != u32::MAX).count(), ALERT_CAPACITY);
@@ -1138,7 +1209,7 @@ mod tests {
         assert_eq!(ev.last(), Some(&(Firing, u32::MAX, 5 + 100 - 100)), "{:?}", ev.last());
         assert_eq!(t.active(), ALERT_CAPACITY);
         // Tracked pid 1 exits: RESOLVED, and one untracked takes its slot.
-        let rest: std::vec::Vec<_> = all[1..].to_vec();
+        let rest: alloc::vec::Vec<_> = all[1..].to_vec();
         let ev = tick(&mut t, 60, &rest);
         assert_eq!(ev[0], (Resolved, 1, 1));
         assert_eq!(ev[1].0, Firing);
@@ -1181,7 +1252,7 @@ mod tests {
     #[test]
     fn a_destination_down_while_more_alerts_end_than_the_table_holds_loses_only_the_oldest_and_says_so() {
         let mut t = AlertTable::new(policy(1800), &[Cadence::Messages]);
-        let burst = |first: u32| -> std::vec::Vec<(u32, u64, bool)> {
+        let burst = |first: u32| -> alloc::vec::Vec<(u32, u64, bool)> {
             (first..first + ALERT_CAPACITY as u32).map(|p| (p, 1, true)).collect()
         };
         t.tick(0, &report(&burst(1)));

@@ -85,7 +85,7 @@ fn webhooks(cfg: &Config, settings: &Arc<RenderSettings>) -> Result<Destinations
             None => format!("{name} (direct)"),
         };
         if let Some(ports) = d.ports.as_mut() {
-            ports.extend(crate::deliver::ports_of(&endpoint));
+            ports.extend(crate::deliver::send::ports_of(&endpoint));
         }
         let target = Target::Webhook(endpoint);
         d.couriers

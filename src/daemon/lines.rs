@@ -183,6 +183,11 @@ fn dump_line(view: &AlertView<'_>, now_ms: u64, destinations: &[String]) {
             "gone {} ago",
             duration(now_ms.saturating_sub(at_ms) / 1000).as_str()
         ),
+        Some(End::Terminated { at_ms, signal }) => format!(
+            "terminated ({}) {} ago",
+            signal.name(),
+            duration(now_ms.saturating_sub(at_ms) / 1000).as_str()
+        ),
         Some(End::NoLongerLingers { at_ms }) => format!(
             "no longer lingering since {} ago",
             duration(now_ms.saturating_sub(at_ms) / 1000).as_str()

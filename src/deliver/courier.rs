@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use crate::alert::outbox::Outcome;
 use crate::alert::{AlertTable, Batch, Message};
-use crate::config::{Format, Lang};
 use crate::deliver::render::{batch_max, new_body, render_batch, Body, Now, RenderContext, Text};
+use crate::deliver::render::{Format, Lang};
 use crate::deliver::{send, Attempt, Target};
 use crate::log;
 use crate::proc::sys::{boot_clock_ms, wall_clock_s};

@@ -17,6 +17,8 @@
 //!
 //! Errors are a small `Copy` enum whose text never repeats any part of the URL.
 
+use alloc::borrow::ToOwned;
+use alloc::string::{String, ToString};
 use core::fmt;
 use core::net::{Ipv4Addr, Ipv6Addr};
 
@@ -164,7 +166,7 @@ impl fmt::Display for UrlError {
     }
 }
 
-impl std::error::Error for UrlError {}
+impl core::error::Error for UrlError {}
 
 /// The parts of `[userinfo@]host[:port]`, shared with the proxy parser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

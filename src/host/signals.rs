@@ -5,7 +5,8 @@
 //! container, where the kernel ignores signals that have no handler. rustix has no
 //! supported signal API, hence libc.
 // unsafe is denied crate-wide; libc's signal calls need it here (the other modules that
-// allow it: net::resolve for getaddrinfo, and the sandbox's test probes).
+// allow it: net::resolve for getaddrinfo, the sandbox's test probes, and
+// text::heap_table, which builds a table in zeroed memory).
 #![allow(unsafe_code)]
 
 use core::mem::MaybeUninit;

@@ -9,6 +9,7 @@ use crate::proc::parse::cmdline::{PatternSet, ShownCmdline};
 use crate::proc::parse::pods::PodNames;
 use crate::proc::usage::tree::Cut;
 use crate::proc::usage::{MilliCores, Severity};
+use crate::text::{heap_table, HeapTable};
 
 /// The most matching processes one report holds (tops and their matching descendants).
 /// The rest are counted in [`ScanReport::unstored`].
@@ -309,7 +310,7 @@ impl<'a> arbitrary::Arbitrary<'a> for Found {
             let line = [&b"0::/kubepods/pod"[..], &uid, b"/x\n"].concat();
             f.pod = crate::proc::parse::cgroup::identify(&line).pod;
         }
-        for chunk in u.arbitrary::<std::vec::Vec<&[u8]>>()? {
+        for chunk in u.arbitrary::<alloc::vec::Vec<&[u8]>>()? {
             f.cmdline.feed(chunk);
         }
         Ok(f)
@@ -341,12 +342,12 @@ pub struct HostCpu {
 
 /// The result of one scan. Allocate once, reuse every tick.
 ///
-/// The matches are reserved for [`MAX_FOUND`] at start-up and [`ScanReport::insert`] is the
-/// only way in, so the report never grows past it and a scan allocates nothing; unlike an
-/// inline array, reserved capacity costs memory only as it is used.
+/// The matches hold at most [`MAX_FOUND`] (the type says so) on the heap from start-up,
+/// and [`ScanReport::insert`] is the only way in, so a scan allocates nothing; unlike an
+/// inline array, the table costs memory only as it is used ([`HeapTable`]).
 #[derive(Debug)]
 pub struct ScanReport {
-    pub(super) found: std::vec::Vec<Found>,
+    pub(super) found: HeapTable<Found, MAX_FOUND>,
     /// Which of `found` the caller asked to watch: never evicted.
     pinned: [bool; MAX_FOUND],
     pub unstored: Unstored,
@@ -365,7 +366,7 @@ pub struct ScanReport {
 impl Default for ScanReport {
     fn default() -> Self {
         ScanReport {
-            found: std::vec::Vec::with_capacity(MAX_FOUND),
+            found: heap_table(),
             pinned: [false; MAX_FOUND],
             unstored: Unstored::default(),
             pids_seen: 0,
@@ -402,12 +403,11 @@ impl ScanReport {
     /// (the newcomer, or the youngest unpinned match it displaced). A pinned match
     /// displaces the youngest unpinned one whatever its age. Never reallocates.
     pub fn insert(&mut self, found: Found, pinned: bool) -> Option<Found> {
-        if self.found.len() < MAX_FOUND.min(self.found.capacity()) {
+        if !self.found.is_full() {
             if let Some(slot) = self.pinned.get_mut(self.found.len()) {
                 *slot = pinned;
             }
-            self.found.push(found);
-            return None;
+            return self.found.push(found).err();
         }
         let youngest = (0..self.found.len())
             .filter(|&i| !self.pinned.get(i).copied().unwrap_or(true))

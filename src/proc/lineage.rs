@@ -15,6 +15,7 @@
 //! remembered. Either way the loss is a launcher not seen to die, never a false one.
 
 use crate::proc::found::{Found, Launcher, OrphanWhy, ProcessKey, ScanReport, ShortComm, MAX_FOUND};
+use crate::text::{heap_table, HeapTable};
 
 /// How many processes' launchers are remembered: four reports' worth.
 pub const LAUNCHERS_MAX: usize = 4 * MAX_FOUND;
@@ -32,18 +33,18 @@ struct Entry {
 
 /// Launchers by child, sorted by the child's key.
 ///
-/// Reserved for [`LAUNCHERS_MAX`] when built and never grown past it, so a tick allocates
-/// nothing; as with the scan report, reserved room costs memory only as it is used.
+/// At most [`LAUNCHERS_MAX`] (the type says so), on the heap from start-up, so a tick
+/// allocates nothing; as with the scan report, the table costs memory only as it is used.
 #[derive(Debug)]
 pub struct Launchers {
-    entries: Vec<Entry>,
+    entries: HeapTable<Entry, LAUNCHERS_MAX>,
     scans: u64,
 }
 
 impl Default for Launchers {
     fn default() -> Self {
         Launchers {
-            entries: Vec::with_capacity(LAUNCHERS_MAX),
+            entries: heap_table(),
             scans: 0,
         }
     }
@@ -92,7 +93,7 @@ impl Launchers {
         if f.parent_start_ticks == 0 || f.ppid == 0 {
             return;
         }
-        if self.entries.len() >= LAUNCHERS_MAX.min(self.entries.capacity()) {
+        if self.entries.is_full() {
             match self.entries.iter().position(|e| e.seen != scan) {
                 Some(stale) => {
                     self.entries.remove(stale);
@@ -113,8 +114,8 @@ impl Launchers {
             seen: scan,
         };
         if let Err(at) = self.find(entry.child) {
-            // Room was made above: no reallocation.
-            self.entries.insert(at, entry);
+            // Room was made above: the insert cannot fail.
+            let _ = self.entries.insert(at, entry);
         }
     }
 }

@@ -173,6 +173,30 @@ impl ProcDir {
         Ok(())
     }
 
+    /// Calls `f` with each numeric entry of the directory `path` (relative to the root):
+    /// a process's `task` directory lists its threads.
+    pub(crate) fn for_each_number_in(
+        &self,
+        path: &CStr,
+        dirbuf: &mut [MaybeUninit<u8>],
+        mut f: impl FnMut(u32),
+    ) -> Result<(), ReadError> {
+        let fd = open_read(&self.fd, path, OFlags::DIRECTORY)?;
+        let mut dir = RawDir::new(&fd, dirbuf);
+        while let Some(entry) = dir.next() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(ReadError::from_errno(e)),
+            };
+            let name = entry.file_name().to_bytes();
+            if let Some(n) = crate::proc::parse::parse_u64(name).and_then(|p| u32::try_from(p).ok()) {
+                f(n);
+            }
+        }
+        Ok(())
+    }
+
     fn open_at(&self, path: &CStr) -> Result<OwnedFd, ReadError> {
         // O_NONBLOCK: procfs files ignore it, and a FIFO (a fake tree; procfs has none)
         // then opens at once and reads as empty (or EAGAIN, counted as an error) instead
@@ -469,10 +493,10 @@ pub(crate) fn hostname() -> String {
 pub(crate) const BOOT_ID_PATH: &str = "/proc/sys/kernel/random/boot_id";
 
 /// This boot's id (36 characters), or zeros when it cannot be read.
-pub fn boot_id() -> [u8; crate::host::heartbeat::record::BOOT_ID_LEN] {
+pub fn boot_id() -> [u8; crate::proc::parse::BOOT_ID_LEN] {
     let mut buf = [0u8; 64];
     let n = read_file(Path::new(BOOT_ID_PATH), &mut buf).unwrap_or(0);
-    crate::host::heartbeat::record::boot_id_from(buf.get(..n).unwrap_or(&[]))
+    crate::proc::parse::boot_id_from(buf.get(..n).unwrap_or(&[]))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! that opens a socket), [`resolve`] (name lookup) and, with the `https` feature, [`tls`].
 
 pub(crate) mod basic_auth;
+pub mod error;
 pub mod http;
 pub mod proxy;
 pub mod resolve;
@@ -10,4 +11,5 @@ pub mod response;
 #[cfg(feature = "https")]
 pub mod tls;
 
-pub use http::{post, Answer, Endpoint, HttpError, TlsFailure};
+pub use error::{HttpError, TlsFailure};
+pub use http::{post, Answer, Endpoint};

@@ -15,7 +15,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{CertificateError, ClientConfig, ClientConnection, RootCertStore};
 
-use super::http::{HttpError, TlsFailure};
+use super::error::{HttpError, TlsFailure};
 use crate::deliver::url::{Host, HostKind};
 
 /// The roots a client trusts; cheap to clone.

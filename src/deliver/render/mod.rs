@@ -6,6 +6,7 @@
 //! invalid UTF-8 replaced; fields are cut, never the finished document), and the text
 //! stays within each service's limit (cut with a visible marker).
 
+mod format;
 mod prose;
 mod words;
 
@@ -15,7 +16,6 @@ pub use prose::DIGEST_SHOWN;
 pub(crate) use prose::{write_digest, write_text};
 
 use crate::alert::{Batch, HostShare, Kind, Message, Subject, BATCH_MAX};
-use crate::config::{Format, Lang};
 use crate::alert::outbox::Seq;
 use crate::text::{
     cut_to_chars, write_json_escaped, write_rfc3339, FixedBuf, ReservedBuf,
@@ -27,7 +27,7 @@ pub(crate) const TEXT_CAP: usize = 4096;
 /// (about 1.5 KiB each; a batch ends early where the next alert would not fit).
 pub const BODY_CAP: usize = 128 * 1024;
 // Bounds that configuration enforces, so every field of a body is bounded.
-pub use crate::config::{HOST_LABEL_MAX, TELEGRAM_CHAT_ID_MAX};
+pub use format::{Format, Lang, HOST_LABEL_MAX, TELEGRAM_CHAT_ID_MAX};
 /// JSON escaping writes at most this many bytes for one byte (`\u00XX`).
 const JSON_ESCAPE_MAX: usize = 6;
 /// What one alert renders to besides its escaped strings: keys, numbers, dates, the
@@ -261,7 +261,11 @@ fn write_json<W: uWrite + ?Sized>(
     dropped: u32,
     text: &str,
 ) -> Result<(), W::Error> {
-    uwrite!(w, "{{\"status\":\"{}\",\"host\":", msg.kind.as_str())?;
+    uwrite!(w, "{{\"status\":\"{}\",", msg.status())?;
+    if let Some(crate::alert::End::Terminated { signal, .. }) = msg.end {
+        uwrite!(w, "\"signal\":\"{}\",", signal.name())?;
+    }
+    w.write_str("\"host\":")?;
     json_str(w, ctx.host.as_bytes())?;
     match &msg.subject {
         Subject::Process(f) => {

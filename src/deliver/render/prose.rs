@@ -23,7 +23,11 @@ fn write_headline<W: uWrite + ?Sized>(
     msg: &Message,
 ) -> Result<(), W::Error> {
     let t = words(ctx.lang);
-    w.write_str(kind_word(t, msg.kind))?;
+    let word = match msg.end {
+        Some(End::Terminated { .. }) if msg.kind == Kind::Resolved => t.terminated,
+        _ => kind_word(t, msg.kind),
+    };
+    w.write_str(word)?;
     if let Subject::Process(f) = &msg.subject {
         if f.severity == Severity::Critical && msg.kind != Kind::Resolved {
             uwrite!(w, " {}", t.critical_tag)?;
@@ -42,6 +46,9 @@ fn write_headline<W: uWrite + ?Sized>(
                 (Kind::Reminder, _) => w.write_str(t.still_running)?,
                 (Kind::Resolved, Some(End::NoLongerLingers { .. })) => {
                     w.write_str(t.no_longer_lingers)?
+                }
+                (Kind::Resolved, Some(End::Terminated { signal, .. })) => {
+                    uwrite!(w, "{} {}; {}", t.terminated_with, signal.name(), t.it_ran_for)?
                 }
                 (Kind::Resolved, _) => w.write_str(t.gone_after)?,
             }
@@ -82,6 +89,11 @@ pub(crate) fn write_text<W: uWrite + ?Sized>(
         Subject::Process(f) => {
             write_usage(w, t, f, msg.fell_back)?;
             write_details(w, ctx, t, f)?;
+            // Commands to look at or stop the process, while it lives.
+            if msg.kind != Kind::Resolved {
+                write_commands(w, t, f)?;
+            }
+            write_terminate_at(w, t, msg)?;
         }
         Subject::Untracked(_) => uwrite!(w, "\n{}", t.untracked_hint)?,
     }
@@ -146,6 +158,16 @@ fn write_rate<W: uWrite + ?Sized>(w: &mut W, t: &Words, rate: Option<u32>) -> Re
     }
 }
 
+/// For a process lingerwatch will terminate, when (issue 24).
+fn write_terminate_at<W: uWrite + ?Sized>(w: &mut W, t: &Words, msg: &Message) -> Result<(), W::Error> {
+    let Some(at_ms) = msg.terminate_at_ms.filter(|_| msg.kind != Kind::Resolved) else {
+        return Ok(());
+    };
+    uwrite!(w, "\n{}: ", t.will_terminate)?;
+    write_duration(w, at_ms.saturating_sub(msg.fired_ms) / 1000)?;
+    uwrite!(w, " {}", t.after_first_alert)
+}
+
 fn write_dropped<W: uWrite + ?Sized>(w: &mut W, t: &Words, dropped: u32) -> Result<(), W::Error> {
     if dropped > 0 {
         uwrite!(w, "\n({} {})", dropped, t.dropped)?;
@@ -194,6 +216,10 @@ fn write_details<W: uWrite + ?Sized>(
         uwrite!(w, "\n{}: ", t.started)?;
         write_rfc3339(w, start)?;
     }
+    Ok(())
+}
+
+fn write_commands<W: uWrite + ?Sized>(w: &mut W, t: &Words, f: &Found) -> Result<(), W::Error> {
     uwrite!(w, "\n{}: ps -o pid,ppid,etime,args -p {}", t.look, f.pid)?;
     uwrite!(w, "\n{}: kill -TERM {}", t.stop, f.pid)
 }

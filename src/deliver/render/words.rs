@@ -1,7 +1,7 @@
 //! The words of the alert texts, in English and Russian. Pure data.
 
 use crate::alert::Kind;
-use crate::config::Lang;
+use super::Lang;
 
 pub(super) struct Words {
     pub firing: &'static str,
@@ -66,6 +66,11 @@ pub(super) struct Words {
     pub host_share: &'static str,
     pub of_host_cpu: &'static str,
     pub cpu_pressure: &'static str,
+    pub terminated: &'static str,
+    pub terminated_with: &'static str,
+    pub it_ran_for: &'static str,
+    pub will_terminate: &'static str,
+    pub after_first_alert: &'static str,
 }
 
 const EN: Words = Words {
@@ -131,6 +136,11 @@ const EN: Words = Words {
     host_share: "lingering processes use",
     of_host_cpu: "of this host's CPU",
     cpu_pressure: "CPU pressure",
+    terminated: "[TERMINATED]",
+    terminated_with: "was terminated by lingerwatch with",
+    it_ran_for: "it ran for",
+    will_terminate: "lingerwatch will terminate it (SIGTERM to it and its descendants, then SIGKILL to what is left) unless it ends first",
+    after_first_alert: "after the first alert",
 };
 
 const RU: Words = Words {
@@ -196,6 +206,11 @@ const RU: Words = Words {
     host_share: "зависшие процессы используют",
     of_host_cpu: "CPU этого хоста",
     cpu_pressure: "давление на CPU",
+    terminated: "[ЗАВЕРШЁН]",
+    terminated_with: "завершён lingerwatch сигналом",
+    it_ran_for: "он работал",
+    will_terminate: "lingerwatch завершит его (SIGTERM ему и его потомкам, затем SIGKILL оставшимся), если он не завершится сам",
+    after_first_alert: "после первого оповещения",
 };
 
 pub(super) fn words(lang: Lang) -> &'static Words {

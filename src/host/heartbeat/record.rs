@@ -8,8 +8,7 @@
 use crate::text::write_zero_padded;
 
 const MAGIC: &[u8] = b"lingerwatch-heartbeat 2 ";
-/// Length of a boot id (`/proc/sys/kernel/random/boot_id`, a UUID in text).
-pub const BOOT_ID_LEN: usize = 36;
+pub use crate::proc::parse::{boot_id_from, BOOT_ID_LEN};
 /// `MAGIC`, 20 digits of boot-clock ms, 10 digits of interval seconds, the boot id, two
 /// hex digits of flags, separated by spaces, newline.
 pub const RECORD_LEN: usize = MAGIC.len() + 20 + 1 + 10 + 1 + BOOT_ID_LEN + 1 + 2 + 1;
@@ -45,19 +44,6 @@ pub struct Record {
     pub flags: Flags,
 }
 
-/// Keeps a boot id as read (trailing newline dropped), or zeros when it is not one.
-pub fn boot_id_from(text: &[u8]) -> [u8; BOOT_ID_LEN] {
-    let text = text.strip_suffix(b"\n").unwrap_or(text);
-    let mut id = [0u8; BOOT_ID_LEN];
-    if text.len() == BOOT_ID_LEN
-        && text
-            .iter()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b) || *b == b'-')
-    {
-        id.copy_from_slice(text);
-    }
-    id
-}
 
 /// Writes `rec` as exactly [`RECORD_LEN`] bytes.
 pub fn write_record<W: ufmt::uWrite + ?Sized>(w: &mut W, rec: &Record) -> Result<(), W::Error> {

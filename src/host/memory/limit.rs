@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::Config;
 use crate::log;
 use crate::host::memory::{
     covers, judge, limit_files, mib_up, parse_limit, tasks_from_loadavg, Verdict, RULE,
@@ -28,20 +27,21 @@ fn read_small(path: &Path, buf: &mut [u8; 4096]) -> Option<usize> {
 }
 
 impl MemoryLimit {
-    /// Finds this process's memory-limit file (its own cgroup's, v1 or v2).
-    pub(crate) fn find(cfg: &Config) -> Self {
+    /// Finds this process's memory-limit file (its own cgroup's, v1 or v2), from the
+    /// `/proc` and cgroup roots lingerwatch was given.
+    pub(crate) fn find(proc_root: &Path, cgroup_root: &Path) -> Self {
         let mut buf = [0u8; 4096];
-        let own = cfg.proc_root.join("self/cgroup");
+        let own = proc_root.join("self/cgroup");
         let n = read_small(&own, &mut buf)
             .or_else(|| read_small(Path::new("/proc/self/cgroup"), &mut buf));
         let file = n
             .and_then(|n| buf.get(..n))
-            .map(|text| limit_files(text, &cfg.cgroup_root))
+            .map(|text| limit_files(text, cgroup_root))
             .and_then(|candidates| candidates.into_iter().find(|p| p.is_file()))
             .and_then(|path| ReopenlessFile::open(&path).ok());
         let mut me = MemoryLimit {
             file,
-            loadavg: cfg.proc_root.join("loadavg"),
+            loadavg: proc_root.join("loadavg"),
             limit: None,
             said: Verdict::Enough,
         };

@@ -8,7 +8,9 @@
 //! is the top [`TOP_MAX`] at most lingering trees by CPU (issue 22): a bounded number of
 //! series, each gone when its process is.
 
+#[cfg(not(target_os = "none"))]
 pub(crate) mod exposition;
+#[cfg(not(target_os = "none"))]
 pub mod textfile;
 
 use ufmt::{uWrite, uwrite};
@@ -67,6 +69,9 @@ pub struct Snapshot {
     pub host_share_permille: Option<u16>,
     /// The lingering trees using most CPU, most first.
     pub top: heapless::Vec<TopTree, TOP_MAX>,
+    /// Processes sent SIGTERM and SIGKILL since start (`WATCHDOG_PROC_ACTION=terminate`).
+    pub terminated_sigterm: u64,
+    pub terminated_sigkill: u64,
 }
 
 fn family<W: uWrite + ?Sized>(w: &mut W, name: &str, kind: &str, help: &str) -> Result<(), W::Error> {
@@ -109,6 +114,9 @@ pub fn write<W: uWrite + ?Sized>(w: &mut W, s: &Snapshot) -> Result<(), W::Error
     family(w, "lingerwatch_outbox_messages", "gauge", "Messages owed to the destinations now.")?;
     uwrite!(w, "lingerwatch_outbox_messages {}\n", s.outbox_messages)?;
     write_usage(w, s)?;
+    family(w, "lingerwatch_terminated_total", "counter", "Processes lingerwatch signalled since start, by signal (only with WATCHDOG_PROC_ACTION=terminate).")?;
+    uwrite!(w, "lingerwatch_terminated_total{{signal=\"SIGTERM\"}} {}\n", s.terminated_sigterm)?;
+    uwrite!(w, "lingerwatch_terminated_total{{signal=\"SIGKILL\"}} {}\n", s.terminated_sigkill)?;
     family(w, "lingerwatch_build_info", "gauge", "The running version.")?;
     uwrite!(w, "lingerwatch_build_info{{version=\"{}\"}} 1\n", env!("CARGO_PKG_VERSION"))
 }

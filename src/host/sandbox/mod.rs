@@ -56,6 +56,10 @@ pub struct Plan {
     pub connect_ports: Option<Vec<u16>>,
     /// Whether it starts threads after the lock-down.
     pub threads: bool,
+    /// Whether it signals lingering orphans (`WATCHDOG_PROC_ACTION=terminate`): then
+    /// [`syscalls::SIGNALS`] are allowed, `pidfd_send_signal` leaves the kill list, and
+    /// Landlock does not scope signals (see [`restrict_paths_and_ports`]).
+    pub signals: bool,
 }
 
 /// What Landlock enforces.
@@ -140,9 +144,18 @@ fn restrict_paths_and_ports(plan: &Plan) -> Result<Landlock, Error> {
     ruleset = ruleset
         .handle_access(AccessNet::from_all(ABI_WANTED))
         .map_err(|e| err("network", &e))?;
-    ruleset = ruleset
-        .scope(Scope::from_all(ABI_WANTED))
-        .map_err(|e| err("scopes", &e))?;
+    // Signal scoping (ABI 6) refuses every signal to a process outside this Landlock
+    // domain, pidfd_send_signal's too, and knows no exception for chosen processes. With
+    // terminate it is left off: the seccomp filter then allows signals only through
+    // pidfd_send_signal, only SIGTERM and SIGKILL, and kill, tgkill and friends still
+    // kill the process; which processes get them is the pidfd and start-time check's
+    // (crate::host::terminate). Without terminate it stays on, as before.
+    let scopes = if plan.signals {
+        Scope::from_all(ABI_WANTED) & !Scope::Signal
+    } else {
+        Scope::from_all(ABI_WANTED)
+    };
+    ruleset = ruleset.scope(scopes).map_err(|e| err("scopes", &e))?;
     let mut created = ruleset.create().map_err(|e| err("create", &e))?;
     // Truncate too, though nothing here truncates: the kernel's open hook asks for
     // truncate on every open (to note it on the file), and a tree that does not grant it
@@ -206,7 +219,7 @@ fn install_allowlist(plan: &Plan) -> Result<bool, Error> {
     let err = |e: &dyn fmt::Display| Error(format!("seccomp: {e}"));
     let allow = allowlist_filter(plan).map_err(|e| err(&e))?;
     let refuse = refusal_filter().map_err(|e| err(&e))?;
-    let kill = kill_filter().map_err(|e| err(&e))?;
+    let kill = kill_filter(plan).map_err(|e| err(&e))?;
     // The allowlist goes last: installing a filter takes prctl and seccomp calls, which
     // it does not allow.
     for prog in refuse.iter().chain([&kill]) {
@@ -227,6 +240,9 @@ pub(crate) fn allowed(plan: &Plan) -> Vec<Allowed> {
     }
     if !plan.write_dirs.is_empty() {
         list.extend_from_slice(syscalls::TEXTFILE);
+    }
+    if plan.signals {
+        list.extend_from_slice(syscalls::SIGNALS);
     }
     list
 }
@@ -277,10 +293,10 @@ fn allowlist_filter(plan: &Plan) -> Result<BpfProgram, seccompiler::BackendError
 
 /// The kill list: its calls kill the process, everything else passes to the other
 /// filters.
-fn kill_filter() -> Result<BpfProgram, seccompiler::BackendError> {
+fn kill_filter(plan: &Plan) -> Result<BpfProgram, seccompiler::BackendError> {
     let own = u64::from(std::process::id());
     let mut rules = BTreeMap::new();
-    for &(_, nr, kills) in syscalls::KILLED {
+    for &(_, nr, kills) in killed(plan) {
         let rule = match kills {
             syscalls::Kills::Always => Vec::new(),
             // A pid is an int: compare its low 32 bits, whatever the register holds above.
@@ -296,6 +312,15 @@ fn kill_filter() -> Result<BpfProgram, seccompiler::BackendError> {
         rules.insert(nr, rule);
     }
     compile(rules, SeccompAction::Allow, SeccompAction::KillProcess)
+}
+
+/// The kill list for `plan`: with signals, less `pidfd_send_signal` (then on the
+/// allowlist with SIGTERM and SIGKILL only; any other signal fails with EPERM).
+fn killed(plan: &Plan) -> impl Iterator<Item = &'static (&'static str, i64, syscalls::Kills)> {
+    let signals = plan.signals;
+    syscalls::KILLED
+        .iter()
+        .filter(move |&&(_, nr, _)| !(signals && nr == libc::SYS_pidfd_send_signal))
 }
 
 /// One filter per errno (a filter has one action for its matches).
@@ -346,7 +371,7 @@ pub fn describe(plan: &Plan) -> Vec<String> {
         };
         lines.push(format!("answered errno {errno}: {name}{when}"));
     }
-    for &(name, _, kills) in syscalls::KILLED {
+    for &(name, _, kills) in killed(plan) {
         lines.push(match kills {
             syscalls::Kills::Always => format!("killed: {name}"),
             syscalls::Kills::OtherPid { index } => {

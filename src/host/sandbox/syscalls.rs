@@ -185,6 +185,23 @@ pub(crate) const TEXTFILE: &[Allowed] = &[
     any("renameat", libc::SYS_renameat),
 ];
 
+const SIGTERM: u64 = libc::SIGTERM as u64;
+const SIGKILL: u64 = libc::SIGKILL as u64;
+
+/// `WATCHDOG_PROC_ACTION=terminate` only (issue 24): a pidfd for a process, and SIGTERM
+/// or SIGKILL through it (`pidfd_send_signal` leaves the kill list then). Never `kill`,
+/// `tkill` or `tgkill`: `kill` and `tgkill` to another process stay on the kill list,
+/// `tkill` on no list (EPERM).
+pub(crate) const SIGNALS: &[Allowed] = &[
+    any("pidfd_open", libc::SYS_pidfd_open),
+    one_of(
+        "pidfd_send_signal",
+        libc::SYS_pidfd_send_signal,
+        1,
+        &[SIGTERM, SIGKILL],
+    ),
+];
+
 /// Answered with an errno instead of allowed: the caller copes.
 pub(crate) const REFUSED: &[(&str, i64, Args, i32)] = &[
     ("clone3", libc::SYS_clone3, Args::Any, libc::ENOSYS),

@@ -53,6 +53,23 @@ pub(crate) fn parse_i64(digits: &[u8]) -> Option<i64> {
     }
 }
 
+/// Length of a boot id (`/proc/sys/kernel/random/boot_id`, a UUID in text).
+pub const BOOT_ID_LEN: usize = 36;
+
+/// Keeps a boot id as read (trailing newline dropped), or zeros when it is not one.
+pub fn boot_id_from(text: &[u8]) -> [u8; BOOT_ID_LEN] {
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    let mut id = [0u8; BOOT_ID_LEN];
+    if text.len() == BOOT_ID_LEN
+        && text
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b) || *b == b'-')
+    {
+        id.copy_from_slice(text);
+    }
+    id
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
