@@ -6,7 +6,6 @@ use heapless::Vec;
 
 use crate::proc::parse::cgroup::{Pod, Runtime, ID_LEN};
 use crate::proc::parse::cmdline::{PatternSet, ShownCmdline};
-use crate::proc::parse::pods::PodNames;
 use crate::proc::usage::tree::Cut;
 use crate::proc::usage::{MilliCores, Severity};
 use crate::text::{heap_table, HeapTable};
@@ -139,6 +138,49 @@ pub struct Launcher {
     pub gone_for_s: u64,
 }
 
+/// The most bytes of `namespace/name` a [`PodLabel`] keeps.
+pub const POD_LABEL_MAX: usize = 128;
+
+/// A pod's namespace and name as the kubelet's directory gives them, kept as
+/// `namespace/name` in [`POD_LABEL_MAX`] bytes rather than the API's 63 + 253: a `Found`
+/// is copied into every slot of the scan report and the alert table, so its size is the
+/// daemon's memory (issue 22 measured 344 bytes more per record with the full form). A
+/// pod whose name does not fit (controllers name pods in at most 63 bytes; only a
+/// hand-made name can be longer) is shown by its UID, as where no directory names it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodLabel {
+    text: heapless::String<POD_LABEL_MAX>,
+    /// Where the `/` is: the namespace's length (at most 63).
+    slash: u8,
+}
+
+impl PodLabel {
+    /// `None` when both do not fit together.
+    pub fn new(namespace: &str, name: &str) -> Option<Self> {
+        let slash = u8::try_from(namespace.len()).ok()?;
+        let mut text = heapless::String::new();
+        text.push_str(namespace).ok()?;
+        text.push('/').ok()?;
+        text.push_str(name).ok()?;
+        Some(PodLabel { text, slash })
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.text.get(..usize::from(self.slash)).unwrap_or("")
+    }
+
+    pub fn name(&self) -> &str {
+        self.text
+            .get(usize::from(self.slash).saturating_add(1)..)
+            .unwrap_or("")
+    }
+
+    /// `namespace/name`.
+    pub fn as_str(&self) -> &str {
+        self.text.as_str()
+    }
+}
+
 /// What a process's whole tree (it and every descendant) costs, from one bounded walk
 /// ([`crate::proc::usage::tree`]). Set for the matches that are lines of their own; all
 /// zero for a folded one (its top's tree holds it).
@@ -193,7 +235,7 @@ pub struct Found {
     /// The Kubernetes pod, from the same cgroup path.
     pub pod: Option<Pod>,
     /// The pod's namespace and name, from the kubelet's pod log directory (issue 22).
-    pub pod_names: Option<PodNames>,
+    pub pod_names: Option<PodLabel>,
     pub cmdline: ShownCmdline,
     /// Matching processes below this one (a wrapper's pytest, xdist workers).
     pub descendants: u32,
@@ -466,3 +508,18 @@ pub(crate) enum Blindness {
     Denied(u32),
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pod_label_keeps_namespace_and_name_or_nothing_when_they_do_not_fit() {
+        let l = PodLabel::new("ci", "merge-gate-7f9c4-x2kqz").unwrap();
+        assert_eq!((l.namespace(), l.name(), l.as_str()), ("ci", "merge-gate-7f9c4-x2kqz", "ci/merge-gate-7f9c4-x2kqz"));
+        let longest = "n".repeat(POD_LABEL_MAX - 3);
+        assert_eq!(PodLabel::new("ns", &longest).unwrap().name(), longest);
+        assert_eq!(PodLabel::new("ns", &format!("{longest}x")), None);
+        assert_eq!(PodLabel::new(&"a".repeat(300), "p"), None);
+    }
+}

@@ -54,8 +54,8 @@ pub(crate) fn write_process_fields<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> 
         Some(n) => uwrite!(
             w,
             ",\"pod_namespace\":\"{}\",\"pod_name\":\"{}\"",
-            n.namespace.as_str(),
-            n.name.as_str()
+            n.namespace(),
+            n.name()
         )?,
         None => w.write_str(",\"pod_namespace\":null,\"pod_name\":null")?,
     }
@@ -189,8 +189,8 @@ fn write_rate_cells<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W::E
 fn write_pod_cell<W: uWrite + ?Sized>(w: &mut W, f: &Found) -> Result<(), W::Error> {
     match (&f.pod_names, &f.pod) {
         (Some(n), _) => {
-            uwrite!(w, "{}/{}", n.namespace.as_str(), n.name.as_str())?;
-            let len = n.namespace.len().saturating_add(n.name.len()).saturating_add(1);
+            w.write_str(n.as_str())?;
+            let len = n.as_str().len();
             for _ in len..8 {
                 w.write_str(" ")?;
             }

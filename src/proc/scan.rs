@@ -340,7 +340,7 @@ fn name_pods(pods: Option<&ListedDir>, dirbuf: &mut [MaybeUninit<u8>], report: &
         };
         for f in report.found.iter_mut() {
             if f.pod.as_ref().is_some_and(|p| dir.is_pod(&p.uid)) {
-                f.pod_names = Some(dir.into());
+                f.pod_names = crate::proc::found::PodLabel::new(dir.namespace, dir.name);
             }
         }
     });

@@ -384,8 +384,8 @@ fn write_process_labels<W: uWrite + ?Sized>(
         uwrite!(
             w,
             ",\"pod_namespace\":\"{}\",\"pod_name\":\"{}\"",
-            n.namespace.as_str(),
-            n.name.as_str()
+            n.namespace(),
+                    n.name()
         )?;
     }
     if f.orphan_why.any() {

@@ -268,13 +268,13 @@ fn write_pod<W: uWrite + ?Sized>(
     w: &mut W,
     t: &Words,
     pod: &crate::proc::parse::cgroup::Pod,
-    names: Option<&crate::proc::parse::pods::PodNames>,
+    names: Option<&crate::proc::found::PodLabel>,
     container: Option<&crate::proc::found::Container>,
 ) -> Result<(), W::Error> {
     let uid = pod.uid.as_str();
     match names {
         Some(n) => {
-            let (ns, name) = (n.namespace.as_str(), n.name.as_str());
+            let (ns, name) = (n.namespace(), n.name());
             uwrite!(w, "\n{}: {}/{} (uid {}, {})", t.pod, ns, name, uid, pod.qos.name())?;
             uwrite!(w, "\n{}: kubectl -n {} describe pod {}", t.find_pod, ns, name)?;
         }

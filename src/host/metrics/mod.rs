@@ -16,7 +16,7 @@ pub mod textfile;
 use ufmt::{uWrite, uwrite};
 
 use crate::alert::PerKind;
-use crate::proc::parse::pods::PodNames;
+use crate::proc::found::PodLabel;
 use crate::proc::usage::MilliCores;
 
 /// The most lingering trees the textfile shows one by one (`WATCHDOG_TEXTFILE_TOP`).
@@ -31,7 +31,7 @@ pub struct TopTree {
     pub rss_bytes: u64,
     /// The container id (hex), empty when none.
     pub container: heapless::String<64>,
-    pub pod: Option<PodNames>,
+    pub pod: Option<PodLabel>,
 }
 
 /// What one tick leaves for the textfile.
@@ -158,7 +158,7 @@ fn write_usage<W: uWrite + ?Sized>(w: &mut W, s: &Snapshot) -> Result<(), W::Err
 /// A top tree's series name and labels, then a space. Every label value is a number, hex
 /// or a DNS name: nothing to escape.
 fn write_top_series<W: uWrite + ?Sized>(w: &mut W, name: &str, t: &TopTree) -> Result<(), W::Error> {
-    let (ns, pod) = t.pod.as_ref().map_or(("", ""), |p| (p.namespace.as_str(), p.name.as_str()));
+    let (ns, pod) = t.pod.as_ref().map_or(("", ""), |p| (p.namespace(), p.name()));
     uwrite!(
         w,
         "{}{{pid=\"{}\",container=\"{}\",pod_namespace=\"{}\",pod_name=\"{}\"}} ",
