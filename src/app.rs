@@ -80,18 +80,19 @@ fn scan_once(cfg: &Config) -> u8 {
 }
 
 /// One scan, or with `--sample-s N` two scans N seconds apart, so that the second has
-/// rates over that interval.
+/// rates over that interval. The wait starts when the first scan ends, which is when it
+/// read the counters (after its listing, which a loaded host can make take seconds).
 fn scan_sampled(
     cfg: &Config,
     scanner: &mut crate::proc::scan::Scanner,
     report: &mut ScanReport,
 ) -> Result<(), u8> {
-    let first = crate::proc::sys::boot_clock_ms();
     let scans = if cfg.sample_s.is_some() { 2 } else { 1 };
     for i in 0..scans {
         if i > 0 {
             let wait_ms = cfg.sample_s.unwrap_or(0).saturating_mul(1000);
-            crate::proc::sys::sleep_until_boot_ms(first.saturating_add(wait_ms));
+            let from = crate::proc::sys::boot_clock_ms();
+            crate::proc::sys::sleep_until_boot_ms(from.saturating_add(wait_ms));
         }
         if let Err(ScanError::ProcUnreadable(errno)) =
             scanner.scan(crate::proc::sys::boot_clock_ms(), &[], report)

@@ -64,8 +64,11 @@ fn rated(
     pid: u32,
     interval_ms: u64,
 ) -> (Found, u64) {
-    let (ticks_before, ms_before) = (ticks_of(pid), boot_clock_ms());
+    // The scanner reads the counters at the end of a scan (after its listing, which a
+    // loaded machine can make take seconds): the test reads them right after each scan,
+    // and the interval starts when the first scan is over, not before it.
     scanner.scan(boot_clock_ms(), &[], report).unwrap();
+    let (ticks_before, ms_before) = (ticks_of(pid), boot_clock_ms());
     wait_until(
         10,
         "the interval to pass",
