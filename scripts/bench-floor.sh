@@ -54,7 +54,10 @@ for b in $bins; do
 done
 peers+=("pgrep -f=pgrep -f pytest")
 
-count_pids() { find /proc -maxdepth 1 -name '[0-9]*' | wc -l; }
+count_pids() {
+  local all=(/proc/[0-9]*)
+  echo "${#all[@]}"
+}
 echo "whole process; CPU time (user + system) is the figure, x floor the median of per-round ratios"
 echo "start $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in "${ns[@]}"; do

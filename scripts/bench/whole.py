@@ -13,7 +13,8 @@ Guards, so a figure is either comparable or refused:
 - WARMUP rounds first, not counted (a fresh crowd's /proc entries, the binaries' pages).
 - The pids in /proc are counted before and after each round; a round during which the
   count moved by more than 0.5% (another bench's crowd coming or going, a build's
-  processes) is run again, and the number of such rounds is printed.
+  processes) is run again, and the number of such rounds is printed; the run stops when
+  that keeps happening, or when the counted rounds saw pid counts more than 2% apart.
 - A peer exiting with anything but 0 or 1 (1 is `lingerwatch scan`'s "something is over
   the threshold") stops the run: a scan that failed early would look fast.
 
@@ -75,6 +76,9 @@ while counted < rounds:
         pid_counts.append(before)
     counted += 1
 
+if max(pid_counts) - min(pid_counts) > max(20, min(pid_counts) // 50):
+    sys.exit(f"whole.py: the rounds saw {min(pid_counts)}..{max(pid_counts)} pids; something else "
+             "started or ended many processes between rounds, figures would not compare")
 floor = peers[0][0]
 
 
