@@ -12,12 +12,12 @@
 # The load average and the pids that are not the bench's are printed: another crowd on the
 # machine (someone else's bench) makes every /proc walk dearer and the ratios smaller.
 # It kills exactly the processes it started, by pid, also when interrupted.
-#   BENCH_N=0,4000 BENCH_ROUNDS=51 BENCH_WARMUP=3 BENCH_SEED=23 scripts/bench-floor.sh
+#   BENCH_N=0,4000 BENCH_ROUNDS=101 BENCH_WARMUP=3 BENCH_SEED=23 scripts/bench-floor.sh
 #   BENCH_LINGERWATCH_BINS="before=path after=path"   more than one build, side by side
 # (Also part of scripts/bench.sh.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${BENCH_ROUNDS:-51}
+rounds=${BENCH_ROUNDS:-101}
 warmup=${BENCH_WARMUP:-3}
 IFS=, read -r -a ns <<<"${BENCH_N:-0,4000}"
 crowd_pids=()
