@@ -14,18 +14,26 @@ spawn_crowd() {
 }
 
 # settle_crowd: returns once every process in $crowd_pids runs sleep (bash forks them
-# faster than they exec, and a child that has not exec'd yet shows bash's command line).
+# faster than they exec, and a child that has not exec'd yet shows bash's command line),
+# or after 60 s with a line saying how many did not.
 settle_crowd() {
   python3 - "${crowd_pids[@]}" <<'PY'
 import os, sys, time
 want = os.path.realpath("/bin/sleep")
+deadline = time.monotonic() + 60
+left = 0
 for pid in sys.argv[1:]:
-    for _ in range(1000):
+    while True:
         try:
             if os.readlink(f"/proc/{pid}/exe") == want:
                 break
         except OSError:
             break
+        if time.monotonic() > deadline:
+            left += 1
+            break
         time.sleep(0.01)
+if left:
+    print(f"settle_crowd: {left} processes of the crowd do not run {want} after 60 s")
 PY
 }
