@@ -2,16 +2,23 @@
 # `lingerwatch scan` as a whole process against the honest syscall floor (issue 23): the
 # floor is its own crate (scripts/bench/floor/), built at opt-level 3 outside lingerwatch's
 # size-optimised profile, static musl. At each crowd size it times, interleaved, the floor,
-# `lingerwatch scan --pattern pytest` with the sandbox on and off, and `pgrep -f pytest`
-# (wall clock, user, sys; median ratio to the floor over rounds), then the marginal cost
-# per extra pid between the smallest and largest crowd.
+# `lingerwatch scan --pattern pytest` with the sandbox on and off, and `pgrep -f pytest`,
+# then the marginal cost per extra pid between the smallest and largest crowd.
+# The figure is CPU time (user + system, from the child's rusage) as the median of
+# per-round ratios to the floor, with the spread over rounds; wall clock is printed beside
+# it. Each round runs the peers in a freshly shuffled order; the crowd is waited for until
+# every process runs sleep, then warm-up rounds are run and thrown away; a round during
+# which the number of pids moved is run again (scripts/bench/whole.py says why each).
+# The load average and the pids that are not the bench's are printed: another crowd on the
+# machine (someone else's bench) makes every /proc walk dearer and the ratios smaller.
 # It kills exactly the processes it started, by pid, also when interrupted.
-#   BENCH_N=0,4000 BENCH_ROUNDS=31 scripts/bench-floor.sh
+#   BENCH_N=0,4000 BENCH_ROUNDS=101 BENCH_WARMUP=3 BENCH_SEED=23 scripts/bench-floor.sh
 #   BENCH_LINGERWATCH_BINS="before=path after=path"   more than one build, side by side
 # (Also part of scripts/bench.sh.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${BENCH_ROUNDS:-31}
+rounds=${BENCH_ROUNDS:-101}
+warmup=${BENCH_WARMUP:-3}
 IFS=, read -r -a ns <<<"${BENCH_N:-0,4000}"
 crowd_pids=()
 crowd_dir=""
@@ -47,17 +54,25 @@ for b in $bins; do
 done
 peers+=("pgrep -f=pgrep -f pytest")
 
-echo "whole process, $rounds interleaved rounds, medians; x floor is the median of per-round ratios"
-pids=()
+count_pids() {
+  local all=(/proc/[0-9]*)
+  echo "${#all[@]}"
+}
+echo "whole process; CPU time (user + system) is the figure, x floor the median of per-round ratios"
+echo "start $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in "${ns[@]}"; do
   spawn_crowd "$n"
-  sleep 1
-  p=$("$floor" pytest | cut -d' ' -f1)
-  pids+=("$p")
+  settle_crowd
+  total=$(count_pids)
   echo
-  echo "N = $n extra processes ($p pids):"
-  python3 scripts/bench/whole.py "$rounds" "$work/$n.json" "${peers[@]}"
+  echo "N = $n extra processes: $total pids, $((total - n)) not the bench's; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  if [ $((total - n)) -gt 1000 ]; then
+    echo "warning: $((total - n)) other processes: is another bench's crowd running? the ratios will not compare"
+  fi
+  python3 scripts/bench/whole.py "$rounds" "$warmup" "$work/$n.json" "${peers[@]}"
   kill_crowd
 done
 echo
-python3 scripts/bench/marginal.py "$work/${ns[0]}.json" "${pids[0]}" "$work/${ns[-1]}.json" "${pids[-1]}"
+python3 scripts/bench/marginal.py "$work/${ns[0]}.json" "$work/${ns[-1]}.json"
+echo
+echo "end $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
