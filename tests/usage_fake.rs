@@ -254,3 +254,48 @@ fn the_kubelets_pod_directory_names_the_pod_under_the_sandbox_and_odd_entries_na
     assert_eq!(lines.len(), 2);
     assert!(lines.iter().all(|v| v["pod_name"].is_null()), "{lines:?}");
 }
+
+/// `children` under `task/<tid>/` of `pid`, a thread other than the leader.
+fn set_thread_children(fake: &FakeProc, pid: u32, tid: u32, children: &[u32]) {
+    let task = fake.pid_dir(pid).join("task").join(tid.to_string());
+    std::fs::create_dir_all(&task).unwrap();
+    let list: String = children.iter().map(|c| format!("{c} ")).collect();
+    std::fs::write(task.join("children"), list).unwrap();
+}
+
+/// A process in `state` with `threads` live threads.
+fn threaded(fake: &FakeProc, pid: u32, ppid: u32, state: u8, threads: u32) {
+    let stat = stat_line(pid, b"worker", state, ppid, 1, 0, 5);
+    let stat = String::from_utf8(stat).unwrap();
+    let stat = stat.replacen(" 20 0 1 0 ", &format!(" 20 0 {threads} 0 "), 1);
+    fake.add_raw(
+        pid,
+        Some(stat.as_bytes()),
+        Some(b"worker\0"),
+        Some(b"0::/\n"),
+    );
+}
+
+/// The walk reads a single-threaded process's one `children` file directly, and lists
+/// `task` for the rest: a child forked by a second thread, or by the last thread of a
+/// process whose leader exited (a zombie leader with one live thread), is in the tree.
+#[test]
+fn children_of_other_threads_and_of_a_zombie_leaders_last_thread_are_in_the_tree() {
+    let fake = FakeProc::new();
+    process(&fake, 100, 1, 0, 10, b"pytest\0");
+    set_children(&fake, 100, &[200, 300]);
+    threaded(&fake, 200, 100, b'S', 2);
+    set_children(&fake, 200, &[]);
+    set_thread_children(&fake, 200, 201, &[210]);
+    process(&fake, 210, 200, 5, 1, b"browser\0");
+    threaded(&fake, 300, 100, b'Z', 1);
+    set_children(&fake, 300, &[]);
+    set_thread_children(&fake, 300, 301, &[310]);
+    process(&fake, 310, 300, 5, 1, b"server\0");
+    let mut scanner = Scanner::new(fake.root(), scan_config(&["pytest"], 60)).unwrap();
+    let mut report = Box::<ScanReport>::default();
+    scanner.scan(100_000, &[], &mut report).unwrap();
+    let f = report.tops().next().unwrap();
+    assert_eq!(f.tree.processes, 5, "{:?}", f.tree);
+    assert_eq!(f.tree.cut, None);
+}

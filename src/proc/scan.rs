@@ -407,7 +407,8 @@ fn walk_tree(
         }
         totals.add(s.utime.saturating_add(s.stime), s.rss_pages, s.num_threads);
         let dir = bufs.dir.as_mut_slice();
-        let _ = proc.for_each_task_children(visit.pid, dir, bufs.children.as_mut_slice(), |file, full| {
+        let single_thread = s.num_threads == 1 && s.state != b'Z';
+        let _ = proc.for_each_task_children(visit.pid, single_thread, dir, bufs.children.as_mut_slice(), |file, full| {
             let pids = if full { children_of_prefix(file) } else { children(file) };
             for pid in pids {
                 walk.push_child(visit, pid);
