@@ -39,29 +39,13 @@ fn children_of(pid: u32) -> Vec<u32> {
 fn spawn_orphan_sh(dir: &Path, name: &str, script: &str) -> Spawned {
     let link = dir.join(name);
     std::os::unix::fs::symlink("/bin/sh", &link).unwrap();
-    let mut shell = Command::new("/bin/sh")
-        .arg("-c")
-        .arg("\"$0\" -c \"$1\" </dev/null >/dev/null 2>&1 & echo $!; wait")
-        .arg(&link)
-        .arg(script)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(shell.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let pid: u32 = line.trim().parse().unwrap();
-    let spawned = Spawned { pid };
-    shell.kill().unwrap();
-    shell.wait().unwrap();
+    let (spawned, shell) = common::orphan_of_killed_shell("\"$0\" -c \"$1\"", &link, &[script]);
+    let pid = spawned.pid;
     common::wait_until(
         10,
         "reparented, with its child",
         || {
-            (common::ppid_of(pid).is_some_and(|p| p != shell.id()) && !children_of(pid).is_empty())
+            (common::ppid_of(pid).is_some_and(|p| p != shell) && !children_of(pid).is_empty())
                 .then_some(())
         },
         String::new,

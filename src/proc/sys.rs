@@ -154,23 +154,11 @@ impl ProcDir {
     pub(crate) fn for_each_pid(
         &self,
         dirbuf: &mut [MaybeUninit<u8>],
-        mut f: impl FnMut(u32),
+        f: impl FnMut(u32),
     ) -> Result<(), ReadError> {
         // Rewind: the same fd is listed on every tick.
         rustix::fs::seek(&self.fd, SeekFrom::Start(0)).map_err(ReadError::from_errno)?;
-        let mut dir = RawDir::new(&self.fd, dirbuf);
-        while let Some(entry) = dir.next() {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(Errno::INTR) => continue,
-                Err(e) => return Err(ReadError::from_errno(e)),
-            };
-            let name = entry.file_name().to_bytes();
-            if let Some(pid) = crate::proc::parse::parse_u64(name).and_then(|p| u32::try_from(p).ok()) {
-                f(pid);
-            }
-        }
-        Ok(())
+        for_each_number(&self.fd, dirbuf, f)
     }
 
     /// Calls `f` with each numeric entry of the directory `path` (relative to the root):
@@ -179,22 +167,10 @@ impl ProcDir {
         &self,
         path: &CStr,
         dirbuf: &mut [MaybeUninit<u8>],
-        mut f: impl FnMut(u32),
+        f: impl FnMut(u32),
     ) -> Result<(), ReadError> {
         let fd = open_read(&self.fd, path, OFlags::DIRECTORY)?;
-        let mut dir = RawDir::new(&fd, dirbuf);
-        while let Some(entry) = dir.next() {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(Errno::INTR) => continue,
-                Err(e) => return Err(ReadError::from_errno(e)),
-            };
-            let name = entry.file_name().to_bytes();
-            if let Some(n) = crate::proc::parse::parse_u64(name).and_then(|p| u32::try_from(p).ok()) {
-                f(n);
-            }
-        }
-        Ok(())
+        for_each_number(&fd, dirbuf, f)
     }
 
     fn open_at(&self, path: &CStr) -> Result<OwnedFd, ReadError> {
@@ -260,25 +236,15 @@ impl ProcDir {
         }
         let task = task_path(&mut path, pid, None).ok_or(ReadError::Gone)?;
         let dir = open_read(&self.fd, task, OFlags::DIRECTORY)?;
-        let mut listing = RawDir::new(&dir, dirbuf);
-        while let Some(entry) = listing.next() {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(Errno::INTR) => continue,
-                Err(e) => return Err(ReadError::from_errno(e)),
-            };
-            let tid = crate::proc::parse::parse_u64(entry.file_name().to_bytes())
-                .and_then(|t| u32::try_from(t).ok());
-            let Some(tid) = tid else { continue };
+        for_each_number(&dir, dirbuf, |tid| {
             let mut path = [0u8; TASK_PATH_BUF];
             let Some(children) = task_path(&mut path, pid, Some(tid)) else {
-                continue;
+                return;
             };
             if let Ok(n) = self.read(children, buf) {
                 f(buf.get(..n).unwrap_or(&[]), n == buf.len());
             }
-        }
-        Ok(())
+        })
     }
 
     /// Streams one per-pid file, as [`ProcDir::stream`].
@@ -294,6 +260,28 @@ impl ProcDir {
         let path = pid_path(&mut path, pid, file).ok_or(ReadError::Gone)?;
         self.stream(path, buf, limit, f)
     }
+}
+
+/// Calls `f` with each entry of the open directory `dir` whose name is a number (a pid
+/// or a tid), from where its offset stands; `dirbuf` holds the getdents64 records.
+fn for_each_number(
+    dir: &OwnedFd,
+    dirbuf: &mut [MaybeUninit<u8>],
+    mut f: impl FnMut(u32),
+) -> Result<(), ReadError> {
+    let mut listing = RawDir::new(dir, dirbuf);
+    while let Some(entry) = listing.next() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(ReadError::from_errno(e)),
+        };
+        let name = entry.file_name().to_bytes();
+        if let Some(n) = crate::proc::parse::parse_u64(name).and_then(|p| u32::try_from(p).ok()) {
+            f(n);
+        }
+    }
+    Ok(())
 }
 
 /// A directory opened once at start-up and listed again at each use (the kubelet's pod

@@ -200,17 +200,17 @@ pub fn unique_pytest_name(tag: &str) -> String {
     format!("pytest-lw-{tag}-{}-{n}", std::process::id())
 }
 
-/// Starts `sh`, which starts a long-lived `sleep` whose argv[0] is `name` (a symlink in a
-/// temp dir), then SIGKILLs the shell so the sleeper is reparented: the incident
-/// lingerwatch exists for. Returns the orphan and when its shell was started.
-pub fn spawn_orphan(dir: &Path, name: &str) -> (Spawned, std::time::Instant) {
-    let link = dir.join(name);
-    std::os::unix::fs::symlink("/bin/sleep", &link).unwrap();
-    let started = std::time::Instant::now();
+/// Runs `command` in the background of a shell (a `sh -c` script in which `$0` is `link`
+/// and `$1`… are `args`), then SIGKILLs and reaps the shell, as the incident's agent
+/// died: returns the background process and the dead shell's pid.
+pub fn orphan_of_killed_shell(command: &str, link: &Path, args: &[&str]) -> (Spawned, u32) {
     let mut shell = std::process::Command::new("/bin/sh")
         .arg("-c")
-        .arg("\"$0\" 600 </dev/null >/dev/null 2>&1 & echo $!; wait")
-        .arg(&link)
+        .arg(format!(
+            "{command} </dev/null >/dev/null 2>&1 & echo $!; wait"
+        ))
+        .arg(link)
+        .args(args)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -224,9 +224,20 @@ pub fn spawn_orphan(dir: &Path, name: &str) -> (Spawned, std::time::Instant) {
     let orphan = Spawned { pid };
     shell.kill().unwrap();
     shell.wait().unwrap();
+    (orphan, shell.id())
+}
+
+/// Starts `sh`, which starts a long-lived `sleep` whose argv[0] is `name` (a symlink in a
+/// temp dir), then SIGKILLs the shell so the sleeper is reparented: the incident
+/// lingerwatch exists for. Returns the orphan and when its shell was started.
+pub fn spawn_orphan(dir: &Path, name: &str) -> (Spawned, std::time::Instant) {
+    let link = dir.join(name);
+    std::os::unix::fs::symlink("/bin/sleep", &link).unwrap();
+    let started = std::time::Instant::now();
+    let (orphan, shell) = orphan_of_killed_shell("\"$0\" 600", &link, &[]);
     // Reparenting happens when the shell is reaped; wait until /proc shows it.
     for _ in 0..100 {
-        if ppid_of(pid).is_some_and(|p| p != shell.id()) {
+        if ppid_of(orphan.pid).is_some_and(|p| p != shell) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
