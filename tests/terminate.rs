@@ -53,6 +53,15 @@ fn spawn_orphan_sh(dir: &Path, name: &str, script: &str) -> Spawned {
     spawned
 }
 
+/// The orphan's first child (killed with the test), and the start times of both.
+fn first_child_and_starts(orphan: &Spawned) -> (u32, Spawned, u64, u64) {
+    let child = children_of(orphan.pid)[0];
+    let guard = Spawned { pid: child };
+    let (start, _) = stat_of(orphan.pid).unwrap();
+    let (child_start, _) = stat_of(child).unwrap();
+    (child, guard, start, child_start)
+}
+
 fn status_of(v: &serde_json::Value) -> &str {
     v["status"].as_str().unwrap_or("")
 }
@@ -81,10 +90,7 @@ fn an_orphan_over_the_threshold_and_its_children_are_terminated_after_the_grace(
     let dir = tempfile::tempdir().unwrap();
     let name = unique_pytest_name("term");
     let orphan = spawn_orphan_sh(dir.path(), &name, "sleep 600 & wait");
-    let child = children_of(orphan.pid)[0];
-    let _child_guard = Spawned { pid: child };
-    let (start, _) = stat_of(orphan.pid).unwrap();
-    let (child_start, _) = stat_of(child).unwrap();
+    let (child, _child_guard, start, child_start) = first_child_and_starts(&orphan);
     let d = terminating(
         &hook,
         &name,
@@ -127,10 +133,7 @@ fn a_tree_that_ignores_sigterm_gets_sigkill_after_kill_after_s() {
     let name = unique_pytest_name("stubborn");
     // An ignored signal stays ignored across exec: the sleep ignores SIGTERM too.
     let orphan = spawn_orphan_sh(dir.path(), &name, "trap '' TERM; sleep 600 & wait; wait");
-    let child = children_of(orphan.pid)[0];
-    let _child_guard = Spawned { pid: child };
-    let (start, _) = stat_of(orphan.pid).unwrap();
-    let (child_start, _) = stat_of(child).unwrap();
+    let (child, _child_guard, start, child_start) = first_child_and_starts(&orphan);
     let prom = dir.path().join("lingerwatch.prom");
     let d = terminating(
         &hook,
