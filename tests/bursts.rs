@@ -6,6 +6,8 @@
 
 pub mod common;
 
+use common::webhook::status_of;
+
 use std::collections::HashMap;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
@@ -16,10 +18,6 @@ use common::webhook::Webhook;
 use common::{spawn_orphan, unique_pytest_name, Crowd};
 use lingerwatch::alert::ALERT_CAPACITY;
 use serde_json::Value;
-
-fn status_of(v: &Value) -> &str {
-    v["status"].as_str().unwrap_or("")
-}
 
 /// A shell that keeps starting short-lived matching processes (`per_round` every 0.3 s,
 /// each living `life_s`), in a process group of its own, killed with it.

@@ -4,6 +4,8 @@
 
 pub mod common;
 
+use common::webhook::status_of;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -11,10 +13,6 @@ use std::time::{Duration, Instant};
 use common::daemon::Daemon;
 use common::webhook::{Answer, Webhook};
 use common::{bin, spawn_orphan, unique_pytest_name, FakeProc};
-
-fn status_of(v: &serde_json::Value) -> &str {
-    v["status"].as_str().unwrap_or("")
-}
 
 #[test]
 fn firing_then_reminder_after_cooldown_then_resolved_for_a_real_orphan() {

@@ -4,6 +4,8 @@
 
 pub mod common;
 
+use common::webhook::status_of;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -60,10 +62,6 @@ fn first_child_and_starts(orphan: &Spawned) -> (u32, Spawned, u64, u64) {
     let (start, _) = stat_of(orphan.pid).unwrap();
     let (child_start, _) = stat_of(child).unwrap();
     (child, guard, start, child_start)
-}
-
-fn status_of(v: &serde_json::Value) -> &str {
-    v["status"].as_str().unwrap_or("")
 }
 
 fn terminating(hook: &Webhook, patterns: &str, extra: &[&str], env: &[(&str, &str)]) -> Daemon {

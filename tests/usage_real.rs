@@ -5,6 +5,8 @@
 
 pub mod common;
 
+use common::webhook::status_of;
+
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -173,10 +175,6 @@ fn a_wrapper_whose_child_holds_200_mb_reports_the_trees_memory_and_two_processes
         f.rss_bytes < mb200 / 10,
         "the wrapper itself is small: {f:?}"
     );
-}
-
-fn status_of(v: &serde_json::Value) -> &str {
-    v["status"].as_str().unwrap_or("")
 }
 
 /// The real daemon, scanning every second, against a webhook on 127.0.0.1: the busy loop

@@ -166,3 +166,8 @@ fn handle(mut conn: TcpStream, state: &Arc<Mutex<State>>) {
         Answer::Never => st.held.push(conn),
     }
 }
+
+/// A delivered JSON body's `status` ("firing", "reminder", "resolved", "terminated").
+pub fn status_of(v: &serde_json::Value) -> &str {
+    v["status"].as_str().unwrap_or("")
+}
