@@ -252,17 +252,8 @@ impl Scanner {
             if Some(pid) == *self_pid {
                 return;
             }
-            match reader.examine(pid, &mut bufs) {
-                Ok(Some(found)) => {
-                    let pinned = watch.binary_search(&found.key()).is_ok();
-                    if let Some(left_out) = report.insert(found, pinned) {
-                        reader.count_unstored(left_out, &mut bufs, &mut report.unstored);
-                    }
-                }
-                Ok(None) | Err(Skip::Gone) => {}
-                Err(Skip::Denied) => report.denied = report.denied.saturating_add(1),
-                Err(Skip::Malformed | Skip::Io) => report.errors = report.errors.saturating_add(1),
-            }
+            let outcome = reader.examine(pid, &mut bufs);
+            reader.file(outcome, watch, &mut bufs, report);
         });
         listing.map_err(|e| ScanError::ProcUnreadable(e.errno()))?;
         for found in report.found.iter_mut() {
@@ -457,6 +448,28 @@ enum Leader {
 }
 
 impl PidReader<'_> {
+    /// Files one pid's outcome in the report: a match stored (or counted when it does
+    /// not fit), a refusal or an error counted, a vanished or other pid nothing.
+    fn file(
+        &self,
+        outcome: Result<Option<Found>, Skip>,
+        watch: &[ProcessKey],
+        bufs: &mut PidBuffers<'_>,
+        report: &mut ScanReport,
+    ) {
+        match outcome {
+            Ok(Some(found)) => {
+                let pinned = watch.binary_search(&found.key()).is_ok();
+                if let Some(left_out) = report.insert(found, pinned) {
+                    self.count_unstored(left_out, bufs, &mut report.unstored);
+                }
+            }
+            Ok(None) | Err(Skip::Gone) => {}
+            Err(Skip::Denied) => report.denied = report.denied.saturating_add(1),
+            Err(Skip::Malformed | Skip::Io) => report.errors = report.errors.saturating_add(1),
+        }
+    }
+
     /// Reads one pid: cmdline first (the cheap test that rejects almost every process),
     /// then stat and cgroup for the ones that match.
     fn examine(&self, pid: u32, bufs: &mut PidBuffers<'_>) -> Result<Option<Found>, Skip> {

@@ -20,8 +20,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 use landlock::{
-    Access, AccessFs, AccessNet, NetPort, PathBeneath, PathFd, Ruleset, RulesetAttr,
-    RulesetCreatedAttr, RulesetStatus, Scope, ABI,
+    Access, AccessFs, AccessNet, NetPort, PathBeneath, PathFd, RestrictionStatus, Ruleset,
+    RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetStatus, Scope, ABI,
 };
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
@@ -157,6 +157,19 @@ fn restrict_paths_and_ports(plan: &Plan) -> Result<Landlock, Error> {
     };
     ruleset = ruleset.scope(scopes).map_err(|e| err("scopes", &e))?;
     let mut created = ruleset.create().map_err(|e| err("create", &e))?;
+    created = add_path_rules(created, plan)?;
+    for &port in plan.connect_ports.iter().flatten() {
+        created = created
+            .add_rule(NetPort::new(port, AccessNet::ConnectTcp))
+            .map_err(|e| err("port rule", &e))?;
+    }
+    let status = created.restrict_self().map_err(|e| err("restrict", &e))?;
+    Ok(landlock_status(status))
+}
+
+/// The file rules: the trees to read, the optional files, the directories to write.
+fn add_path_rules(mut created: RulesetCreated, plan: &Plan) -> Result<RulesetCreated, Error> {
+    let err = |what: &str, e: &dyn fmt::Display| Error(format!("landlock: {what}: {e}"));
     // Truncate too, though nothing here truncates: the kernel's open hook asks for
     // truncate on every open (to note it on the file), and a tree that does not grant it
     // sends that walk on past the tree's root, across the mount, up to `/`: one more
@@ -190,13 +203,12 @@ fn restrict_paths_and_ports(plan: &Plan) -> Result<Landlock, Error> {
             .add_rule(PathBeneath::new(fd, write))
             .map_err(|e| err("write rule", &e))?;
     }
-    for &port in plan.connect_ports.iter().flatten() {
-        created = created
-            .add_rule(NetPort::new(port, AccessNet::ConnectTcp))
-            .map_err(|e| err("port rule", &e))?;
-    }
-    let status = created.restrict_self().map_err(|e| err("restrict", &e))?;
-    Ok(match (status.ruleset, status.landlock) {
+    Ok(created)
+}
+
+/// How far the kernel enforced the ruleset.
+fn landlock_status(status: RestrictionStatus) -> Landlock {
+    match (status.ruleset, status.landlock) {
         (RulesetStatus::FullyEnforced, _) => Landlock::Full,
         (
             RulesetStatus::PartiallyEnforced,
@@ -204,7 +216,7 @@ fn restrict_paths_and_ports(plan: &Plan) -> Result<Landlock, Error> {
         ) => Landlock::Partial(effective_abi as i32),
         (RulesetStatus::PartiallyEnforced, _) => Landlock::Partial(0),
         (RulesetStatus::NotEnforced, _) => Landlock::Unavailable,
-    })
+    }
 }
 
 /// The seccomp filters: the allowlist (anything else fails with `EPERM`), the kill list,
