@@ -13,12 +13,12 @@ use std::sync::Arc;
 
 use crate::alert::outbox::Cadence;
 use crate::alert::{AlertTable, Policy, WatchList};
-use crate::config::{Config, Format};
+use crate::config::{Action, Config, Format};
 use crate::deliver::courier::{Courier, RenderSettings, Shared};
 use crate::host::heartbeat::record::{Flags, Record};
 use crate::host::heartbeat::Heartbeat;
 use crate::host::signals::Signals;
-use crate::host::terminate::Terminator;
+use crate::host::terminate::{self, Terminator};
 use crate::log;
 use crate::proc::found::{ScanError, ScanReport};
 use crate::proc::lineage::Launchers;
@@ -117,7 +117,10 @@ impl<'a> Daemon<'a> {
             ports,
         } = destinations(cfg, &settings)?;
         let table = alert_table(cfg, couriers.len());
-        let terminator = Terminator::start(cfg)?;
+        let terminator = match cfg.action {
+            Action::Alert => None,
+            Action::Terminate => Some(Terminator::start(terminate_settings(cfg))?),
+        };
         let exposition = match &cfg.textfile {
             Some(path) => Some(exposition::Exposition::open(path, cfg.textfile_top)?),
             None => None,
@@ -441,4 +444,16 @@ fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), u8> 
             log!("cannot start the {name} thread: {e}");
             2
         })
+}
+
+/// What the terminator is given of the configuration.
+fn terminate_settings(cfg: &Config) -> terminate::Settings<'_> {
+    terminate::Settings {
+        proc_root: &cfg.proc_root,
+        terminate_after_s: cfg.terminate_after_s,
+        kill_after_s: cfg.kill_after_s,
+        exclude: &cfg.scan.exclude,
+        never: &cfg.never_terminate,
+        dry_run: cfg.dry_run,
+    }
 }

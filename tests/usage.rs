@@ -11,10 +11,9 @@ use std::collections::HashMap;
 use alloc_count::{count_on_this_thread, take_count, Counting};
 use lingerwatch::proc::found::ProcessKey;
 use lingerwatch::proc::parse::{children, cpu_times, pods, pressure};
+use lingerwatch::proc::usage::rate::{RateTracker, RATES_MAX};
 use lingerwatch::proc::usage::tree::TreeWalk;
-use lingerwatch::proc::usage::{
-    MilliCores, RateTracker, Severity, SeverityCounter, SeverityRule, Transition, RATES_MAX,
-};
+use lingerwatch::proc::usage::{MilliCores, Severity, SeverityCounter, SeverityRule, Transition};
 use proptest::prelude::*;
 
 #[global_allocator]

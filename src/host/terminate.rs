@@ -21,7 +21,6 @@ use rustix::path::DecInt;
 
 use crate::alert::terminate::{Candidate, DueList, Reaper, Rules, Signal, Spared, MEMBERS_MAX};
 use crate::alert::{AlertTable, ALERT_CAPACITY};
-use crate::config::Config;
 use crate::log;
 use crate::proc::found::ProcessKey;
 use crate::proc::parse::cmdline::{Matcher, PatternSet};
@@ -133,15 +132,23 @@ pub struct Terminator {
     pub counts: Counts,
 }
 
+/// What `WATCHDOG_PROC_ACTION=terminate` is given: the `/proc` to read, the grace and the
+/// kill delay, the patterns whose processes are never signalled, and `--dry-run`.
+pub struct Settings<'a> {
+    pub proc_root: &'a std::path::Path,
+    pub terminate_after_s: u64,
+    pub kill_after_s: u64,
+    pub exclude: &'a PatternSet,
+    pub never: &'a PatternSet,
+    pub dry_run: bool,
+}
+
 impl Terminator {
-    /// `None` unless `cfg.action` is terminate. Refuses a `/proc` of another PID
-    /// namespace (start-up error, exit 2).
-    pub fn start(cfg: &Config) -> Result<Option<Box<Self>>, u8> {
-        if cfg.action != crate::config::Action::Terminate {
-            return Ok(None);
-        }
-        let proc = ProcDir::open(&cfg.proc_root).map_err(|e| {
-            log!("cannot open {}: {e}", cfg.proc_root.display());
+    /// The terminator `settings` ask for. Refuses a `/proc` of another PID namespace
+    /// (start-up error, exit 2).
+    pub fn start(settings: Settings<'_>) -> Result<Box<Self>, u8> {
+        let proc = ProcDir::open(settings.proc_root).map_err(|e| {
+            log!("cannot open {}: {e}", settings.proc_root.display());
             2u8
         })?;
         let own_pid = rustix::process::getpid()
@@ -151,23 +158,23 @@ impl Terminator {
         if proc.self_pid() != Some(own_pid) {
             log!(
                 "WATCHDOG_PROC_ACTION=terminate needs the /proc of its own PID namespace (pid: host), and {} is not: its pids would name other processes",
-                cfg.proc_root.display()
+                settings.proc_root.display()
             );
             return Err(2);
         }
         let own_ppid =
             rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get().unsigned_abs());
-        Ok(Some(Box::new(Terminator {
+        Ok(Box::new(Terminator {
             proc,
             rules: Rules {
-                after_ms: cfg.terminate_after_s.saturating_mul(1000),
-                kill_after_ms: cfg.kill_after_s.saturating_mul(1000),
+                after_ms: settings.terminate_after_s.saturating_mul(1000),
+                kill_after_ms: settings.kill_after_s.saturating_mul(1000),
                 own_pid,
                 own_ppid,
             },
-            exclude: cfg.scan.exclude.clone(),
-            never: cfg.never_terminate.clone(),
-            dry_run: cfg.dry_run,
+            exclude: settings.exclude.clone(),
+            never: settings.never.clone(),
+            dry_run: settings.dry_run,
             reaper: Reaper::default(),
             candidates: heapless::Vec::new(),
             verdicts: heapless::Vec::new(),
@@ -177,7 +184,7 @@ impl Terminator {
             buf: vec![0; 4096],
             dirbuf: vec![MaybeUninit::uninit(); 4096],
             counts: Counts::default(),
-        })))
+        }))
     }
 
     /// One tick at `now_ms`, after the table's: reads what spares each new candidate,

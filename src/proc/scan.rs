@@ -30,7 +30,7 @@ use crate::proc::found::{
 };
 use crate::proc::sys::{ListedDir, PidFile, ProcDir, ReadError};
 use crate::proc::usage::tree::{TreeTotals, TreeWalk};
-use crate::proc::usage::RateTracker;
+use crate::proc::usage::rate::RateTracker;
 
 /// How much of a cmdline is read: a pattern past the first MiB is not seen. Linux allows
 /// longer argument lists, but none that a test runner is started with.

@@ -24,7 +24,7 @@
 //! runs (proc(5): exact only while stopped), so a pid can be listed twice, and pid reuse
 //! could even make a cycle; each pid counts once.
 //!
-//! **A tree's rate.** Feed [`TreeTotals::cpu_ticks`] to a [`super::RateTracker`] keyed by
+//! **A tree's rate.** Feed [`TreeTotals::cpu_ticks`] to a [`super::rate::RateTracker`] keyed by
 //! the top's [`crate::proc::found::ProcessKey`]. A member that exits takes its `utime + stime`
 //! out of the sum; once its parent reaps it, the time moves to the parent's `cutime +
 //! cstime` (proc(5) fields 16 and 17). So the sum over members of all four only falls
