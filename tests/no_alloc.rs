@@ -169,3 +169,58 @@ fn the_daemons_own_tick_allocates_nothing_with_textfile_heartbeat_and_memory_lim
         "{metrics}"
     );
 }
+
+/// With `WATCHDOG_PROC_ACTION=terminate` (issue 24), the daemon's own ticks still
+/// allocate nothing: the decision, the pidfd open, the start-time check, the SIGTERM to
+/// a lingering orphan, its log line and the terminated ending, counted on this thread.
+#[test]
+fn the_daemons_tick_allocates_nothing_while_it_terminates_an_orphan() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = common::unique_pytest_name("terminate-tick");
+    let (orphan, _) = common::spawn_orphan(dir.path(), &name);
+    let (start, _) = common::stat_of(orphan.pid).unwrap();
+    let alive =
+        || common::stat_of(orphan.pid).is_some_and(|(s, state)| s == start && state != b'Z');
+    let env: std::collections::HashMap<&str, std::ffi::OsString> = [
+        ("WATCHDOG_PROC_PATTERNS", name.as_str().into()),
+        ("WATCHDOG_PROC_AGE_S", "0".into()),
+        ("WATCHDOG_PROC_ACTION", "terminate".into()),
+        ("WATCHDOG_PROC_TERMINATE_AFTER_S", "1".into()),
+        (
+            "WATCHDOG_HEARTBEAT_FILE",
+            dir.path().join("hb").into_os_string(),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let cfg = lingerwatch::config::load(|k| env.get(k).cloned(), ["run".into()]).unwrap();
+    let mut daemon = lingerwatch::daemon::Daemon::start(&cfg).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    daemon.tick(lingerwatch::proc::sys::boot_clock_ms); // the FIRING: start-up
+    take_count();
+    // Only the ticks are counted: the test's own reads of /proc allocate.
+    let counted_tick = |daemon: &mut lingerwatch::daemon::Daemon| {
+        count_on_this_thread(true);
+        daemon.tick(lingerwatch::proc::sys::boot_clock_ms);
+        count_on_this_thread(false);
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut ticks = 0;
+    while alive() && std::time::Instant::now() < deadline {
+        counted_tick(&mut daemon);
+        ticks += 1;
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    for _ in 0..5 {
+        counted_tick(&mut daemon);
+    }
+    assert!(
+        !alive(),
+        "the orphan was terminated within 20 s ({ticks} ticks)"
+    );
+    assert_eq!(
+        take_count(),
+        0,
+        "heap allocations during {ticks} ticks that terminated an orphan"
+    );
+}

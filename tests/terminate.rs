@@ -4,6 +4,7 @@
 
 pub mod common;
 
+use common::stat_of;
 use common::webhook::status_of;
 
 use std::path::Path;
@@ -17,12 +18,6 @@ use lingerwatch::host::terminate::{signal_once, Sent};
 use lingerwatch::proc::found::ProcessKey;
 
 /// The start time and state of a live pid; `None` when it is gone.
-fn stat_of(pid: u32) -> Option<(u64, u8)> {
-    let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
-    let s = lingerwatch::proc::parse::pid_stat::parse(&stat).ok()?;
-    Some((s.starttime, s.state))
-}
-
 /// Alive and still the process of `start` (not a zombie).
 fn alive(pid: u32, start: u64) -> bool {
     stat_of(pid).is_some_and(|(s, state)| s == start && state != b'Z')

@@ -185,6 +185,13 @@ pub fn kill(pid: u32) {
     signal(pid, rustix::process::Signal::KILL);
 }
 
+/// A process's start time (clock ticks after boot) and state, read straight from /proc.
+pub fn stat_of(pid: u32) -> Option<(u64, u8)> {
+    let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+    let s = lingerwatch::proc::parse::pid_stat::parse(&stat).ok()?;
+    Some((s.starttime, s.state))
+}
+
 /// The ppid of a live process, read straight from /proc.
 pub fn ppid_of(pid: u32) -> Option<u32> {
     let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
