@@ -446,8 +446,12 @@ fn terminating_as_nobody(hook: &Webhook, pattern: &str) -> Daemon {
         10,
         "the daemon as uid 65534",
         || {
+            // After setpriv's exec: between its setresuid and the exec, the process is
+            // still setpriv, with its own capabilities.
             let s = std::fs::read_to_string(format!("/proc/{}/status", d.pid())).ok()?;
-            s.contains("Uid:\t65534\t65534\t65534\t65534").then_some(s)
+            (s.starts_with("Name:\tlingerwatch\n")
+                && s.contains("Uid:\t65534\t65534\t65534\t65534"))
+            .then_some(s)
         },
         || d.log(),
     );
