@@ -20,6 +20,8 @@
 # one with KILL but the default action never signals. Everything it creates is removed
 # on exit, pass or fail. Skipped with one line when no Docker engine answers.
 set -euo pipefail
+# No `grep -q` at the end of a pipe here: it quits at its first match, and under pipefail
+# the writer's SIGPIPE turns a found line into a failure (or a `!` check into a pass).
 cd "$(dirname "$0")/.."
 
 # shellcheck source=scripts/docker-engine.sh
@@ -249,7 +251,7 @@ fi
 # It locked itself in: the kernel here (6.x) has Landlock's ABI 6.
 wait_for_log() { # wait_for_log SECONDS TEXT
   local until=$((SECONDS + $1))
-  until compose -p "$project" -f "$work/compose.yml" logs --no-color lingerwatch 2>/dev/null | grep -q "$2"; do
+  until compose -p "$project" -f "$work/compose.yml" logs --no-color lingerwatch 2>/dev/null | grep "$2" >/dev/null; do
     [ $SECONDS -lt $until ] || fail "no '$2' in the lingerwatch log"
     sleep 0.5
   done
@@ -265,7 +267,7 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
     sleep 0.5
   done
 }
-has_status() { bodies | grep -q "\"status\":\"$1\""; }
+has_status() { bodies | grep "\"status\":\"$1\"" >/dev/null; }
 
 wait_for 20 "the workload's pytest process" docker exec "$wl" cat /tmp/b.pid >/dev/null
 wl_sh=$(cid workload-sh)
@@ -309,7 +311,7 @@ docker exec "$wl_sh" sh -c 'kill -9 $(cat /tmp/a.pid)'
 sh_orphan=$(docker top "$wl_sh" -eo pid,args | awk -v p="$pattern-sh" 'index($0, p) {print $1; exit}')
 sh_init=$(docker inspect -f '{{.State.Pid}}' "$wl_sh")
 [ -n "$sh_orphan" ] || fail "cannot find the shell workload's pytest: $(docker top "$wl_sh" -eo pid,ppid,args)"
-fired_for() { bodies | grep '"status":"firing"' | grep -q "\"pid\":$1,"; }
+fired_for() { bodies | grep '"status":"firing"' | grep "\"pid\":$1," >/dev/null; }
 wait_for 20 "FIRING for the shell's orphan" fired_for "$sh_orphan"
 bodies | grep '"status":"firing"' | grep "\"pid\":$sh_orphan," | head -n 1 > "$work/firing-sh.json"
 python3 - "$work/firing-sh.json" "$sh_orphan" "$sh_init" <<'PY' || fail "FIRING body: $(cat "$work/firing-sh.json")"
@@ -330,7 +332,7 @@ PY
 
 docker exec "$wl" sh -c 'kill -9 $(cat /tmp/b.pid)'
 wait_for 20 "RESOLVED" has_status resolved
-bodies | grep '"status":"resolved"' | grep -q "\"pid\":$host_pid," || fail "RESOLVED names another pid"
+bodies | grep '"status":"resolved"' | grep "\"pid\":$host_pid," >/dev/null || fail "RESOLVED names another pid"
 echo "e2e-docker: RESOLVED ok"
 
 wait_for 20 "a healthy health check" sh -c "[ \"\$(docker inspect -f '{{.State.Health.Status}}' $lw)\" = healthy ]"
@@ -352,7 +354,9 @@ esac
 
 # --- WATCHDOG_PROC_ACTION=terminate (issue 24) ---
 svc_log() { compose -p "$project" -f "$work/compose.yml" logs --no-color "$1" 2>/dev/null; }
-svc_log_has() { svc_log "$1" | grep -qF "$2"; }
+# The whole log first: `grep -q` quits at its first match, and under pipefail the writer's
+# SIGPIPE would fail the test although the line is there.
+svc_log_has() { local log; log=$(svc_log "$1"); grep -qF "$2" <<<"$log"; }
 # The statuses the receiver got from the sidecar labelled $1, one a line.
 statuses_from() {
   bodies | python3 -c '
@@ -421,7 +425,7 @@ if bad:
 PY
 svc_log_has lw-kill "terminate: SIGTERM sent to pid $kill_orphan " || fail "no SIGTERM log line: $(svc_log lw-kill | tail -5)"
 # The orphan and its child (the workload's other sleep is the orchestrator's 3600).
-orphan_gone() { ! docker top "$wl_kill" -eo pid,args | grep -qF -e "pytest-tk-$tag" -e "sleep 100000"; }
+orphan_gone() { ! docker top "$wl_kill" -eo pid,args | grep -F -e "pytest-tk-$tag" -e "sleep 100000" >/dev/null; }
 wait_for 10 "the orphan and its child to be gone" orphan_gone
 docker top "$wl_kill" -eo pid,args | awk '$2 == "/tini" {f = 1} END {exit !f}' || fail "tini (the workload's init) is gone"
 echo "e2e-docker: terminate with KILL as uid 0: SIGTERM sent to pid $kill_orphan, webhook got \"terminated\", tini still runs"
@@ -435,7 +439,7 @@ reminded() { for h in e2e-nocap e2e-uidcap e2e-alert; do [ "$(count_from "$h" re
 wait_for 30 "a REMINDER from each sidecar that may not signal" reminded
 for h in e2e-nocap e2e-uidcap e2e-alert; do
   [ "$(count_from "$h" firing)" = 1 ] || fail "$h: not one FIRING: $(statuses_from "$h" | tr '\n' ' ')"
-  if statuses_from "$h" | grep -qvx 'firing\|reminder'; then fail "$h sent: $(statuses_from "$h" | tr '\n' ' ')"; fi
+  if statuses_from "$h" | grep -vx 'firing\|reminder' >/dev/null; then fail "$h sent: $(statuses_from "$h" | tr '\n' ' ')"; fi
 done
 # Only a sidecar that would terminate promises it, and only until the kernel refuses.
 bodies > "$work/all.jsonl"
@@ -455,10 +459,10 @@ if bad:
 PY
 docker exec "$wl_spare" sh -c 'kill -0 $(cat /tmp/b.pid)' || fail "the spared orphan was signalled"
 for svc in lw-nocap lw-uidcap; do
-  if svc_log "$svc" | grep -q 'sent to pid'; then fail "$svc says it signalled: $(svc_log "$svc" | grep 'sent to pid')"; fi
+  if svc_log "$svc" | grep 'sent to pid' >/dev/null; then fail "$svc says it signalled: $(svc_log "$svc" | grep 'sent to pid')"; fi
   [ "$(docker inspect -f '{{.State.Running}} {{.RestartCount}}' "$(cid "$svc")")" = "true 0" ] || fail "$svc is not running"
 done
-if svc_log lw-alert | grep -q 'terminate: \|SIGTERM\|SIGKILL'; then fail "lw-alert (action alert) logged: $(svc_log lw-alert | grep 'terminate: \|SIGTERM\|SIGKILL')"; fi
+if svc_log lw-alert | grep 'terminate: \|SIGTERM\|SIGKILL' >/dev/null; then fail "lw-alert (action alert) logged: $(svc_log lw-alert | grep 'terminate: \|SIGTERM\|SIGKILL')"; fi
 echo "e2e-docker: terminate without an effective KILL (uid 65534, with or without cap_add): refused with a log line, alerts go on; action alert with KILL: never signals"
 
 echo "e2e-docker: all assertions passed"

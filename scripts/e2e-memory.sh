@@ -61,7 +61,7 @@ klog_lines() { dmesg 2>/dev/null | wc -l; }
 killed() {
   [ "$(docker inspect -f '{{.State.OOMKilled}}' "$1")" = true ] && return 0
   [ "$(docker inspect -f '{{.State.Running}} {{.State.ExitCode}}' "$1")" = "false 137" ] &&
-    dmesg 2>/dev/null | tail -n +"$(($2 + 1))" | grep -q "Killed process .*(lingerwatch)"
+    dmesg 2>/dev/null | tail -n +"$(($2 + 1))" | grep "Killed process .*(lingerwatch)" >/dev/null
 }
 
 echo "e2e-memory: the compose file's limit, $limit, for ${SECONDS_RUN} s"
@@ -85,7 +85,7 @@ echo "e2e-memory: 6 MiB, well below the rule"
 klog=$(klog_lines)
 run "$name-low" 6m
 until=$((SECONDS + 60))
-until docker logs "$name-low" 2>&1 | grep -q "warning: the memory limit"; do
+until docker logs "$name-low" 2>&1 | grep "warning: the memory limit" >/dev/null; do
   if [ $SECONDS -ge $until ]; then
     fail "no warning at 6 MiB: $(docker logs "$name-low" 2>&1 | tail -5)"
   fi
