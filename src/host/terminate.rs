@@ -14,15 +14,14 @@
 //! start-up; a tick allocates nothing but its log lines.
 
 use core::mem::MaybeUninit;
-use std::ffi::CStr;
 
 use rustix::io::Errno;
-use rustix::path::DecInt;
 
 use crate::alert::terminate::{Candidate, DueList, Reaper, Rules, Signal, Spared, MEMBERS_MAX};
 use crate::alert::{AlertTable, ALERT_CAPACITY};
 use crate::log;
 use crate::proc::found::ProcessKey;
+use crate::proc::parse::children::{children, children_of_prefix};
 use crate::proc::parse::cmdline::{Matcher, PatternSet};
 use crate::proc::sys::{PidFile, ProcDir};
 use crate::proc::usage::tree::TreeWalk;
@@ -401,27 +400,17 @@ impl Terminator {
         true
     }
 
-    /// Adds the children every thread of `v` lists (`task/<tid>/children`).
+    /// Adds the children every thread of `v` lists (`task/<tid>/children`), read as the
+    /// scanner's tree walk reads them (a file cut by the buffer loses its last pid).
     fn push_children(&mut self, v: crate::proc::usage::tree::Visit) {
-        let mut tids: heapless::Vec<u32, 256> = heapless::Vec::new();
-        let mut path = [0u8; 64];
-        if let Some(task) = task_path(&mut path, v.pid, None) {
-            let _ = self.proc.for_each_number_in(task, &mut self.dirbuf, |tid| {
-                let _ = tids.push(tid);
-            });
-        }
-        for &tid in &tids {
-            let Some(file) = task_path(&mut path, v.pid, Some(tid)) else {
-                continue;
-            };
-            let Ok(n) = self.proc.read(file, &mut self.buf) else {
-                continue;
-            };
-            let list = self.buf.get(..n).unwrap_or_default();
-            for child in crate::proc::parse::children::children(list) {
-                self.walk.push_child(v, child);
+        let walk = &mut self.walk;
+        let (dirbuf, buf) = (&mut self.dirbuf, &mut self.buf);
+        let _ = self.proc.for_each_task_children(v.pid, false, dirbuf, buf, |file, full| {
+            let pids = if full { children_of_prefix(file) } else { children(file) };
+            for child in pids {
+                walk.push_child(v, child);
             }
-        }
+        });
     }
 }
 
@@ -443,26 +432,6 @@ fn stat_of(proc: &ProcDir, pid: u32, buf: &mut [u8]) -> Option<(u64, u32)> {
     let n = proc.read_pid(pid, PidFile::Stat, buf).ok()?;
     let stat = crate::proc::parse::pid_stat::parse(buf.get(..n)?).ok()?;
     Some((stat.starttime, stat.ppid))
-}
-
-/// `<pid>/task`, or `<pid>/task/<tid>/children`, NUL-terminated in `buf`.
-fn task_path(buf: &mut [u8; 64], pid: u32, tid: Option<u32>) -> Option<&CStr> {
-    let mut at = 0usize;
-    let mut put = |bytes: &[u8], buf: &mut [u8; 64]| -> Option<()> {
-        let end = at.checked_add(bytes.len())?;
-        buf.get_mut(at..end)?.copy_from_slice(bytes);
-        at = end;
-        Some(())
-    };
-    put(DecInt::new(pid).as_bytes(), buf)?;
-    put(b"/task", buf)?;
-    if let Some(tid) = tid {
-        put(b"/", buf)?;
-        put(DecInt::new(tid).as_bytes(), buf)?;
-        put(b"/children", buf)?;
-    }
-    put(b"\0", buf)?;
-    CStr::from_bytes_until_nul(buf.as_slice()).ok()
 }
 
 /// One checked signal to `key` through the `/proc` at `proc_root` (tests and tools: the
@@ -549,16 +518,5 @@ mod tests {
             signal_checked(&mut f, KEY, Signal::Term),
             Sent::Failed(libc::EPERM)
         );
-    }
-
-    #[test]
-    fn task_paths_are_built_without_allocating() {
-        let mut b = [0u8; 64];
-        assert_eq!(task_path(&mut b, 42, None).unwrap().to_bytes(), b"42/task");
-        assert_eq!(
-            task_path(&mut b, 42, Some(43)).unwrap().to_bytes(),
-            b"42/task/43/children"
-        );
-        assert!(task_path(&mut b, u32::MAX, Some(u32::MAX)).is_some());
     }
 }

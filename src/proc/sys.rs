@@ -161,18 +161,6 @@ impl ProcDir {
         for_each_number(&self.fd, dirbuf, f)
     }
 
-    /// Calls `f` with each numeric entry of the directory `path` (relative to the root):
-    /// a process's `task` directory lists its threads.
-    pub(crate) fn for_each_number_in(
-        &self,
-        path: &CStr,
-        dirbuf: &mut [MaybeUninit<u8>],
-        f: impl FnMut(u32),
-    ) -> Result<(), ReadError> {
-        let fd = open_read(&self.fd, path, OFlags::DIRECTORY)?;
-        for_each_number(&fd, dirbuf, f)
-    }
-
     fn open_at(&self, path: &CStr) -> Result<OwnedFd, ReadError> {
         // O_NONBLOCK: procfs files ignore it, and a FIFO (a fake tree; procfs has none)
         // then opens at once and reads as empty (or EAGAIN, counted as an error) instead
