@@ -22,6 +22,7 @@ use crate::alert::{AlertTable, ALERT_CAPACITY};
 use crate::log;
 use crate::proc::found::ProcessKey;
 use crate::proc::parse::children::{children, children_of_prefix};
+use crate::proc::scan::read_stat;
 use crate::proc::parse::cmdline::{Matcher, PatternSet};
 use crate::proc::sys::{PidFile, ProcDir};
 use crate::proc::usage::tree::TreeWalk;
@@ -87,7 +88,7 @@ impl Pidfds for Real<'_> {
     }
 
     fn start_ticks(&mut self, pid: u32) -> Option<u64> {
-        start_ticks(self.proc, pid, self.buf)
+        read_stat(self.proc, pid, self.buf).map(|s| s.starttime)
     }
 
     fn send(&mut self, fd: &Self::Fd, signal: Signal) -> Result<(), Errno> {
@@ -97,12 +98,6 @@ impl Pidfds for Real<'_> {
         };
         rustix::process::pidfd_send_signal(fd, sig)
     }
-}
-
-fn start_ticks(proc: &ProcDir, pid: u32, buf: &mut [u8]) -> Option<u64> {
-    let n = proc.read_pid(pid, PidFile::Stat, buf).ok()?;
-    let stat = crate::proc::parse::pid_stat::parse(buf.get(..n)?).ok()?;
-    Some(stat.starttime)
 }
 
 /// Signals sent since start-up, for the metrics.
@@ -374,7 +369,8 @@ impl Terminator {
         self.members.clear();
         self.walk = TreeWalk::new(top.pid);
         while let Some(v) = self.walk.next_visit() {
-            let Some((start, ppid)) = stat_of(&self.proc, v.pid, &mut self.buf) else {
+            let stat = read_stat(&self.proc, v.pid, &mut self.buf);
+            let Some((start, ppid)) = stat.map(|s| (s.starttime, s.ppid)) else {
                 continue;
             };
             if v.depth == 0 {
@@ -425,13 +421,6 @@ fn given_up(
         *v = Some(Spared::Refused);
     }
     table.set_terminate_at(top, None);
-}
-
-/// Start time and parent from `/proc/<pid>/stat`.
-fn stat_of(proc: &ProcDir, pid: u32, buf: &mut [u8]) -> Option<(u64, u32)> {
-    let n = proc.read_pid(pid, PidFile::Stat, buf).ok()?;
-    let stat = crate::proc::parse::pid_stat::parse(buf.get(..n)?).ok()?;
-    Some((stat.starttime, stat.ppid))
 }
 
 /// One checked signal to `key` through the `/proc` at `proc_root` (tests and tools: the

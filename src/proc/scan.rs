@@ -716,7 +716,7 @@ impl PidReader<'_> {
 }
 
 /// The stat of `pid`, if it is readable, parses and is that pid's.
-fn read_stat<'b>(proc: &ProcDir, pid: u32, buf: &'b mut [u8]) -> Option<PidStat<'b>> {
+pub(crate) fn read_stat<'b>(proc: &ProcDir, pid: u32, buf: &'b mut [u8]) -> Option<PidStat<'b>> {
     let n = proc.read_pid(pid, PidFile::Stat, buf).ok()?;
     buf.get(..n)
         .and_then(|l| pid_stat::parse(l).ok())
