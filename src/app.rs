@@ -50,6 +50,7 @@ fn scan_once(cfg: &Config) -> u8 {
     };
     // A scan needs no network, no thread and nothing but the /proc it reads.
     let plan = Plan {
+        confine_reads: cfg.confine_reads,
         read_trees: vec![cfg.proc_root.clone()],
         ..Plan::default()
     };
@@ -128,6 +129,7 @@ fn write_report(cfg: &Config, scan: &ScanReport) -> std::io::Result<()> {
 fn health(cfg: &Config) -> u8 {
     // Health reads the heartbeat and this boot's id; nothing else.
     let plan = Plan {
+        confine_reads: cfg.confine_reads,
         read_files: vec![
             cfg.heartbeat_file.clone(),
             crate::proc::sys::BOOT_ID_PATH.into(),

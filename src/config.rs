@@ -62,6 +62,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "WATCHDOG_TEXTFILE", flag: "--textfile", default: "", help: "a *.prom file for node_exporter's textfile collector, rewritten after every tick; with no webhook URL the daemon only writes metrics" },
     Setting { env: "WATCHDOG_TEXTFILE_TOP", flag: "--textfile-top", default: "5", help: "how many lingering process trees the textfile shows one by one (labels pid, container, pod_namespace, pod_name), those using most CPU; 0 to 20" },
     Setting { env: "WATCHDOG_SANDBOX", flag: "", default: "true", help: "false (or --no-sandbox) turns off the self-confinement (Landlock and seccomp) after start-up, for debugging" },
+    Setting { env: "WATCHDOG_SANDBOX_CONFINE_READS", flag: "", default: "false", help: "true: Landlock also confines reads to the /proc it scans and the files it names (a run as root or as your own uid); it costs every /proc open a path walk, 7 to 15% of a scan's CPU (BENCHMARKS.md)" },
     Setting { env: "WATCHDOG_HEARTBEAT_FILE", flag: "--heartbeat-file", default: "/tmp/lingerwatch.heartbeat", help: "file the daemon stamps after each tick; `lingerwatch health` reads it" },
 ];
 
@@ -383,6 +384,9 @@ pub struct Config {
     pub heartbeat_file: PathBuf,
     /// Lock itself in after start-up (Landlock and seccomp).
     pub sandbox: Sandbox,
+    /// Landlock confines reads too (`WATCHDOG_SANDBOX_CONFINE_READS`), at a cost per
+    /// `/proc` open.
+    pub confine_reads: bool,
     /// Where the metrics go for node_exporter.
     pub textfile: Option<PathBuf>,
     /// Lingering trees the textfile shows one by one.
@@ -445,6 +449,7 @@ impl Config {
             host_label: None,
             heartbeat_file: PathBuf::new(),
             sandbox: Sandbox::On,
+            confine_reads: false,
             textfile: None,
             textfile_top: 0,
             cgroup_root: PathBuf::new(),
@@ -645,6 +650,7 @@ impl Builder {
                     Sandbox::OffByVariable
                 }
             }
+            "WATCHDOG_SANDBOX_CONFINE_READS" => c.confine_reads = parse_bool(v)?,
             "WATCHDOG_TEXTFILE" => c.textfile = Some(parse_textfile(v)?),
             "WATCHDOG_CGROUP_ROOT" => c.cgroup_root = PathBuf::from(v.trim()),
             _ => return apply_usage(c, env, v),

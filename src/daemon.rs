@@ -163,6 +163,7 @@ impl<'a> Daemon<'a> {
     /// it is off.
     pub(crate) fn lock_down(&self) -> Result<Option<crate::host::sandbox::Status>, u8> {
         let plan = crate::host::sandbox::Plan {
+            confine_reads: self.cfg.confine_reads,
             read_trees: vec![self.cfg.proc_root.clone()],
             // The resolver's files (the memory limit is read through an fd opened
             // before).

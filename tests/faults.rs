@@ -575,7 +575,7 @@ fn a_fifo_as_stat_cmdline_or_cgroup_hangs_neither_scan_nor_the_daemon() {
 #[test]
 fn a_directory_at_the_textfile_path_is_named_as_such_under_the_sandbox() {
     for name in ["x.prom", "x.prom.tmp"] {
-        for sandbox in ["true", "false"] {
+        for (sandbox, confine_reads) in [("true", "false"), ("true", "true"), ("false", "false")] {
             let fake = FakeProc::new();
             let dir = tempfile::tempdir().unwrap();
             std::fs::create_dir(dir.path().join(name)).unwrap();
@@ -583,7 +583,10 @@ fn a_directory_at_the_textfile_path_is_named_as_such_under_the_sandbox() {
             let d = Daemon::fast(
                 fake.root(),
                 &["--textfile", prom.to_str().unwrap()],
-                &[("WATCHDOG_SANDBOX", sandbox)],
+                &[
+                    ("WATCHDOG_SANDBOX", sandbox),
+                    ("WATCHDOG_SANDBOX_CONFINE_READS", confine_reads),
+                ],
             );
             let log = d.wait_log(10, "cannot write the metrics textfile");
             assert!(
@@ -600,11 +603,12 @@ fn a_directory_at_the_textfile_path_is_named_as_such_under_the_sandbox() {
 #[test]
 fn health_names_a_directory_at_the_heartbeat_path_under_the_sandbox() {
     let dir = tempfile::tempdir().unwrap();
-    for sandbox in ["true", "false"] {
+    for (sandbox, confine_reads) in [("true", "false"), ("true", "true"), ("false", "false")] {
         let mut cmd = Command::new(bin());
         cmd.arg("health")
             .env("WATCHDOG_HEARTBEAT_FILE", dir.path())
-            .env("WATCHDOG_SANDBOX", sandbox);
+            .env("WATCHDOG_SANDBOX", sandbox)
+            .env("WATCHDOG_SANDBOX_CONFINE_READS", confine_reads);
         let out = output_within(&mut cmd, 5, "health hangs");
         let said = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(1), "{said}");

@@ -185,8 +185,8 @@ fn the_listing_reads_proc_a_kibibyte_at_a_time() {
 }
 
 /// The limit file is opened once, before the lock-down, and read again after every scan
-/// with one pread (issue 20): a limit raised while the daemon runs, sandbox on (so no
-/// Landlock rule covers the file any more), is seen at the next tick.
+/// with one pread (issue 20): a limit raised while the daemon runs, sandbox on with reads
+/// confined (so no Landlock rule covers the file any more), is seen at the next tick.
 #[test]
 fn a_limit_changed_while_the_daemon_runs_is_read_again_through_its_open_file() {
     let fake = host(10, "0::/\n");
@@ -194,9 +194,17 @@ fn a_limit_changed_while_the_daemon_runs_is_read_again_through_its_open_file() {
     let limit = cg.path().join("memory.max");
     write(&limit, "4194304\n");
     let cg_root = cg.path().to_str().unwrap();
-    let d = common::daemon::Daemon::fast(fake.root(), &["--cgroup-root", cg_root], &[]);
+    let d = common::daemon::Daemon::fast(
+        fake.root(),
+        &["--cgroup-root", cg_root],
+        &[("WATCHDOG_SANDBOX_CONFINE_READS", "true")],
+    );
     d.wait_log(20, "is below what /proc needs");
-    assert!(d.log().contains("landlock: full"), "{}", d.log());
+    assert!(
+        d.log().contains("landlock: full (reads confined)"),
+        "{}",
+        d.log()
+    );
     // Rewritten in place, as the kernel regenerates a cgroup file at every read.
     std::fs::write(&limit, "67108864\n").unwrap();
     d.wait_log(20, "the memory limit is enough for this host again");

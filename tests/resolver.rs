@@ -30,11 +30,14 @@ fn said(out: &Output) -> String {
     )
 }
 
-/// `run --once`, locked in, inside `ns`, on a lingering process, sending to `url`.
+/// `run --once`, locked in as tightly as it can be (reads confined too, so the
+/// resolver's files must be on Landlock's list), inside `ns`, on a lingering process,
+/// sending to `url`.
 fn once(ns: &Namespace, url: &str, env: &[(&str, &str)]) -> Output {
     let fake = FakeProc::lingering(1);
     let mut cmd = fake.once_to(url);
     cmd.env("WATCHDOG_SANDBOX", "true")
+        .env("WATCHDOG_SANDBOX_CONFINE_READS", "true")
         .envs(env.iter().copied());
     ns.wrap(cmd).output().unwrap()
 }

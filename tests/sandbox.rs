@@ -14,6 +14,17 @@ use std::process::{Command, Output};
 
 /// Runs the probe with the sandbox on or off, as root or (with setpriv) as nobody.
 fn probe(what: &str, sandbox: bool, as_nobody: bool, dest_port: u16) -> Output {
+    probe_with(what, sandbox, as_nobody, dest_port, &[])
+}
+
+/// [`probe`] with more variables set.
+fn probe_with(
+    what: &str,
+    sandbox: bool,
+    as_nobody: bool,
+    dest_port: u16,
+    env: &[(&str, &str)],
+) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = if as_nobody {
         let mut c = Command::new("setpriv");
@@ -35,7 +46,8 @@ fn probe(what: &str, sandbox: bool, as_nobody: bool, dest_port: u16) -> Output {
             "WATCHDOG_WEBHOOK_URL",
             format!("http://127.0.0.1:{dest_port}/hook"),
         )
-        .env("WATCHDOG_SANDBOX", if sandbox { "true" } else { "false" });
+        .env("WATCHDOG_SANDBOX", if sandbox { "true" } else { "false" })
+        .envs(env.iter().copied());
     cmd.output().unwrap()
 }
 
@@ -57,7 +69,6 @@ fn every_forbidden_thing_is_refused_locked_in_and_works_without_the_sandbox() {
     let tmp_file = format!("/tmp/lingerwatch-probe-{}", std::process::id());
     // (probe, as nobody): Landlock refuses with an error.
     let refused_by_landlock: Vec<(String, bool)> = vec![
-        ("read /etc/passwd".into(), false),
         // Its own environ holds the webhook URL: non-dumpable, it is root's to read.
         ("read /proc/self/environ".into(), true),
         (format!("write {tmp_file}"), true),
@@ -108,38 +119,93 @@ fn every_forbidden_thing_is_refused_locked_in_and_works_without_the_sandbox() {
     }
 }
 
-/// Landlock grants truncate beneath the `/proc` root (so its open hook stops there, issue
-/// 23); seccomp still refuses a truncate there, as anywhere (EPERM: it is on no list).
+/// A truncate is seccomp's to refuse (EPERM: it is on no list), beneath the `/proc` root
+/// too, where Landlock grants truncate when it confines reads (so its open hook stops
+/// there, issue 23) and where it does not handle truncate at all when it does not.
 #[test]
-fn truncate_beneath_the_proc_root_is_refused_by_seccomp_though_landlock_grants_it() {
+fn truncate_beneath_the_proc_root_is_refused_by_seccomp_whatever_landlock_grants() {
     let fake = common::FakeProc::new();
     let victim = fake.root().join("victim");
-    std::fs::write(&victim, b"kept").unwrap();
-    let run = |sandbox: bool| {
+    let run = |sandbox: bool, confine_reads: &str| {
         Command::new(common::bin())
             .args(["__sandbox-probe", &format!("truncate {}", victim.display())])
             .env_clear()
             .env("WATCHDOG_PROC_ROOT", fake.root())
             .env("WATCHDOG_HEARTBEAT_FILE", fake.root().join("hb"))
             .env("WATCHDOG_SANDBOX", if sandbox { "true" } else { "false" })
+            .env("WATCHDOG_SANDBOX_CONFINE_READS", confine_reads)
             .output()
             .unwrap()
     };
-    let on = run(true);
-    assert!(
-        on.status.success()
-            && String::from_utf8_lossy(&on.stdout).contains(": error: Operation not permitted"),
-        "{}",
-        said(&on)
-    );
-    assert_eq!(std::fs::read(&victim).unwrap(), b"kept");
-    let off = run(false);
+    for confine_reads in ["false", "true"] {
+        std::fs::write(&victim, b"kept").unwrap();
+        let on = run(true, confine_reads);
+        assert!(
+            on.status.success()
+                && String::from_utf8_lossy(&on.stdout).contains(": error: Operation not permitted"),
+            "confine reads {confine_reads}: {}",
+            said(&on)
+        );
+        assert_eq!(std::fs::read(&victim).unwrap(), b"kept");
+    }
+    let off = run(false, "false");
     assert!(
         String::from_utf8_lossy(&off.stdout).contains(": ok"),
         "without the sandbox: {}",
         said(&off)
     );
     assert_eq!(std::fs::read(&victim).unwrap(), b"");
+}
+
+/// Issue 23: Landlock handles the read side of file access (read, list, and truncate,
+/// which every open asks for) only with WATCHDOG_SANDBOX_CONFINE_READS=true, since each
+/// handled open costs a walk of its path. By default, reads (and a read-only open with
+/// O_TRUNC) are what the uid may do; writing is refused either way.
+#[test]
+fn reads_are_confined_only_when_asked_and_writes_either_way() {
+    let dest = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dest_port = dest.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let victim = dir.path().join("victim");
+    let confined = [("WATCHDOG_SANDBOX_CONFINE_READS", "true")];
+    let says = |out: &Output, what: &str, result: &str| {
+        assert!(
+            out.status.success()
+                && String::from_utf8_lossy(&out.stdout).contains(&format!("{what}: {result}")),
+            "{what}: {}",
+            said(out)
+        );
+    };
+    for (env, read, trunc) in [(&[][..], "ok", "ok"), (&confined[..], "error", "error")] {
+        let read_passwd = "read /etc/passwd";
+        says(
+            &probe_with(read_passwd, true, true, dest_port, env),
+            read_passwd,
+            read,
+        );
+        std::fs::write(&victim, b"kept").unwrap();
+        std::fs::set_permissions(&victim, std::os::unix::fs::PermissionsExt::from_mode(0o666))
+            .unwrap();
+        let open_trunc = format!("open-trunc {}", victim.display());
+        says(
+            &probe_with(&open_trunc, true, true, dest_port, env),
+            &open_trunc,
+            trunc,
+        );
+        let left: &[u8] = if trunc == "ok" { b"" } else { b"kept" };
+        assert_eq!(std::fs::read(&victim).unwrap(), left, "{env:?}");
+        let write = format!("write {}", dir.path().join("new").display());
+        says(
+            &probe_with(&write, true, true, dest_port, env),
+            &write,
+            "error",
+        );
+    }
 }
 
 /// Issue 19: a call on no list (a libc path nobody traced) fails with EPERM where it is

@@ -1,12 +1,12 @@
 //! Self-confinement: once configuration is read and every file it needs is open, and
-//! before any thread starts, the process locks itself in with Landlock (read-only access
-//! to the `/proc` it scans and the few files it reads later; TCP connect only to the
-//! ports of its destinations and proxies, no TCP bind; no signals to other processes)
-//! and a seccomp-bpf allowlist of its own system calls ([`syscalls`]): anything else
-//! fails with `EPERM`, and a short list of dangerous calls ([`syscalls::KILLED`]) kills
-//! the process with SIGSYS. Both need no privilege (`no_new_privs` is set
-//! first), work as uid 65534 with no capabilities, and are inherited by every thread
-//! started afterwards.
+//! before any thread starts, the process locks itself in with Landlock (no writing but to
+//! the directories it names; TCP connect only to the ports of its destinations and
+//! proxies, no TCP bind; no signals to other processes; with `confine_reads`, reads only
+//! of the `/proc` it scans and the few files it reads later) and a seccomp-bpf allowlist
+//! of its own system calls ([`syscalls`]): anything else fails with `EPERM`, and a short
+//! list of dangerous calls ([`syscalls::KILLED`]) kills the process with SIGSYS. Both need
+//! no privilege (`no_new_privs` is set first), work as uid 65534 with no capabilities,
+//! and are inherited by every thread started afterwards.
 //!
 //! Landlock is best effort on older kernels (the status says what is enforced); a
 //! failure to install either layer where the kernel supports it is an error (start-up
@@ -43,12 +43,25 @@ pub(crate) const RESOLVER_FILES: [&str; 5] = [
 /// The Landlock ABI asked for: file access (with truncate), TCP ports, signal scoping.
 const ABI_WANTED: ABI = ABI::V6;
 
+/// The read side of Landlock's file rights. Handled, they make the kernel walk each
+/// opened file's path up to a rule on every open, a scan's thousands of `/proc` opens
+/// included (issue 23: 7% to 15% of a scan's CPU time); so they are handled only when
+/// [`Plan::confine_reads`] asks. Truncate is among them: the open hook asks for it on
+/// every open, so handling it alone costs the same walk.
+fn read_rights() -> landlock::BitFlags<AccessFs> {
+    AccessFs::ReadFile | AccessFs::ReadDir | AccessFs::Truncate
+}
+
 /// What one command may do once locked down.
 #[derive(Clone, Debug, Default)]
 pub struct Plan {
-    /// Trees it may read (the `/proc` it scans).
+    /// Landlock confines reads too, to `read_trees` and `read_files`
+    /// (`WATCHDOG_SANDBOX_CONFINE_READS`). Otherwise reads are what the uid may read.
+    pub confine_reads: bool,
+    /// Trees it may read (the `/proc` it scans), when reads are confined.
     pub read_trees: Vec<PathBuf>,
-    /// Files it may read if they exist (the resolver's, a heartbeat for `health`).
+    /// Files it may read if they exist (the resolver's, a heartbeat for `health`), when
+    /// reads are confined.
     pub read_files: Vec<PathBuf>,
     /// Directories where it may create, write and rename files (the metrics textfile).
     pub write_dirs: Vec<PathBuf>,
@@ -76,6 +89,8 @@ pub enum Landlock {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Status {
     pub landlock: Landlock,
+    /// Landlock confines reads too ([`Plan::confine_reads`]).
+    pub reads_confined: bool,
     pub seccomp: bool,
 }
 
@@ -85,6 +100,9 @@ impl fmt::Display for Status {
             Landlock::Full => f.write_str("landlock: full")?,
             Landlock::Partial(abi) => write!(f, "landlock: partial (ABI {abi})")?,
             Landlock::Unavailable => f.write_str("landlock: unavailable")?,
+        }
+        if self.reads_confined && self.landlock != Landlock::Unavailable {
+            f.write_str(" (reads confined)")?;
         }
         f.write_str(if self.seccomp {
             ", seccomp: on"
@@ -132,12 +150,16 @@ pub(crate) fn lock_down(plan: &Plan) -> Result<Status, Error> {
         .map_err(|e| Error(format!("prctl(PR_SET_DUMPABLE): {e}")))?;
     let landlock = restrict_paths_and_ports(plan)?;
     let seccomp = install_allowlist(plan)?;
-    Ok(Status { landlock, seccomp })
+    Ok(Status {
+        landlock,
+        reads_confined: plan.confine_reads,
+        seccomp,
+    })
 }
 
 fn restrict_paths_and_ports(plan: &Plan) -> Result<Landlock, Error> {
     let err = |what: &str, e: &dyn fmt::Display| Error(format!("landlock: {what}: {e}"));
-    let fs = AccessFs::from_all(ABI_WANTED);
+    let fs = handled_fs(plan);
     let mut ruleset = Ruleset::default()
         .handle_access(fs)
         .map_err(|e| err("files", &e))?;
@@ -167,9 +189,27 @@ fn restrict_paths_and_ports(plan: &Plan) -> Result<Landlock, Error> {
     Ok(landlock_status(status))
 }
 
-/// The file rules: the trees to read, the optional files, the directories to write.
+/// The file rights Landlock handles for `plan`: all of ABI 6's, less the read side
+/// unless reads are confined.
+fn handled_fs(plan: &Plan) -> landlock::BitFlags<AccessFs> {
+    let all = AccessFs::from_all(ABI_WANTED);
+    if plan.confine_reads {
+        all
+    } else {
+        all & !read_rights()
+    }
+}
+
+/// The file rules: the trees to read, the optional files (both only when reads are
+/// confined), the directories to write.
 fn add_path_rules(mut created: RulesetCreated, plan: &Plan) -> Result<RulesetCreated, Error> {
     let err = |what: &str, e: &dyn fmt::Display| Error(format!("landlock: {what}: {e}"));
+    let handled = handled_fs(plan);
+    let (trees, files) = if plan.confine_reads {
+        (&plan.read_trees[..], &plan.read_files[..])
+    } else {
+        (&[][..], &[][..])
+    };
     // Truncate too, though nothing here truncates: the kernel's open hook asks for
     // truncate on every open (to note it on the file), and a tree that does not grant it
     // sends that walk on past the tree's root, across the mount, up to `/`: one more
@@ -178,25 +218,26 @@ fn add_path_rules(mut created: RulesetCreated, plan: &Plan) -> Result<RulesetCre
     // ftruncate are not on the seccomp allowlist, so the process dies before Landlock
     // is asked, and nothing may open a file here for writing.
     let read = AccessFs::from_read(ABI_WANTED) | AccessFs::Truncate;
-    for tree in &plan.read_trees {
+    for tree in trees {
         let fd = PathFd::new(tree).map_err(|e| err(&tree.display().to_string(), &e))?;
         created = created
             .add_rule(PathBeneath::new(fd, read))
             .map_err(|e| err("read rule", &e))?;
     }
     // Optional files: a FROM scratch image may lack /etc/nsswitch.conf; nothing to read.
-    for file in &plan.read_files {
+    for file in files {
         if let Ok(fd) = PathFd::new(file) {
             created = created
                 .add_rule(PathBeneath::new(fd, AccessFs::ReadFile))
                 .map_err(|e| err("read rule", &e))?;
         }
     }
-    let write = AccessFs::ReadFile
+    let write = (AccessFs::ReadFile
         | AccessFs::WriteFile
         | AccessFs::MakeReg
         | AccessFs::RemoveFile
-        | AccessFs::Truncate;
+        | AccessFs::Truncate)
+        & handled;
     for dir in &plan.write_dirs {
         let fd = PathFd::new(dir).map_err(|e| err(&dir.display().to_string(), &e))?;
         created = created

@@ -50,6 +50,20 @@ pub fn attempt(what: &str) -> String {
             Ok(path) => raw(unsafe { libc::truncate(path.as_ptr(), 0) } as libc::c_long),
             Err(_) => "error: a NUL in the path".to_owned(),
         },
+        // Read-only, with O_TRUNC: the kernel truncates a file the uid may write, and
+        // Landlock's check for it is its truncate right, not its write right.
+        // SAFETY: the path is a NUL-terminated copy that outlives the call; the fd is
+        // closed.
+        "open-trunc" => match std::ffi::CString::new(arg) {
+            Ok(path) => raw(unsafe {
+                let fd = libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_TRUNC | libc::O_CLOEXEC);
+                if fd >= 0 {
+                    libc::close(fd);
+                }
+                fd as libc::c_long
+            }),
+            Err(_) => "error: a NUL in the path".to_owned(),
+        },
         // SAFETY: PTRACE_TRACEME takes no pointers.
         "ptrace" => raw(unsafe { libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) }),
         // SAFETY: signal 0 only checks that pid 1 exists and may be signalled.
@@ -59,7 +73,7 @@ pub fn attempt(what: &str) -> String {
             let mut info: libc::sysinfo = core::mem::zeroed();
             libc::syscall(libc::SYS_sysinfo, &mut info)
         }),
-        _ => "error: unknown probe (read PATH, write PATH, truncate PATH, connect PORT, bind, exec, ptrace, kill, unlisted)"
+        _ => "error: unknown probe (read PATH, write PATH, truncate PATH, open-trunc PATH, connect PORT, bind, exec, ptrace, kill, unlisted)"
             .to_owned(),
     }
 }
