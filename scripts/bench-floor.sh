@@ -2,7 +2,8 @@
 # `lingerwatch scan` as a whole process against the honest syscall floor (issue 23): the
 # floor is its own crate (scripts/bench/floor/), built at opt-level 3 outside lingerwatch's
 # size-optimised profile, static musl. At each crowd size it times, interleaved, the floor,
-# `lingerwatch scan --pattern pytest` with the sandbox on and off, and `pgrep -f pytest`,
+# `lingerwatch scan --pattern pytest` with the sandbox on (by default, and with reads
+# confined) and off, and `pgrep -f pytest`,
 # then the marginal cost per extra pid between the smallest and largest crowd.
 # The figure is CPU time (user + system, from the child's rusage) as the median of
 # per-round ratios to the floor, with the spread over rounds; wall clock is printed beside
@@ -51,6 +52,13 @@ peers=("floor (opt-level 3)=$floor pytest")
 for b in $bins; do
   label=${b%%=*} path=${b#*=}
   peers+=("$label scan=$path scan --pattern pytest" "$label scan --no-sandbox=$path scan --pattern pytest --no-sandbox")
+  # Reads confined too (WATCHDOG_SANDBOX_CONFINE_READS): what Landlock's read rules cost.
+  # A build from before that setting confined reads by default and refuses the flag.
+  rc=0
+  "$path" scan --pattern lingerwatch-bench-none --confine-reads >/dev/null 2>&1 || rc=$?
+  if [ "$rc" -le 1 ]; then
+    peers+=("$label scan --confine-reads=$path scan --pattern pytest --confine-reads")
+  fi
 done
 peers+=("pgrep -f=pgrep -f pytest")
 
