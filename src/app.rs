@@ -111,7 +111,12 @@ fn scan_sampled(
 
 /// The matches as a table, or as JSON lines with `--json`.
 fn write_report(cfg: &Config, scan: &ScanReport) -> std::io::Result<()> {
-    let mut out = IoWriter(std::io::stdout().lock());
+    // Stdout is line-buffered: one write for the whole report, not one per line (issue
+    // 23: a scan of a host with many matches made as many write calls).
+    let mut out = IoWriter(std::io::BufWriter::with_capacity(
+        16 * 1024,
+        std::io::stdout().lock(),
+    ));
     if cfg.json {
         for f in scan.tops() {
             report::write_json_line(&mut out, f, cfg.threshold.lingers(f))?;
