@@ -63,30 +63,56 @@ pub(crate) enum PidFile {
 }
 
 impl PidFile {
-    fn name(self) -> &'static [u8] {
+    /// `/<name>` and its NUL, padded with NULs to a fixed width: copied whole, it is a
+    /// fixed-size move rather than a call to `memcpy` per pid (issue 23).
+    fn name(self) -> &'static [u8; NAME_WIDTH] {
         match self {
-            PidFile::Stat => b"/stat",
-            PidFile::Cmdline => b"/cmdline",
-            PidFile::Cgroup => b"/cgroup",
-            PidFile::Status => b"/status",
+            PidFile::Stat => b"/stat\0\0\0\0\0\0\0\0\0\0\0",
+            PidFile::Cmdline => b"/cmdline\0\0\0\0\0\0\0\0",
+            PidFile::Cgroup => b"/cgroup\0\0\0\0\0\0\0\0\0",
+            PidFile::Status => b"/status\0\0\0\0\0\0\0\0\0",
+        }
+    }
+
+    /// The length of `/<name>`, without the NUL.
+    fn name_len(self) -> usize {
+        match self {
+            PidFile::Stat => 5,
+            PidFile::Cmdline => 8,
+            PidFile::Cgroup | PidFile::Status => 7,
         }
     }
 }
 
-/// `<pid>/<file>\0` for every pid and file fits here: 10 digits, `/cmdline`, NUL.
-const PATH_BUF: usize = 32;
+/// The width of [`PidFile::name`]'s padded names.
+const NAME_WIDTH: usize = 16;
 
-/// Builds `<pid>/<file>` NUL-terminated in `buf`, without allocating. The buffer is sized
-/// for the longest pid and name, so this cannot fail; the `Option` only spares a panic.
+/// The most decimal digits of a pid (`u32::MAX` has 10).
+const PID_DIGITS: usize = 10;
+
+/// `<pid>/<file>\0` for every pid and file fits here: 10 digits and a padded name.
+const PATH_BUF: usize = PID_DIGITS + NAME_WIDTH;
+
+/// Builds `<pid>/<file>` NUL-terminated in `buf`, without allocating. This runs once per
+/// pid per scan, so the digits are written in place and the name is one fixed-size
+/// copy. The buffer is sized for the longest pid and name, so this cannot fail; the
+/// `Option` only spares a panic.
 fn pid_path(buf: &mut [u8; PATH_BUF], pid: u32, file: PidFile) -> Option<&CStr> {
-    let digits = DecInt::new(pid);
-    let digits = digits.as_bytes();
-    let name = file.name();
-    let end = digits.len().checked_add(name.len())?;
-    buf.get_mut(..digits.len())?.copy_from_slice(digits);
-    buf.get_mut(digits.len()..end)?.copy_from_slice(name);
-    *buf.get_mut(end)? = 0;
+    let digits = decimal_digits(pid);
+    let mut rest = pid;
+    for slot in buf.get_mut(..digits)?.iter_mut().rev() {
+        *slot = b'0'.wrapping_add((rest % 10) as u8);
+        rest /= 10;
+    }
+    *buf.get_mut(digits..digits.checked_add(NAME_WIDTH)?)?.first_chunk_mut::<NAME_WIDTH>()? =
+        *file.name();
+    let end = digits.checked_add(file.name_len())?;
     CStr::from_bytes_with_nul(buf.get(..=end)?).ok()
+}
+
+/// How many decimal digits `n` has (1 for 0).
+fn decimal_digits(n: u32) -> usize {
+    (n.checked_ilog10().unwrap_or(0) as usize).saturating_add(1)
 }
 
 /// `<pid>/task/<tid>/children\0`: 10 + 6 + 10 + 9 + 1 bytes.
@@ -498,6 +524,18 @@ mod tests {
             c"4294967295/cmdline"
         );
         assert_eq!(pid_path(&mut buf, 1, PidFile::Stat).unwrap(), c"1/stat");
+        assert_eq!(pid_path(&mut buf, 0, PidFile::Cgroup).unwrap(), c"0/cgroup");
+        // Every width of pid, each after a longer one (nothing of it may be left over).
+        let mut pid = 1_000_000_000u32;
+        while pid > 0 {
+            let path = pid_path(&mut buf, pid, PidFile::Cmdline).unwrap();
+            assert_eq!(path.to_str().unwrap(), format!("{pid}/cmdline"));
+            pid /= 10;
+        }
+        for pid in [9, 10, 99, 100, 65_535, 4_194_304, 999_999_999] {
+            let path = pid_path(&mut buf, pid, PidFile::Status).unwrap();
+            assert_eq!(path.to_str().unwrap(), format!("{pid}/status"));
+        }
         assert_eq!(
             pid_path(&mut buf, 4294967295, PidFile::Status).unwrap(),
             c"4294967295/status"
