@@ -62,7 +62,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "WATCHDOG_TEXTFILE", flag: "--textfile", default: "", help: "a *.prom file for node_exporter's textfile collector, rewritten after every tick; with no webhook URL the daemon only writes metrics" },
     Setting { env: "WATCHDOG_TEXTFILE_TOP", flag: "--textfile-top", default: "5", help: "how many lingering process trees the textfile shows one by one (labels pid, container, pod_namespace, pod_name), those using most CPU; 0 to 20" },
     Setting { env: "WATCHDOG_SANDBOX", flag: "", default: "true", help: "false (or --no-sandbox) turns off the self-confinement (Landlock and seccomp) after start-up, for debugging" },
-    Setting { env: "WATCHDOG_SANDBOX_CONFINE_READS", flag: "--confine-reads", default: "false", help: "true: Landlock also confines reads to the /proc it scans and the files it names (a run as root or as your own uid); it costs every /proc open a path walk, 7 to 15% of a scan's CPU (BENCHMARKS.md)" },
+    Setting { env: "WATCHDOG_SANDBOX_CONFINE_READS", flag: "--confine-reads", default: "false", help: "true: Landlock also confines reads to the /proc it scans and the files it names (a run as root or as your own uid); it costs every /proc open a path walk, 3% to 10% more CPU per scan (BENCHMARKS.md)" },
     Setting { env: "WATCHDOG_HEARTBEAT_FILE", flag: "--heartbeat-file", default: "/tmp/lingerwatch.heartbeat", help: "file the daemon stamps after each tick; `lingerwatch health` reads it" },
 ];
 

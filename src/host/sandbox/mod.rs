@@ -45,7 +45,7 @@ const ABI_WANTED: ABI = ABI::V6;
 
 /// The read side of Landlock's file rights. Handled, they make the kernel walk each
 /// opened file's path up to a rule on every open, a scan's thousands of `/proc` opens
-/// included (issue 23: 7% to 15% of a scan's CPU time); so they are handled only when
+/// included (issue 23: 3% to 10% more CPU per scan); so they are handled only when
 /// [`Plan::confine_reads`] asks. Truncate is among them: the open hook asks for it on
 /// every open, so handling it alone costs the same walk.
 fn read_rights() -> landlock::BitFlags<AccessFs> {
