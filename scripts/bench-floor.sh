@@ -3,7 +3,7 @@
 # floor is its own crate (scripts/bench/floor/), built at opt-level 3 outside lingerwatch's
 # size-optimised profile, static musl. At each crowd size it times, interleaved, the floor,
 # `lingerwatch scan --pattern pytest` with the sandbox on (by default, and with reads
-# confined) and off, and `pgrep -f pytest`,
+# confined) and off, a program written with the procfs crate, and `pgrep -f pytest`,
 # then the marginal cost per extra pid between the smallest and largest crowd.
 # The figure is CPU time (user + system, from the child's rusage) as the median of
 # per-round ratios to the floor, with the spread over rounds; wall clock is printed beside
@@ -39,6 +39,10 @@ trap 'exit 130' INT TERM
 floor=target/bench/floor/x86_64-unknown-linux-musl/release/lingerwatch-floor
 CARGO_TARGET_DIR=target/bench/floor cargo build --release --locked --quiet \
   --target x86_64-unknown-linux-musl --manifest-path scripts/bench/floor/Cargo.toml
+# The procfs crate's way (issue 23's table had it): its own crate, built the same way.
+procfs=target/bench/procfs/x86_64-unknown-linux-musl/release/lingerwatch-procfs-peer
+CARGO_TARGET_DIR=target/bench/procfs cargo build --release --locked --quiet \
+  --target x86_64-unknown-linux-musl --manifest-path scripts/bench/procfs/Cargo.toml
 bins=${BENCH_LINGERWATCH_BINS:-}
 if [ -z "$bins" ]; then
   if [ ! -x target/bench/lingerwatch-http ]; then
@@ -60,7 +64,7 @@ for b in $bins; do
     peers+=("$label scan --confine-reads=$path scan --pattern pytest --confine-reads")
   fi
 done
-peers+=("pgrep -f=pgrep -f pytest")
+peers+=("procfs crate=$procfs pytest" "pgrep -f=pgrep -f pytest")
 
 count_pids() {
   local all=(/proc/[0-9]*)
