@@ -215,8 +215,8 @@ fn add_path_rules(mut created: RulesetCreated, plan: &Plan) -> Result<RulesetCre
     // sends that walk on past the tree's root, across the mount, up to `/`: one more
     // mount crossing and two more lookups on each of a scan's opens (issue 23: about a
     // fifth of the floor's cost per pid). It grants no capability: truncate and
-    // ftruncate are not on the seccomp allowlist, so the process dies before Landlock
-    // is asked, and nothing may open a file here for writing.
+    // ftruncate are on no seccomp list, so they fail with EPERM before Landlock is asked,
+    // and nothing may open a file here for writing.
     let read = AccessFs::from_read(ABI_WANTED) | AccessFs::Truncate;
     for tree in trees {
         let fd = PathFd::new(tree).map_err(|e| err(&tree.display().to_string(), &e))?;
