@@ -253,12 +253,11 @@ fn hostile_servers_in_a_fresh_process() {
 
 #[test]
 fn a_closed_port_is_connection_refused_and_an_unknown_name_a_dns_failure() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let got = post(&endpoint(&format!("http://127.0.0.1:{port}/x"), FAST), BODY);
+    let closed = common::ClosedPort::bind();
+    let got = post(
+        &endpoint(&format!("http://127.0.0.1:{}/x", closed.port), FAST),
+        BODY,
+    );
     assert_eq!(got, Err(HttpError::Refused));
     assert_eq!(got.unwrap_err().to_string(), "connection refused");
     // .invalid never resolves (RFC 2606): the resolver says the name does not exist.

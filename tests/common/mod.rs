@@ -336,6 +336,47 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// A TCP port on 127.0.0.1 that refuses connections for as long as this lives: a socket
+/// bound to it that never listens. A port freed by dropping a listener can be taken by a
+/// test running beside (CI saw a hostile server of another test answer there with a
+/// reset instead of the refusal asserted); a bound port cannot.
+pub struct ClosedPort {
+    _socket: std::os::fd::OwnedFd,
+    pub port: u16,
+}
+
+impl ClosedPort {
+    #[allow(unsafe_code)] // socket, bind and getsockname, which std offers only with listen
+    pub fn bind() -> ClosedPort {
+        use std::os::fd::FromRawFd;
+        // SAFETY: plain calls on a socket this function owns from its creation; the
+        // sockaddr is a zeroed sockaddr_in of the size passed, written only by the kernel
+        // (getsockname) within that size.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+            assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+            let socket = std::os::fd::OwnedFd::from_raw_fd(fd);
+            let mut addr: libc::sockaddr_in = std::mem::zeroed();
+            addr.sin_family = libc::AF_INET as libc::sa_family_t;
+            addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+            let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let sa = (&raw mut addr).cast::<libc::sockaddr>();
+            assert_eq!(
+                libc::bind(fd, sa, len),
+                0,
+                "bind: {}",
+                std::io::Error::last_os_error()
+            );
+            let mut got = len;
+            assert_eq!(libc::getsockname(fd, sa, &mut got), 0);
+            ClosedPort {
+                _socket: socket,
+                port: u16::from_be(addr.sin_port),
+            }
+        }
+    }
+}
+
 /// Tiny HTTP/1.0 client over `TcpStream` for the harnesses, no dependency: HTTP/1.0 so
 /// that Go servers answer with a plain body up to the close (never chunked).
 pub mod http {
