@@ -63,23 +63,15 @@ pub(crate) enum PidFile {
 }
 
 impl PidFile {
-    /// `/<name>` and its NUL, padded with NULs to a fixed width: copied whole, it is a
-    /// fixed-size move rather than a call to `memcpy` per pid (issue 23).
-    fn name(self) -> &'static [u8; NAME_WIDTH] {
+    /// `/<name>` and its NUL, padded with NULs to a fixed width, and the length of
+    /// `/<name>`: copied whole, the name is a fixed-size move rather than a call to
+    /// `memcpy` per pid (issue 23). The path test checks each length against its name.
+    fn name(self) -> (&'static [u8; NAME_WIDTH], usize) {
         match self {
-            PidFile::Stat => b"/stat\0\0\0\0\0\0\0\0\0\0\0",
-            PidFile::Cmdline => b"/cmdline\0\0\0\0\0\0\0\0",
-            PidFile::Cgroup => b"/cgroup\0\0\0\0\0\0\0\0\0",
-            PidFile::Status => b"/status\0\0\0\0\0\0\0\0\0",
-        }
-    }
-
-    /// The length of `/<name>`, without the NUL.
-    fn name_len(self) -> usize {
-        match self {
-            PidFile::Stat => 5,
-            PidFile::Cmdline => 8,
-            PidFile::Cgroup | PidFile::Status => 7,
+            PidFile::Stat => (b"/stat\0\0\0\0\0\0\0\0\0\0\0", 5),
+            PidFile::Cmdline => (b"/cmdline\0\0\0\0\0\0\0\0", 8),
+            PidFile::Cgroup => (b"/cgroup\0\0\0\0\0\0\0\0\0", 7),
+            PidFile::Status => (b"/status\0\0\0\0\0\0\0\0\0", 7),
         }
     }
 }
@@ -104,9 +96,10 @@ fn pid_path(buf: &mut [u8; PATH_BUF], pid: u32, file: PidFile) -> Option<&CStr> 
         *slot = b'0'.wrapping_add((rest % 10) as u8);
         rest /= 10;
     }
+    let (name, name_len) = file.name();
     *buf.get_mut(digits..digits.checked_add(NAME_WIDTH)?)?.first_chunk_mut::<NAME_WIDTH>()? =
-        *file.name();
-    let end = digits.checked_add(file.name_len())?;
+        *name;
+    let end = digits.checked_add(name_len)?;
     CStr::from_bytes_with_nul(buf.get(..=end)?).ok()
 }
 
