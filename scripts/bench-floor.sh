@@ -36,13 +36,11 @@ trap 'exit 130' INT TERM
 # shellcheck source=scripts/bench/crowd.sh
 . scripts/bench/crowd.sh
 
-floor=target/bench/floor/x86_64-unknown-linux-musl/release/lingerwatch-floor
-CARGO_TARGET_DIR=target/bench/floor cargo build --release --locked --quiet \
-  --target x86_64-unknown-linux-musl --manifest-path scripts/bench/floor/Cargo.toml
+# shellcheck source=scripts/bench/peers.sh
+. scripts/bench/peers.sh
+floor=$(build_peer floor lingerwatch-floor)
 # The procfs crate's way (issue 23's table had it): its own crate, built the same way.
-procfs=target/bench/procfs/x86_64-unknown-linux-musl/release/lingerwatch-procfs-peer
-CARGO_TARGET_DIR=target/bench/procfs cargo build --release --locked --quiet \
-  --target x86_64-unknown-linux-musl --manifest-path scripts/bench/procfs/Cargo.toml
+procfs=$(build_peer procfs lingerwatch-procfs-peer)
 bins=${BENCH_LINGERWATCH_BINS:-}
 if [ -z "$bins" ]; then
   if [ ! -x target/bench/lingerwatch-http ]; then

@@ -44,9 +44,9 @@ for features in --no-default-features ""; do
 done
 
 # The syscall floor: its own crate at opt-level 3 (scripts/bench/floor/), static musl.
-floor_bin=target/bench/floor/x86_64-unknown-linux-musl/release/lingerwatch-floor
-CARGO_TARGET_DIR=target/bench/floor cargo build --release --locked --quiet \
-  --target x86_64-unknown-linux-musl --manifest-path scripts/bench/floor/Cargo.toml
+# shellcheck source=scripts/bench/peers.sh
+. scripts/bench/peers.sh
+floor_bin=$(build_peer floor lingerwatch-floor)
 
 echo
 BENCH_LINGERWATCH_BIN=target/bench/lingerwatch-http BENCH_FLOOR_BIN=$floor_bin \
