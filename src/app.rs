@@ -48,7 +48,8 @@ fn scan_once(cfg: &Config) -> u8 {
         Ok(s) => s.with_pods_dir(&cfg.kubelet_pods_dir),
         Err(code) => return code,
     };
-    // A scan needs no network, no thread and nothing but the /proc it reads.
+    // A scan needs no network, no thread and no writing; with reads confined, nothing
+    // but the /proc it reads.
     let plan = Plan {
         confine_reads: cfg.confine_reads,
         read_trees: vec![cfg.proc_root.clone()],
@@ -132,7 +133,7 @@ fn write_report(cfg: &Config, scan: &ScanReport) -> std::io::Result<()> {
 }
 
 fn health(cfg: &Config) -> u8 {
-    // Health reads the heartbeat and this boot's id; nothing else.
+    // Health reads the heartbeat and this boot's id; with reads confined, nothing else.
     let plan = Plan {
         confine_reads: cfg.confine_reads,
         read_files: vec![
